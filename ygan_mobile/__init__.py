@@ -1,0 +1,3 @@
+"""ygan-mobile: the full-size yGAN, its training, and the PyTorch patch-render pipeline."""
+
+__version__ = "0.1.0"

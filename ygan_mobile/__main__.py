@@ -1,0 +1,5 @@
+import sys
+
+from ygan_mobile.cli import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""TOML presets and command-line overrides, turned into plain dataclasses.
+
+A preset is a TOML file with [model], [data] and [train] tables. `--set section.key=value` overrides
+any value; the value is parsed as a TOML literal (so `3`, `0.5`, `true`, `["a","b"]` work) and must
+keep the type of the preset's value.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ygan_mobile.errors import YganError
+from ygan_mobile.models import ModelConfig
+
+PRESETS = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    themes: list[str] = field(default_factory=lambda: ["flowers", "stars", "skulls"])
+    holdout: float = 0.25
+    theme_tiles: int = 160
+    data_a: str = ""
+    data_b: str = ""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 1000
+    batch: int = 32
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.9
+    lambda_cycle: float = 1.0
+    gp_weight: float = 10.0
+    warmup: int = 0
+    checkpoint_every: int = 200
+    log_every: int = 10
+    eval_patches: int = 256
+    seed: int = 0
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig
+    data: DataConfig
+    train: TrainConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Config":
+        sections = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+        unknown = set(raw) - set(sections)
+        if unknown:
+            raise YganError(f"unknown config section(s) {sorted(unknown)}: expected {sorted(sections)}")
+        built = {}
+        for name, kind in sections.items():
+            values = raw.get(name, {})
+            names = {f.name for f in dataclasses.fields(kind)}
+            bad = set(values) - names
+            if bad:
+                raise YganError(f"unknown key(s) {sorted(bad)} in [{name}]: known keys are {sorted(names)}")
+            built[name] = kind(**values)
+        cfg = cls(**built)
+        try:
+            cfg.model.levels
+        except ValueError as exc:
+            raise YganError(f"bad [model] config: {exc}") from None
+        return cfg
+
+
+def load_preset(name_or_path: str) -> dict[str, Any]:
+    """A preset by name (shipped in ygan_mobile/presets) or by path to a TOML file."""
+    if name_or_path in PRESETS:
+        text = resources.files("ygan_mobile.presets").joinpath(f"{name_or_path}.toml").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise YganError(f"preset '{name_or_path}' not found: use one of {', '.join(PRESETS)} or a path to a TOML file")
+        text = path.read_text()
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise YganError(f"preset '{name_or_path}' is not valid TOML: {exc}") from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of `raw` with each `section.key=value` applied, keeping value types."""
+    out = copy.deepcopy(raw)
+    defaults = Config.from_dict({}).to_dict()
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot:
+            raise YganError(f"override '{item}' is not of the form section.key=value (e.g. train.steps=100)")
+        if name not in defaults.get(section, {}):
+            raise YganError(f"override '{item}': no key '{name}' in [{section}]")
+        value = _parse_value(text.strip())
+        expected = out.get(section, {}).get(name, defaults[section][name])
+        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(expected):
+            raise YganError(f"override '{item}': expected a {type(expected).__name__}, got {type(value).__name__}")
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text

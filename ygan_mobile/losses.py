@@ -1,0 +1,37 @@
+"""The yGAN losses, written as the formulas in the method so tests can check them by hand.
+
+‖·‖₂ terms are taken as mean squared errors over elements (the squared ℓ2 norm divided by the
+element count), so their scale does not depend on patch or latent size.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def autoencoder_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
+    """ℓ_auto = ‖x − Dec(E(x))‖₂ (as MSE)."""
+    return (x - reconstruction).pow(2).mean()
+
+
+def cycle_loss(z: torch.Tensor, z_cycle: torch.Tensor) -> torch.Tensor:
+    """‖z − E(G(z))‖₂ (as MSE): keeps the generated patch faithful to the input's latent."""
+    return (z - z_cycle).pow(2).mean()
+
+
+def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Tensor, lam: float) -> torch.Tensor:
+    """ℓ_G = −D(G(z)) + λ·‖z − E(G(z))‖₂."""
+    return -critic_fake.mean() + lam * cycle_loss(z, z_cycle)
+
+
+def critic_loss(critic_fake: torch.Tensor, critic_real: torch.Tensor, penalty: torch.Tensor, weight: float) -> torch.Tensor:
+    """ℓ_D = D(G(z)) − D(y) + w·GP (WGAN-GP keeps the critic 1-Lipschitz)."""
+    return critic_fake.mean() - critic_real.mean() + weight * penalty
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """E[(‖∇D(x̂)‖₂ − 1)²] at x̂ = α·y + (1 − α)·G(z), α per sample in [0, 1]."""
+    mixed = (alpha.view(-1, 1, 1, 1) * real + (1 - alpha.view(-1, 1, 1, 1)) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()

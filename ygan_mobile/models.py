@@ -1,0 +1,139 @@
+"""The full-size yGAN networks: encoder E, decoder Dec, generator G and critic D.
+
+Only mobile-safe ops (DESIGN §3): strided Conv2d, ConvTranspose2d in DCGAN form fed by
+`z.view(N, Z, 1, 1)`, BatchNorm (folded at export), LeakyReLU/ReLU, tanh, and a Linear head on the
+encoder. A 4×4 seed is doubled until it reaches the patch size, so the patch must be 4·2^k.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    patch: int = 64
+    latent: int = 128
+    width: int = 64  # channels of the finest feature map; doubles at each coarser level
+
+    @property
+    def levels(self) -> int:
+        """Number of 2× resolution steps between the 4×4 seed and the patch."""
+        k = math.log2(self.patch / 4)
+        if self.patch < 8 or k != int(k):
+            raise ValueError(f"patch size {self.patch} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128 …)")
+        return int(k)
+
+    def channels(self) -> list[int]:
+        """Channel counts from the finest level (patch/2) to the coarsest (4×4)."""
+        return [min(self.width * 2**i, 512) for i in range(self.levels)]
+
+
+def _down(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2)]
+
+
+def _up(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+class Encoder(nn.Module):
+    """(N,3,P,P) → (N,Z): strided convs down to 4×4, then a Linear head."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        ch = cfg.channels()
+        layers, cin = [], 3
+        for c in ch:
+            layers += _down(cin, c)
+            cin = c
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(ch[-1] * 16, cfg.latent)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).flatten(1))
+
+
+class Generator(nn.Module):
+    """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN ConvTranspose stack from z viewed as a 1×1 map.
+
+    Also serves as the decoder Dec (same shape, own weights).
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        ch = cfg.channels()[::-1]
+        self.latent = cfg.latent
+        layers = [nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU()]
+        for cin, cout in zip(ch, ch[1:]):
+            layers += _up(cin, cout)
+        layers += [nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(z.shape[0], self.latent, 1, 1))
+
+
+class Critic(nn.Module):
+    """(N,3,P,P) → (N,): an unbounded WGAN critic score, no normalisation (the gradient penalty
+    is per sample, which batch statistics would break)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        ch = cfg.channels()
+        layers, cin = [], 3
+        for c in ch:
+            layers += _down(cin, c)
+            cin = c
+        layers.append(nn.Conv2d(cin, 1, 4, 1, 0))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()
+
+
+class PatchModel(nn.Module):
+    """The fused artifact a phone runs per theme: G(E(x)), (N,3,P,P) → (N,3,P,P)."""
+
+    def __init__(self, encoder: nn.Module, generator: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+        self.generator = generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(self.encoder(x))
+
+
+@dataclass
+class YGan:
+    """One shared encoder and decoder; one generator and one critic per theme."""
+
+    cfg: ModelConfig
+    encoder: Encoder
+    decoder: Generator
+    generators: dict[str, Generator]
+    critics: dict[str, Critic]
+
+    @classmethod
+    def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
+        return cls(
+            cfg,
+            Encoder(cfg),
+            Generator(cfg),
+            {t: Generator(cfg) for t in themes},
+            {t: Critic(cfg) for t in themes},
+        )
+
+    def modules(self) -> dict[str, nn.Module]:
+        """Every network under a stable name, the key space of checkpoints."""
+        named: dict[str, nn.Module] = {"encoder": self.encoder, "decoder": self.decoder}
+        named.update({f"generator.{t}": g for t, g in self.generators.items()})
+        named.update({f"critic.{t}": d for t, d in self.critics.items()})
+        return named
+
+    def patch_model(self, theme: str) -> PatchModel:
+        return PatchModel(self.encoder, self.generators[theme])
