@@ -1,0 +1,34 @@
+"""Training data for both domains, embedded (no download) or from the user's own folder or video.
+
+domain_a: photographs (embedded: data.photos). domain_b: one theme (embedded: data.themes).
+Both return a PatchSplit whose held-out images never contribute training patches.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, split_by_source
+from ygan_mobile.data.photos import PHOTO_NAMES, NamedImage, load_photo, load_photos
+from ygan_mobile.data.sources import load_source
+from ygan_mobile.data.themes import THEMES, render_theme
+
+__all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", "domain_a", "domain_b",
+           "load_photo", "load_photos", "load_source", "make_split", "render_theme", "split_by_source", "theme_tile_size"]
+
+
+def theme_tile_size(patch: int) -> int:
+    """Tiles are at least 128 px and twice the patch, so crops land in many places on each tile."""
+    return max(128, 2 * patch)
+
+
+def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None) -> PatchSplit:
+    images = load_source(path, patch) if path else list(load_photos())
+    return make_split(images, patch, seed, holdout)
+
+
+def domain_b(theme: str, patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
+             count: int = 160) -> PatchSplit:
+    """With `path` the theme is the user's images and `theme` only names it; else it is drawn."""
+    images = load_source(path, patch) if path else render_theme(theme, count, theme_tile_size(patch), seed)
+    return make_split(images, patch, seed, holdout)
