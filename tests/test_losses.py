@@ -20,8 +20,9 @@ def test_generator_loss_formula():
     d_fake = torch.tensor([2.0, 4.0])
     z = torch.tensor([[1.0, 2.0]])
     zc = torch.tensor([[0.0, 0.0]])
-    # −mean(D(G(z))) + λ·mean((z − E(G(z)))²) = −3 + 0.5·(1 + 4)/2
-    assert losses.generator_loss(d_fake, z, zc, 0.5).item() == pytest.approx(-3 + 0.5 * 2.5)
+    # −mean(D(G(z))) + λ·mean((z − E(G(z)))²) / mean(z²) = −3 + 0.5·2.5/2.5
+    assert losses.generator_loss(d_fake, z, zc, 0.5).item() == pytest.approx(-3 + 0.5)
+    assert losses.cycle_loss(z, torch.tensor([[1.0, 1.0]])).item() == pytest.approx(0.5 / 2.5)
 
 
 def test_critic_loss_formula():

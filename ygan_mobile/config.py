@@ -35,6 +35,7 @@ class TrainConfig:
     steps: int = 1000
     batch: int = 32
     lr: float = 2e-4
+    lr_gan: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.9
     lambda_cycle: float = 1.0

@@ -16,8 +16,11 @@ def autoencoder_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Ten
 
 
 def cycle_loss(z: torch.Tensor, z_cycle: torch.Tensor) -> torch.Tensor:
-    """‖z − E(G(z))‖₂ (as MSE): keeps the generated patch faithful to the input's latent."""
-    return (z - z_cycle).pow(2).mean()
+    """‖z − E(G(z))‖₂ relative to ‖z‖₂ (both squared): keeps the generated patch faithful to the
+    input's latent. The encoder learns whatever latent scale suits it (rms ≈ 0.14 measured), so an
+    absolute error would make λ depend on training; relative to the batch's mean ‖z‖², λ = 1 weighs
+    a cycle error as large as z itself like one unit of critic score."""
+    return (z - z_cycle).pow(2).mean() / z.detach().pow(2).mean().clamp_min(1e-12)
 
 
 def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Tensor, lam: float) -> torch.Tensor:

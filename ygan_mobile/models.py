@@ -1,8 +1,7 @@
 """The full-size yGAN networks: encoder E, decoder Dec, generator G and critic D.
 
 Only mobile-safe ops (DESIGN §3): strided Conv2d, ConvTranspose2d in DCGAN form fed by
-`z.view(N, Z, 1, 1)`, BatchNorm (folded at export), LeakyReLU/ReLU, tanh, and a Linear head on the
-encoder. A 4×4 seed is doubled until it reaches the patch size, so the patch must be 4·2^k.
+`z.view(N, Z, 1, 1)`, LeakyReLU/ReLU, tanh, and a Linear head on the encoder. A 4×4 seed is doubled until it reaches the patch size, so the patch must be 4·2^k.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ def _down(cin: int, cout: int) -> list[nn.Module]:
 
 
 def _up(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    return [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.ReLU()]
 
 
 class Encoder(nn.Module):
@@ -61,14 +60,16 @@ class Encoder(nn.Module):
 class Generator(nn.Module):
     """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN ConvTranspose stack from z viewed as a 1×1 map.
 
-    Also serves as the decoder Dec (same shape, own weights).
+    Also serves as the decoder Dec (same shape, own weights). No batch normalisation: a generator
+    that behaves the same in training and at inference is what the critic judges and what ships,
+    and per-sample computation keeps data-parallel training equal to one big batch.
     """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         ch = cfg.channels()[::-1]
         self.latent = cfg.latent
-        layers = [nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU()]
+        layers = [nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0), nn.ReLU()]
         for cin, cout in zip(ch, ch[1:]):
             layers += _up(cin, cout)
         layers += [nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Tanh()]

@@ -1,0 +1,111 @@
+"""The `ygan` command: one entry point, one verb per stage (DESIGN §7).
+
+Bad input raises YganError anywhere below; here it becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ygan_mobile.errors import YganError
+
+NOT_BUILT = {
+    "distill": "distil a small student encoder/generator from a trained teacher",
+    "convert": "convert a model to ONNX, TFLite and Core ML artifacts with a manifest",
+    "verify": "check a bundle's parity against its thresholds",
+    "render": "render an image or a video through a trained model's patch pipeline",
+    "bench": "benchmark a bundle's artifacts and the render pipeline",
+    "report": "write the HTML report of a bundle",
+}
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="quick", help="quick, full, or a path to a TOML preset (default: quick)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override any preset value, e.g. --set train.steps=200 (repeatable)")
+    parser.add_argument("--theme", action="append", default=None,
+                        help="theme(s) to train, e.g. --theme flowers --theme stars (default: the preset's)")
+    parser.add_argument("--data-a", help="folder of images, a video or one image for input domain A (default: embedded photos)")
+    parser.add_argument("--data-b", help="folder of images, a video or one image for the theme domain (needs exactly one --theme)")
+    parser.add_argument("--seed", type=int, help="random seed (default: the preset's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_config(args: argparse.Namespace):
+    from ygan_mobile.config import Config, apply_overrides, load_preset
+
+    overrides = list(args.overrides)
+    themes = [t for item in args.theme or [] for t in item.split(",") if t]
+    if themes:
+        overrides.append("data.themes=[" + ",".join(f'"{t}"' for t in themes) + "]")
+    if args.data_b:
+        if len(themes) != 1:
+            raise YganError("--data-b names the images of one theme: pass exactly one --theme NAME with it")
+        overrides.append(f'data.data_b="{Path(args.data_b).as_posix()}"')
+    if args.data_a:
+        overrides.append(f'data.data_a="{Path(args.data_a).as_posix()}"')
+    if args.seed is not None:
+        overrides.append(f"train.seed={args.seed}")
+    return Config.from_dict(apply_overrides(load_preset(args.preset), overrides))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ygan_mobile.summary import print_train_summary
+    from ygan_mobile.train import train
+
+    cfg = build_config(args)
+    began = time.monotonic()
+    result = train(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    print_train_summary(result, time.monotonic() - began)
+    return 130 if result.interrupted else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ygan_mobile.build import build
+
+    return build(args)
+
+
+def cmd_not_built(args: argparse.Namespace) -> int:
+    raise YganError(f"'ygan {args.verb}' is not built yet in this version: it will {NOT_BUILT[args.verb]}")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from ygan_mobile import __version__
+
+    parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.")
+    parser.add_argument("--version", action="version", version=f"ygan-mobile {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("train", help="train the full-size yGAN (teacher E, Dec, G and D per theme)")
+    _config_arguments(p)
+    p.add_argument("--out", default="runs/teacher", help="run directory (default: runs/teacher)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.set_defaults(func=cmd_train)
+
+    for verb, text in NOT_BUILT.items():
+        p = verbs.add_parser(verb, help=f"{text} (not built yet)")
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=cmd_not_built)
+
+    p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → report")
+    _config_arguments(p)
+    p.add_argument("-o", "--out", default="bundle", help="bundle directory (default: bundle)")
+    p.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except YganError as exc:
+        print(f"ygan {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

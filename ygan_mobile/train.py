@@ -1,0 +1,237 @@
+"""yGAN training: one shared encoder/decoder on domain A, one generator and critic per theme.
+
+Each step is a pure function of (weights, optimiser state, seed, step): batches and the gradient
+penalty's mixing weights are drawn from generators seeded by (seed, step), so a resumed run repeats
+an uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from ygan_mobile import checkpoint, losses
+from ygan_mobile.atomic import write_text
+from ygan_mobile.config import Config
+from ygan_mobile.errors import YganError
+from ygan_mobile.data import PatchSplit, domain_a, domain_b
+from ygan_mobile.evaluate import evaluate
+from ygan_mobile.models import YGan
+from ygan_mobile.plots import loss_curve, sample_grid
+
+METRICS = "metrics.jsonl"
+
+
+@dataclass
+class Data:
+    a: PatchSplit
+    b: dict[str, PatchSplit]
+
+
+def load_data(cfg: Config) -> Data:
+    seed, patch, holdout = cfg.train.seed, cfg.model.patch, cfg.data.holdout
+    a = domain_a(patch, seed, holdout, path=cfg.data.data_a or None)
+    b = {
+        theme: domain_b(theme, patch, seed + 1 + i, holdout, path=cfg.data.data_b or None, count=cfg.data.theme_tiles)
+        for i, theme in enumerate(cfg.data.themes)
+    }
+    return Data(a, b)
+
+
+def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
+    """The autoencoder learns from scratch at `lr`; generators start from the trained decoder and
+    are fine-tuned at the gentler `lr_gan`, together with their critics."""
+    def adam(lr: float, *modules: torch.nn.Module) -> torch.optim.Adam:
+        params = [p for m in modules for p in m.parameters()]
+        return torch.optim.Adam(params, lr=lr, betas=(cfg.train.beta1, cfg.train.beta2))
+
+    opts = {"autoencoder": adam(cfg.train.lr, model.encoder, model.decoder)}
+    for theme in model.generators:
+        opts[f"generator.{theme}"] = adam(cfg.train.lr_gan, model.generators[theme])
+        opts[f"critic.{theme}"] = adam(cfg.train.lr_gan, model.critics[theme])
+    return opts
+
+
+def start_generators_from_decoder(model: YGan) -> None:
+    """Each generator starts as a copy of the trained decoder: it already maps z back to the patch
+    it came from (a low cycle error), and the critic only has to move its style towards the theme."""
+    for gen in model.generators.values():
+        gen.load_state_dict(model.decoder.state_dict())
+
+
+def train_step(model: YGan, opts: dict[str, torch.optim.Optimizer], data: Data, step: int, cfg: Config) -> dict[str, float]:
+    """One optimisation step of every network; returns the losses for the log.
+
+    The shared encoder learns from ℓ_auto and from every theme's cycle term ‖z − E(G(z))‖, so it
+    learns to read a latent back from a themed patch; its gradients from all terms are summed and
+    applied once, by the autoencoder's optimiser.
+    """
+    t = cfg.train
+    x = data.a.train.batch(step, t.batch)
+    opts["autoencoder"].zero_grad()
+    record: dict[str, float] = {"step": step}
+    if step >= t.warmup:
+        if step == t.warmup:
+            start_generators_from_decoder(model)
+        with torch.no_grad():
+            z = model.encoder(x)
+        mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
+        for theme, gen in model.generators.items():
+            critic = model.critics[theme]
+            y = data.b[theme].train.batch(step, t.batch)
+            fake = gen(z)
+            alpha = torch.rand(t.batch, generator=mixing)
+            penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
+            loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
+            opts[f"critic.{theme}"].zero_grad()
+            loss_d.backward()
+            opts[f"critic.{theme}"].step()
+
+            critic.requires_grad_(False)
+            loss_g = losses.generator_loss(critic(fake), z, model.encoder(fake), t.lambda_cycle)
+            opts[f"generator.{theme}"].zero_grad()
+            loss_g.backward()
+            opts[f"generator.{theme}"].step()
+            critic.requires_grad_(True)
+            record[f"loss_d.{theme}"] = loss_d.item()
+            record[f"loss_g.{theme}"] = loss_g.item()
+            record[f"gp.{theme}"] = penalty.item()
+    loss_auto = losses.autoencoder_loss(x, model.decoder(model.encoder(x)))
+    loss_auto.backward()
+    opts["autoencoder"].step()
+    record["loss_auto"] = loss_auto.item()
+    return record
+    if step == t.warmup:
+        start_generators_from_decoder(model)
+
+    with torch.no_grad():
+        z = model.encoder(x)
+    mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
+    model.encoder.requires_grad_(False)
+    for theme, gen in model.generators.items():
+        critic = model.critics[theme]
+        y = data.b[theme].train.batch(step, t.batch)
+        fake = gen(z)
+        alpha = torch.rand(t.batch, generator=mixing)
+        penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
+        loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
+        opts[f"critic.{theme}"].zero_grad()
+        loss_d.backward()
+        opts[f"critic.{theme}"].step()
+
+        critic.requires_grad_(False)
+        critic_fake = critic(fake)
+        loss_g = losses.generator_loss(critic_fake, z, model.encoder(fake), t.lambda_cycle)
+        opts[f"generator.{theme}"].zero_grad()
+        loss_g.backward()
+        opts[f"generator.{theme}"].step()
+        critic.requires_grad_(True)
+        record[f"loss_d.{theme}"] = loss_d.item()
+        record[f"loss_g.{theme}"] = loss_g.item()
+        record[f"gp.{theme}"] = penalty.item()
+    model.encoder.requires_grad_(True)
+    return record
+
+
+class _StopFlag:
+    """Turns Ctrl-C (SIGINT) and SIGTERM into a flag checked between steps, so the checkpoint
+    written on interruption always holds a whole step."""
+
+    def __init__(self):
+        self.raised = False
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._set) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _set(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+
+def _write_artifacts(out: Path, model: YGan, data: Data, cfg: Config) -> None:
+    loss_curve(out / METRICS, out / "loss_curve.png")
+    sample_grid(model, data.a.heldout.fixed(8), out / "samples.png")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """After a resume, forget log lines from steps the checkpoint does not contain."""
+    if path.exists():
+        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] < step]
+        write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _check_resumable(saved: Config, wanted: Config, out: Path) -> None:
+    """A resume may extend the run (train.steps) or change threads, nothing that alters the math."""
+    free = {"steps", "threads", "checkpoint_every", "log_every"}
+    a, b = saved.to_dict(), wanted.to_dict()
+    changed = [f"{s}.{k}" for s in a for k in a[s] if a[s][k] != b[s][k] and not (s == "train" and k in free)]
+    if changed:
+        raise YganError(f"cannot resume '{out}': the checkpoint was trained with other values of {', '.join(changed)}; "
+                        "rerun with the original preset and overrides, or start a new --out")
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    step: int
+    interrupted: bool
+    metrics: dict
+
+
+def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    data = load_data(cfg)
+    torch.manual_seed(cfg.train.seed)
+    model = YGan.create(cfg.model, list(cfg.data.themes))
+    opts = make_optimizers(model, cfg)
+    start, meta = 0, {}
+    if resume:
+        ckpt = checkpoint.load(out)
+        _check_resumable(ckpt.config, cfg, out)
+        checkpoint.restore(ckpt, model, opts)
+        start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
+    else:
+        meta["initial"] = evaluate(model, data, cfg)
+    _truncate_log(out / METRICS, start)
+    for module in model.modules().values():
+        module.train()
+
+    step, began = start, time.monotonic()
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
+    with _StopFlag() as stop, open(out / METRICS, "a") as log:
+        while step < cfg.train.steps and not stop.raised:
+            record = train_step(model, opts, data, step, cfg)
+            step += 1
+            if step % cfg.train.log_every == 0 or step == cfg.train.steps:
+                record["elapsed"] = round(time.monotonic() - began, 3)
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                bar.set_postfix(auto=f"{record['loss_auto']:.4f}")
+            bar.update(1)
+            if step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
+                checkpoint.save(out, model, opts, step, cfg, meta)
+                _write_artifacts(out, model, data, cfg)
+    bar.close()
+    for module in model.modules().values():
+        module.eval()
+    final = evaluate(model, data, cfg)
+    meta["final"] = final
+    checkpoint.save(out, model, opts, step, cfg, meta)
+    _write_artifacts(out, model, data, cfg)
+    summary = {"step": step, "initial": meta.get("initial"), "final": final,
+               "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
+    write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    return TrainResult(out, step, stop.raised, summary)
