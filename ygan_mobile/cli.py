@@ -16,7 +16,6 @@ NOT_BUILT = {
     "distill": "distil a small student encoder/generator from a trained teacher",
     "convert": "convert a model to ONNX, TFLite and Core ML artifacts with a manifest",
     "verify": "check a bundle's parity against its thresholds",
-    "render": "render an image or a video through a trained model's patch pipeline",
     "bench": "benchmark a bundle's artifacts and the render pipeline",
     "report": "write the HTML report of a bundle",
 }
@@ -69,12 +68,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build(args)
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from ygan_mobile.render.command import run_render
+
+    return run_render(args)
+
+
 def cmd_not_built(args: argparse.Namespace) -> int:
     raise YganError(f"'ygan {args.verb}' is not built yet in this version: it will {NOT_BUILT[args.verb]}")
 
 
 def make_parser() -> argparse.ArgumentParser:
     from ygan_mobile import __version__
+    from ygan_mobile.render.command import add_render_arguments
 
     parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.")
     parser.add_argument("--version", action="version", version=f"ygan-mobile {__version__}")
@@ -90,6 +96,10 @@ def make_parser() -> argparse.ArgumentParser:
         p = verbs.add_parser(verb, help=f"{text} (not built yet)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=cmd_not_built)
+
+    p = verbs.add_parser("render", help="render an image or a video through a trained model's patch pipeline")
+    add_render_arguments(p)
+    p.set_defaults(func=cmd_render)
 
     p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → report")
     _config_arguments(p)
