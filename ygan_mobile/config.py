@@ -39,6 +39,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.9
     lambda_cycle: float = 1.0
+    cycle_encoder: float = 0.0
     gp_weight: float = 10.0
     warmup: int = 0
     checkpoint_every: int = 200

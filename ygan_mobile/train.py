@@ -69,9 +69,9 @@ def start_generators_from_decoder(model: YGan) -> None:
 def train_step(model: YGan, opts: dict[str, torch.optim.Optimizer], data: Data, step: int, cfg: Config) -> dict[str, float]:
     """One optimisation step of every network; returns the losses for the log.
 
-    The shared encoder learns from ℓ_auto and from every theme's cycle term ‖z − E(G(z))‖, so it
-    learns to read a latent back from a themed patch; its gradients from all terms are summed and
-    applied once, by the autoencoder's optimiser.
+    The shared encoder learns from ℓ_auto and, weighted by `cycle_encoder`, from every theme's
+    cycle term on a detached G(z), so it learns to read a latent back from a themed patch without
+    the critic's gradients reaching it. Its gradients are summed and applied once.
     """
     t = cfg.train
     x = data.a.train.batch(step, t.batch)
@@ -95,11 +95,15 @@ def train_step(model: YGan, opts: dict[str, torch.optim.Optimizer], data: Data, 
             opts[f"critic.{theme}"].step()
 
             critic.requires_grad_(False)
+            model.encoder.requires_grad_(False)
             loss_g = losses.generator_loss(critic(fake), z, model.encoder(fake), t.lambda_cycle)
             opts[f"generator.{theme}"].zero_grad()
             loss_g.backward()
             opts[f"generator.{theme}"].step()
             critic.requires_grad_(True)
+            model.encoder.requires_grad_(True)
+            if t.cycle_encoder:
+                (t.cycle_encoder * losses.cycle_loss(z, model.encoder(fake.detach()))).backward()
             record[f"loss_d.{theme}"] = loss_d.item()
             record[f"loss_g.{theme}"] = loss_g.item()
             record[f"gp.{theme}"] = penalty.item()
