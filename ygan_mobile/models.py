@@ -1,7 +1,7 @@
 """The full-size yGAN networks: encoder E, decoder Dec, generator G and critic D.
 
-Only mobile-safe ops (DESIGN §3): strided Conv2d, ConvTranspose2d in DCGAN form fed by
-`z.view(N, Z, 1, 1)`, LeakyReLU/ReLU, tanh, and a Linear head on the encoder. A 4×4 seed is doubled until it reaches the patch size, so the patch must be 4·2^k.
+Only mobile-safe ops (DESIGN §3): strided Conv2d, one ConvTranspose2d in DCGAN form fed by
+`z.view(N, Z, 1, 1)`, nearest Upsample + Conv, LeakyReLU/ReLU, tanh, and a Linear head on the encoder. A 4×4 seed is doubled until it reaches the patch size, so the patch must be 4·2^k.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def _down(cin: int, cout: int) -> list[nn.Module]:
 
 
 def _up(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.ReLU()]
+    """Nearest 2× upsampling then a 3×3 conv: no checkerboard, unlike a strided ConvTranspose."""
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1), nn.ReLU()]
 
 
 class Encoder(nn.Module):
@@ -58,7 +59,8 @@ class Encoder(nn.Module):
 
 
 class Generator(nn.Module):
-    """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN ConvTranspose stack from z viewed as a 1×1 map.
+    """(N,Z) → (N,3,P,P) in [-1,1]: z viewed as a 1×1 map, a DCGAN ConvTranspose to 4×4, then
+    nearest-upsample + conv levels up to the patch.
 
     Also serves as the decoder Dec (same shape, own weights). No batch normalisation: a generator
     that behaves the same in training and at inference is what the critic judges and what ships,
@@ -72,7 +74,7 @@ class Generator(nn.Module):
         layers = [nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0), nn.ReLU()]
         for cin, cout in zip(ch, ch[1:]):
             layers += _up(cin, cout)
-        layers += [nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Tanh()]
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch[-1], 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
