@@ -13,7 +13,6 @@ from pathlib import Path
 from ygan_mobile.errors import YganError
 
 NOT_BUILT = {
-    "distill": "distil a small student encoder/generator from a trained teacher",
     "convert": "convert a model to ONNX, TFLite and Core ML artifacts with a manifest",
     "verify": "check a bundle's parity against its thresholds",
     "bench": "benchmark a bundle's artifacts and the render pipeline",
@@ -74,12 +73,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     return run_render(args)
 
 
+def cmd_distill(args: argparse.Namespace) -> int:
+    from distill.command import run_distill
+
+    return run_distill(args)
+
+
 def cmd_not_built(args: argparse.Namespace) -> int:
     raise YganError(f"'ygan {args.verb}' is not built yet in this version: it will {NOT_BUILT[args.verb]}")
 
 
 def make_parser() -> argparse.ArgumentParser:
     from ygan_mobile import __version__
+    from distill.command import add_distill_arguments
     from ygan_mobile.render.command import add_render_arguments
 
     parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.")
@@ -91,6 +97,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/teacher", help="run directory (default: runs/teacher)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.set_defaults(func=cmd_train)
+
+    p = verbs.add_parser("distill", help="distil a small student encoder/generator from a trained teacher")
+    add_distill_arguments(p)
+    p.set_defaults(func=cmd_distill)
 
     for verb, text in NOT_BUILT.items():
         p = verbs.add_parser(verb, help=f"{text} (not built yet)")

@@ -1,0 +1,140 @@
+"""The distillation preset: [student] shape, [train] schedule and loss weights, [eval] measurements.
+
+Same conventions as ygan_mobile.config (TOML presets by name or path, `--set section.key=value`
+overrides parsed as TOML literals that must keep the preset value's type), but its own sections:
+patch size and latent come from the teacher checkpoint, never from the preset, so a student can't
+be built for a patch the teacher doesn't produce.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ygan_mobile.errors import YganError
+
+PRESETS = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class StudentShape:
+    width: int = 8
+    max_channels: int = 128
+    depth: int = 1
+
+
+@dataclass(frozen=True)
+class DistillTrain:
+    steps: int = 1000
+    batch: int = 32
+    lr: float = 3e-3
+    lr_final: float = 0.05  # cosine decay to lr·lr_final at the last step
+    l1: float = 1.0  # pixel L1 on G′(E′(x)) vs G(E(x)), per theme
+    mse: float = 1.0  # pixel MSE, same pair
+    feature: float = 0.5  # relative MSE of adapted student vs teacher generator features
+    latent: float = 0.1  # relative MSE of E′(x) vs E(x)
+    adversarial: float = 0.0  # teacher-critic hinge term; 0 turns it off
+    checkpoint_every: int = 200
+    log_every: int = 10
+    eval_patches: int = 256
+    seed: int = 0
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    frame: int = 512  # side of the square frame rendered by teacher and student
+    stride: int = 0  # render stride; 0 means half the patch
+    timing_repeats: int = 5
+    sample_patches: int = 8
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    student: StudentShape
+    train: DistillTrain
+    eval: EvalConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "DistillConfig":
+        sections = {f.name: f.type for f in dataclasses.fields(cls)}
+        kinds = {"student": StudentShape, "train": DistillTrain, "eval": EvalConfig}
+        unknown = set(raw) - set(sections)
+        if unknown:
+            raise YganError(f"unknown distill config section(s) {sorted(unknown)}: expected {sorted(sections)}")
+        built = {}
+        for name, kind in kinds.items():
+            values = raw.get(name, {})
+            names = {f.name for f in dataclasses.fields(kind)}
+            bad = set(values) - names
+            if bad:
+                raise YganError(f"unknown key(s) {sorted(bad)} in distill [{name}]: known keys are {sorted(names)}")
+            built[name] = kind(**values)
+        cfg = cls(**built)
+        _validate(cfg)
+        return cfg
+
+
+def _validate(cfg: DistillConfig) -> None:
+    s, t = cfg.student, cfg.train
+    if min(s.width, s.max_channels, s.depth) < 1:
+        raise YganError(f"[student] width, max_channels and depth must be ≥ 1 (got {s}): fix the preset or --set")
+    if t.steps < 0 or t.batch < 2:
+        raise YganError(f"[train] steps must be ≥ 0 and batch ≥ 2 (BatchNorm needs a batch), got {t.steps} and {t.batch}")
+    if min(t.l1, t.mse, t.feature, t.latent, t.adversarial) < 0 or t.l1 + t.mse == 0:
+        raise YganError("[train] loss weights must be ≥ 0 with l1 or mse > 0: the student must match the teacher's pixels")
+    if t.checkpoint_every < 1 or t.log_every < 1 or t.eval_patches < 1:
+        raise YganError("[train] checkpoint_every, log_every and eval_patches must be ≥ 1")
+    if cfg.eval.frame < 8 or cfg.eval.timing_repeats < 1 or cfg.eval.stride < 0:
+        raise YganError("[eval] frame must be ≥ 8, timing_repeats ≥ 1 and stride ≥ 0 (0 = half the patch)")
+
+
+def load_preset(name_or_path: str) -> dict[str, Any]:
+    """A distill preset by name (shipped in distill/presets) or by path to a TOML file."""
+    if name_or_path in PRESETS:
+        text = resources.files("distill.presets").joinpath(f"{name_or_path}.toml").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise YganError(f"distill preset '{name_or_path}' not found: use one of {', '.join(PRESETS)} or a path to a TOML file")
+        text = path.read_text()
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise YganError(f"distill preset '{name_or_path}' is not valid TOML: {exc}") from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of `raw` with each `section.key=value` applied; the value keeps the preset's type."""
+    out = copy.deepcopy(raw)
+    defaults = DistillConfig.from_dict({}).to_dict()
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot:
+            raise YganError(f"override '{item}' is not of the form section.key=value (e.g. train.steps=100)")
+        if name not in defaults.get(section, {}):
+            raise YganError(f"override '{item}': no key '{name}' in distill [{section}] (sections: {', '.join(defaults)})")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        expected = out.get(section, {}).get(name, defaults[section][name])
+        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(expected):
+            raise YganError(f"override '{item}': expected a {type(expected).__name__}, got {type(value).__name__}")
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def build(preset: str, overrides: list[str]) -> DistillConfig:
+    return DistillConfig.from_dict(apply_overrides(load_preset(preset), overrides))

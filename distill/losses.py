@@ -1,0 +1,114 @@
+"""Distillation losses: match the teacher end to end, in pixels, in generator features and in z.
+
+Why features too (GAN Compression, Li et al. 2020): the pixel loss alone tells a small student only
+*what* to output; matching the teacher's intermediate generator maps through learned 1×1 adapters
+tells it *how*, level by level, which trains faster and keeps texture the pixel loss averages away.
+Feature and latent terms are relative MSEs (divided by the teacher tensor's mean square) so one
+weight works for every teacher width and depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ygan_mobile.models import YGan
+
+from distill.students import StudentModels
+
+
+@dataclass(frozen=True)
+class Weights:
+    l1: float = 1.0
+    mse: float = 1.0
+    feature: float = 0.5
+    latent: float = 0.1
+    adversarial: float = 0.0
+
+
+def teacher_features(generator: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The teacher generator's output and its map after each ReLU (4×4 … P/2): one per level."""
+    h = z.view(z.shape[0], -1, 1, 1)
+    feats = []
+    for layer in generator.net:
+        h = layer(h)
+        if isinstance(layer, nn.ReLU):
+            feats.append(h)
+    return h, feats
+
+
+def teacher_channels(teacher: YGan) -> list[int]:
+    return teacher.cfg.channels()[::-1]
+
+
+def make_adapters(student: StudentModels, teacher: YGan) -> nn.ModuleDict:
+    """Per theme, one 1×1 conv per level lifting the student's channels to the teacher's.
+    Used only in training; they are not part of the student artifact."""
+    s_ch, t_ch = student.cfg.channels()[::-1], teacher_channels(teacher)
+    return nn.ModuleDict({
+        theme: nn.ModuleList(nn.Conv2d(s, t, 1) for s, t in zip(s_ch, t_ch)) for theme in student.generators
+    })
+
+
+def relative_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(student, teacher) / teacher.pow(2).mean().clamp_min(1e-8)
+
+
+def feature_loss(student_feats: list[torch.Tensor], teacher_feats: list[torch.Tensor], adapters: nn.ModuleList) -> torch.Tensor:
+    terms = [relative_mse(a(s), t) for a, s, t in zip(adapters, student_feats, teacher_feats, strict=True)]
+    return torch.stack(terms).mean()
+
+
+def critic_hinge(critic: nn.Module, student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
+    """Penalise the student only where the teacher's critic scores it below the teacher's own output
+    for the same input: the critic is frozen, so an unbounded −D(x) would let the student climb the
+    critic's blind spots instead of staying close to the teacher."""
+    with torch.no_grad():
+        target = critic(teacher_out)
+    return F.relu(target - critic(student_out)).mean()
+
+
+@dataclass
+class Targets:
+    """The teacher's outputs for one batch: computed once, without gradients."""
+
+    z: torch.Tensor
+    outputs: dict[str, torch.Tensor]
+    features: dict[str, list[torch.Tensor]]
+
+
+@torch.no_grad()
+def teacher_targets(teacher: YGan, x: torch.Tensor, themes: list[str]) -> Targets:
+    z = teacher.encoder(x)
+    outputs, features = {}, {}
+    for theme in themes:
+        outputs[theme], features[theme] = teacher_features(teacher.generators[theme], z)
+    return Targets(z, outputs, features)
+
+
+def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan, x: torch.Tensor,
+                 w: Weights, targets: Targets | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total loss over every theme for the batch x, and its parts for the log."""
+    themes = list(student.generators)
+    targets = targets or teacher_targets(teacher, x, themes)
+    z = student.encoder(x)
+    latent = relative_mse(z, targets.z)
+    total = w.latent * latent
+    parts = {"latent": latent.item()}
+    for theme in themes:
+        y, feats = student.generators[theme].features(z)
+        y_t = targets.outputs[theme]
+        l1, mse = F.l1_loss(y, y_t), F.mse_loss(y, y_t)
+        feat = feature_loss(feats, targets.features[theme], adapters[theme])
+        total = total + w.l1 * l1 + w.mse * mse + w.feature * feat
+        parts[f"mse.{theme}"] = mse.item()
+        parts[f"feature.{theme}"] = feat.item()
+        if w.adversarial > 0:
+            adv = critic_hinge(teacher.critics[theme], y, y_t)
+            total = total + w.adversarial * adv
+            parts[f"adversarial.{theme}"] = adv.item()
+    parts["loss"] = total.item()
+    return total, parts

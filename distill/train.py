@@ -1,0 +1,190 @@
+"""Distillation: train the student E′ and every theme's G′ to reproduce the frozen teacher.
+
+Mirrors ygan_mobile.train: each step is a pure function of (weights, optimiser state, step) — the
+batch comes from `data.a.train.batch(step, n)` and the learning rate is a closed-form cosine of the
+step — so a resumed run repeats an uninterrupted one. Ctrl-C/SIGTERM set a flag checked between
+steps, and the checkpoint written then holds a whole step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from ygan_mobile.atomic import write_text
+from ygan_mobile.checkpoint import load_model
+from ygan_mobile.config import Config
+from ygan_mobile.errors import YganError
+from ygan_mobile.models import YGan
+
+from distill import checkpoint
+from distill.config import DistillConfig
+from distill.evaluate import evaluate
+from distill.losses import Weights, distill_loss, make_adapters
+from distill.macs import patch_cost
+from distill.students import StudentConfig, StudentModels
+
+METRICS = "metrics.jsonl"
+
+
+class StopFlag:
+    """Ctrl-C (SIGINT) and SIGTERM become a flag checked between steps, so the checkpoint written
+    on interruption always holds a whole step."""
+
+    def __init__(self):
+        self.raised = False
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._set) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _set(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """After a resume, forget log lines from steps the checkpoint does not contain."""
+    if path.exists():
+        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] < step]
+        write_text(path, "".join(line + "\n" for line in kept))
+
+
+def student_config(teacher_cfg: Config, cfg: DistillConfig) -> StudentConfig:
+    """Patch and latent are the teacher's; the rest of the shape comes from the preset."""
+    m = teacher_cfg.model
+    return StudentConfig(patch=m.patch, latent=m.latent, **asdict(cfg.student))
+
+
+def load_inputs(teacher_cfg: Config):
+    """Domain-A patches split exactly as the teacher's were (same seed, holdout and source), so the
+    held-out patches used to judge the student were never seen by the teacher or the student."""
+    from ygan_mobile.data import domain_a
+
+    return domain_a(teacher_cfg.model.patch, teacher_cfg.train.seed, teacher_cfg.data.holdout,
+                    path=teacher_cfg.data.data_a or None)
+
+
+def measure_cost(teacher: YGan, student: StudentModels) -> dict[str, Any]:
+    """MACs and parameters of both fused patch models of the first theme (every theme's generator
+    has the same shape)."""
+    theme = next(iter(student.generators))
+    t, s = patch_cost(teacher.patch_model(theme), teacher.cfg.patch), patch_cost(student.patch_model(theme), student.cfg.patch)
+    return {"teacher": t.to_dict(), "student": s.to_dict(),
+            "mac_ratio": t.macs / s.macs, "param_ratio": t.params / s.params}
+
+
+def learning_rate(cfg: DistillConfig, step: int) -> float:
+    t = cfg.train
+    progress = step / max(t.steps, 1)
+    return t.lr * (t.lr_final + (1 - t.lr_final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def _check_resumable(saved: DistillConfig, wanted: DistillConfig, out: Path) -> None:
+    """A resume may extend the run or change bookkeeping and evaluation, nothing that alters the math."""
+    free = {"train": {"steps", "threads", "checkpoint_every", "log_every", "eval_patches"}}
+    a, b = saved.to_dict(), wanted.to_dict()
+    changed = [f"{s}.{k}" for s in a for k in a[s]
+               if s != "eval" and a[s][k] != b[s][k] and k not in free.get(s, set())]
+    if changed:
+        raise YganError(f"cannot resume '{out}': the student was distilled with other values of {', '.join(changed)}; "
+                        "rerun with the original preset and overrides, or start a new --out")
+
+
+@dataclass
+class DistillResult:
+    out: Path
+    step: int
+    interrupted: bool
+    metrics: dict
+    seconds: float  # wall time of the optimisation steps in this invocation
+
+
+def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resume: bool = False,
+            progress: bool = True, data=None) -> DistillResult:
+    """Distil the teacher checkpoint at `teacher_path` into a student in `out`.
+
+    `data` is a PatchSplit (train/heldout samplers); by default the teacher's own domain-A split.
+    """
+    out = Path(out)
+    try:
+        teacher, tckpt = load_model(teacher_path)
+    except RuntimeError as exc:  # load_state_dict: the file's tensors don't fit today's teacher networks
+        first = str(exc).splitlines()[0]
+        raise YganError(f"teacher '{teacher_path}' does not fit this version's teacher networks ({first}): "
+                        "retrain it with 'ygan train'") from None
+    for module in teacher.modules().values():
+        module.requires_grad_(False)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    # Adam's second moments and small feature differences drift into subnormal floats, which x86
+    # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
+    torch.set_flush_denormal(True)
+    data = data if data is not None else load_inputs(tckpt.config)
+    torch.manual_seed(cfg.train.seed)
+    student = StudentModels.create(student_config(tckpt.config, cfg), list(teacher.generators))
+    adapters = make_adapters(student, teacher)
+    params = [p for m in student.modules().values() for p in m.parameters()] + list(adapters.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.train.lr)
+    cost = measure_cost(teacher, student)
+    provenance = {"path": str(Path(teacher_path).resolve()), "step": tckpt.step, "config": tckpt.config.to_dict()}
+    start, meta = 0, {}
+    if resume:
+        ckpt = checkpoint.load(out)
+        _check_resumable(ckpt.config, cfg, out)
+        checkpoint.restore(ckpt, student, adapters, opt)
+        start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
+    truncate_log(out / METRICS, start)
+    student.train()
+    weights = Weights(cfg.train.l1, cfg.train.mse, cfg.train.feature, cfg.train.latent, cfg.train.adversarial)
+
+    def save(at: int) -> None:
+        checkpoint.save(out, student, adapters, opt, at, cfg, cost, provenance, meta)
+
+    step, began = start, time.monotonic()
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step", disable=not progress, dynamic_ncols=True)
+    with StopFlag() as stop, open(out / METRICS, "a") as log:
+        while step < cfg.train.steps and not stop.raised:
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(cfg, step)
+            x = data.train.batch(step, cfg.train.batch)
+            loss, parts = distill_loss(student, adapters, teacher, x, weights)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % cfg.train.log_every == 0 or step == cfg.train.steps:
+                record = {"step": step - 1, **parts, "elapsed": round(time.monotonic() - began, 3)}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                bar.set_postfix(loss=f"{parts['loss']:.4f}")
+            bar.update(1)
+            if step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
+                save(step)
+    bar.close()
+    seconds = time.monotonic() - began
+    student.eval()
+    meta["distill_seconds"] = meta.get("distill_seconds", 0.0) + seconds
+    save(step)
+    metrics = {"step": step, "interrupted": stop.raised, "distill_seconds": meta["distill_seconds"], "cost": cost}
+    if not stop.raised:
+        metrics.update(evaluate(teacher, student, data, cfg, out))
+        meta["evaluation"] = {k: v for k, v in metrics.items() if k not in ("cost",)}
+        save(step)
+    write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_text(out / "student.json", json.dumps({"student": asdict(student.cfg), "themes": list(student.generators),
+                                                 "cost": cost, "teacher": {k: v for k, v in provenance.items() if k != "config"}},
+                                                indent=2) + "\n")
+    return DistillResult(out, step, stop.raised, metrics, seconds)

@@ -1,0 +1,46 @@
+"""Distillation losses: shapes of the teacher features, and the loss falls on a fixed batch."""
+
+import torch
+
+from distill.losses import Weights, distill_loss, make_adapters, teacher_features, teacher_targets
+from distill.students import StudentConfig, StudentModels
+from ygan_mobile.models import ModelConfig, YGan
+
+
+def tiny_pair(themes=("a", "b")):
+    torch.manual_seed(0)
+    teacher = YGan.create(ModelConfig(16, 16, 8), list(themes))
+    for m in teacher.modules().values():
+        m.eval().requires_grad_(False)
+    student = StudentModels.create(StudentConfig(16, 16, 4), list(themes))
+    return teacher, student
+
+
+def test_teacher_and_student_features_pair_up_by_resolution():
+    teacher, student = tiny_pair()
+    z = torch.randn(2, 16)
+    _, t_feats = teacher_features(teacher.generators["a"], z)
+    _, s_feats = student.generators["a"].features(z)
+    assert [f.shape[-1] for f in t_feats] == [f.shape[-1] for f in s_feats] == [4, 8]
+    adapters = make_adapters(student, teacher)["a"]
+    assert [a(s).shape for a, s in zip(adapters, s_feats)] == [t.shape for t in t_feats]
+
+
+def test_distill_loss_decreases_on_a_fixed_batch():
+    teacher, student = tiny_pair()
+    adapters = make_adapters(student, teacher)
+    x = torch.rand(8, 3, 16, 16) * 2 - 1
+    targets = teacher_targets(teacher, x, list(student.generators))
+    params = [p for m in student.modules().values() for p in m.parameters()] + list(adapters.parameters())
+    opt = torch.optim.Adam(params, lr=3e-3)
+    weights = Weights(adversarial=0.1)
+    losses = []
+    for _ in range(60):
+        loss, parts = distill_loss(student, adapters, teacher, x, weights, targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert {"latent", "mse.a", "feature.b", "adversarial.a", "loss"} <= set(parts)
+    assert losses[-1] < 0.5 * losses[0]
+    assert all(p.grad is None for m in teacher.modules().values() for p in m.parameters())
