@@ -13,7 +13,6 @@ from pathlib import Path
 from ygan_mobile.errors import YganError
 
 NOT_BUILT = {
-    "convert": "convert a model to ONNX, TFLite and Core ML artifacts with a manifest",
     "verify": "check a bundle's parity against its thresholds",
     "bench": "benchmark a bundle's artifacts and the render pipeline",
     "report": "write the HTML report of a bundle",
@@ -79,12 +78,19 @@ def cmd_distill(args: argparse.Namespace) -> int:
     return run_distill(args)
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from convert.command import run_convert
+
+    return run_convert(args)
+
+
 def cmd_not_built(args: argparse.Namespace) -> int:
     raise YganError(f"'ygan {args.verb}' is not built yet in this version: it will {NOT_BUILT[args.verb]}")
 
 
 def make_parser() -> argparse.ArgumentParser:
     from ygan_mobile import __version__
+    from convert.command import add_convert_arguments
     from distill.command import add_distill_arguments
     from ygan_mobile.render.command import add_render_arguments
 
@@ -101,6 +107,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("distill", help="distil a small student encoder/generator from a trained teacher")
     add_distill_arguments(p)
     p.set_defaults(func=cmd_distill)
+
+    p = verbs.add_parser("convert", help="convert a model to ONNX, TFLite and Core ML artifacts with a manifest")
+    add_convert_arguments(p)
+    p.set_defaults(func=cmd_convert)
 
     for verb, text in NOT_BUILT.items():
         p = verbs.add_parser(verb, help=f"{text} (not built yet)")

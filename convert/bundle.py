@@ -1,0 +1,171 @@
+"""One convert run: export → op check → goldens → TFLite → Core ML → parity → manifest → install.
+
+Everything is written into a staging directory beside the bundle and moved in at the end (see
+install.py). The ONNX graphs are needed for TFLite even when ONNX isn't a requested target; they are
+then kept in a scratch folder outside the bundle.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import onnx
+import torch
+
+from convert import calibration, coreml, export_onnx, golden, manifest, opsupport, parity, tflite
+from convert.coreml_estimate import palettized_outputs
+from convert.describe import describe
+from convert.install import install, staging_dir
+from convert.plan import Job, jobs, precisions_for
+from convert.samples import Samples, embedded_samples
+from convert.source import Networks
+from distill.macs import count_macs, count_params
+from ygan_mobile.errors import YganError
+
+
+@dataclass
+class Options:
+    targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
+    precisions: list[str] | None = None  # None: every default precision of each target
+    batch: int = 16
+    stride: int | None = None  # None: half the patch
+    blend: str = "feather"
+    calibration: int = 128  # train patches for int8 calibration
+    golden: int = 32  # held-out golden patches
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(parity.THRESHOLDS_DB))
+
+
+@dataclass
+class Result:
+    out: Path
+    manifest: dict
+    seconds: dict[str, float]
+
+    @property
+    def failed(self) -> list[dict]:
+        return [a for a in self.manifest["artifacts"] if a["parity"]["status"] == "fail"]
+
+
+Progress = Callable[[str], None]
+
+
+def step_count(plan: dict[str, list[str]], n_jobs: int) -> int:
+    """Progress steps of one run: an export per network, a conversion per network and target,
+    plus goldens and parity."""
+    return n_jobs * (1 + ("tflite" in plan) + ("coreml" in plan)) + 2
+
+
+def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = None,
+            progress: Progress = lambda label: None) -> Result:
+    plan = precisions_for(opts.targets, opts.precisions)
+    if opts.batch < 1:
+        raise YganError(f"--batch must be ≥ 1, got {opts.batch}")
+    stride = opts.stride or max(1, net.patch // 2)
+    if not 1 <= stride <= net.patch:
+        raise YganError(f"--stride {stride} must be between 1 and the patch size {net.patch}")
+    work = jobs(net, opts.batch)
+    seconds: dict[str, float] = {}
+    out = Path(out)
+    staging = staging_dir(out)
+    try:
+        clock = time.monotonic()
+        onnx_dir = staging / "onnx" if "onnx" in plan else staging / ".scratch" / "onnx"
+        exported = {}
+        for job in work:
+            progress(f"onnx {job.key}")
+            exported[job.key] = export_onnx.export(job.module, job.example, onnx_dir / f"{job.key}.onnx", job.key,
+                                                   job.input_name, job.output_name)
+            opsupport.check(onnx.load(str(exported[job.key].path)), job.key,
+                            opsupport.targets_for(list(plan), plan.get("tflite", [])))
+        seconds["onnx"] = time.monotonic() - clock
+
+        clock = time.monotonic()
+        progress("golden vectors")
+        samples = samples or embedded_samples(net, opts.calibration, opts.golden)
+        goldens = golden.patch_goldens(net, samples.golden)
+        golden_entries = _write_goldens(staging, net, samples, goldens, stride, opts)
+        seconds["golden"] = time.monotonic() - clock
+
+        made: list[tuple[str, str, Job, Path]] = [("onnx", "fp32", j, exported[j.key].path) for j in work if "onnx" in plan]
+        if "tflite" in plan:
+            clock = time.monotonic()
+            made += _tflite(staging, work, exported, plan["tflite"], samples, net, progress)
+            seconds["tflite"] = time.monotonic() - clock
+        if "coreml" in plan:
+            clock = time.monotonic()
+            for job in work:
+                progress(f"coreml {job.key}")
+                paths = coreml.convert(job.module, job.example, staging / "coreml", job.key, plan["coreml"],
+                                       job.input_name, job.output_name, job.key)
+                made += [("coreml", p, job, path) for p, path in paths.items()]
+            seconds["coreml"] = time.monotonic() - clock
+
+        clock = time.monotonic()
+        progress("parity")
+        artifacts = _describe_all(staging, made, exported, goldens, opts.thresholds)
+        shutil.rmtree(staging / ".scratch", ignore_errors=True)
+        seconds["parity"] = time.monotonic() - clock
+        doc = manifest.build(kind=net.kind, checkpoint_sha256=net.checkpoint_sha256, seed=net.seed, patch=net.patch,
+                             latent=net.latent, stride=stride, batch=opts.batch, blend=opts.blend, themes=net.themes,
+                             thresholds=opts.thresholds, golden=golden_entries, artifacts=artifacts)
+        manifest.write(staging, doc)
+        install(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Result(out, doc, seconds)
+
+
+def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict, stride: int, opts: Options) -> list[dict]:
+    folder = staging / "golden"
+    golden.save_npz(folder / "patches.npz", goldens)
+    golden.save_npz(folder / "frames.npz", golden.frame_goldens(net, samples.frames, stride, opts.batch, opts.blend))
+    arrays, cases = golden.pipeline_goldens(samples.frames, net.patch, opts.batch)
+    golden.save_npz(folder / "pipeline.npz", arrays)
+    return [
+        {**manifest.file_entry(staging, "golden/patches.npz"), "kind": "patches"},
+        {**manifest.file_entry(staging, "golden/frames.npz"), "kind": "frames", "stride": stride, "blend": opts.blend, "batch": opts.batch},
+        {**manifest.file_entry(staging, "golden/pipeline.npz"), "kind": "pipeline", "cases": cases},
+    ]
+
+
+def _tflite(staging: Path, work: list[Job], exported: dict, precisions: list[str], samples: Samples,
+            net: Networks, progress: Progress) -> list[tuple[str, str, Job, Path]]:
+    scratch = staging / ".scratch" / "calibration"
+    scratch.mkdir(parents=True, exist_ok=True)
+    default = calibration.write_onnx2tf_default(scratch, samples.photos)
+    images = calibration.write_inputs(scratch, "x", samples.calibration)
+    codes = calibration.write_inputs(scratch, "z", calibration.latents(net.encoder, samples.calibration))
+    made = []
+    for job in work:
+        progress(f"tflite {job.key}")
+        cal = codes if job.input_name == "z" else images
+        paths = tflite.convert(exported[job.key].path, staging / "tflite", job.key, precisions, job.input_name,
+                               cal, default, job.key)
+        made += [("tflite", p, job, path) for p, path in paths.items()]
+    return made
+
+
+@torch.no_grad()
+def _describe_all(staging: Path, made, exported: dict, goldens: dict, thresholds: dict) -> list[dict]:
+    costs: dict[str, tuple[int, int, list[int]]] = {}
+    artifacts = []
+    for fmt, precision, job, path in made:
+        if job.key not in costs:
+            one = job.example[:1]
+            shape = list(job.module(job.example).shape)
+            costs[job.key] = (count_macs(job.module, one), count_params(job.module), shape)
+        macs, params, shape = costs[job.key]
+        entry = describe(staging, fmt, precision, job, path, output_shape=shape, macs=macs, params=params,
+                         opset=exported[job.key].opset if fmt == "onnx" else None)
+        entry["parity"] = parity.measure(staging, entry, goldens, thresholds)
+        if fmt == "coreml" and precision.startswith("palettized") and entry["parity"]["status"] == "not verified":
+            nbits = int(precision.removeprefix("palettized-").removesuffix("bit"))
+            got = palettized_outputs(job.module, nbits, parity.golden_input(job.role, goldens), job.example.shape[0])
+            entry["parity"] = parity.with_estimate(entry["parity"], job.role, got, goldens[f"out.{job.key}"],
+                                                   "coremltools k-means weights in torch float32")
+        artifacts.append(entry)
+    return artifacts

@@ -1,0 +1,89 @@
+"""Golden vectors: what the PyTorch original computes, stored so every runtime can be held to it.
+
+patches.npz  held-out inputs `x` (N,3,P,P), the torch encoder's latents `z`, and `out.<model key>`
+             for every exported network (generator goldens take `z` as input).
+frames.npz   `frame.<i>` uint8 frames, `torch_float.<theme>.<i>` (H,W,3) blended float output of
+             the torch pipeline and `torch_u8.<theme>.<i>`, at the bundle's P, S, blend and batch.
+pipeline.npz `frame.<f>` inputs and, per case, `case.<k>.float` (H,W,3) and `case.<k>.u8` of
+             stand-in models (identity, per-channel affine y = a·x + b) through the numpy pipeline at
+             several sizes, strides and both blends: vectors for the Kotlin and Swift cores that need
+             no inference runtime. Case parameters live in the manifest, not in the npz, so apps read
+             them as JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from convert.calibration import latents
+from convert.source import Networks
+from reference_runtime import pipeline as numpy_pipeline
+from ygan_mobile.render import spec as torch_pipeline
+
+AFFINE_A = (0.5, -0.75, 1.25)
+AFFINE_B = (0.1, 0.0, -0.2)
+
+
+@torch.no_grad()
+def patch_goldens(net: Networks, x: np.ndarray) -> dict[str, np.ndarray]:
+    z = latents(net.encoder, x)
+    out = {"x": x.astype(np.float32), "z": z, "out.encoder": z}
+    for theme, generator in net.generators.items():
+        out[f"out.generator.{theme}"] = generator.eval()(torch.from_numpy(z)).numpy()
+        out[f"out.patch_model.{theme}"] = net.patch_model(theme)(torch.from_numpy(x)).numpy()
+    return out
+
+
+def frame_goldens(net: Networks, frames: list[np.ndarray], stride: int, batch: int, blend: str = "feather") -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for i, frame in enumerate(frames):
+        out[f"frame.{i}"] = frame
+        for theme in net.themes:
+            model = net.patch_model(theme)
+            y = torch_pipeline.render_float(frame, [model], patch=net.patch, stride=stride, blend=blend, batch=batch)
+            out[f"torch_float.{theme}.{i}"] = y.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
+            out[f"torch_u8.{theme}.{i}"] = torch_pipeline.to_u8(y)
+    return out
+
+
+def _affine(x: np.ndarray) -> np.ndarray:
+    """y = a·x + b per channel, on NCHW batches."""
+    a = np.asarray(AFFINE_A, np.float32)[None, :, None, None]
+    b = np.asarray(AFFINE_B, np.float32)[None, :, None, None]
+    return a * x + b
+
+
+def pipeline_goldens(frames: list[np.ndarray], patch: int, batch: int) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Vectors and their case descriptions (model, P, S, blend, B, frame size) for the manifest."""
+    models = {"identity": lambda x: x, "affine": _affine}
+    small = frames[-1][: max(1, patch // 2 + 3), : patch + 5]  # smaller than P on one axis: exercises padding
+    sources = [small, *frames]
+    strides = sorted({patch, max(1, patch // 2), max(1, patch // 4 - 1)})
+    arrays: dict[str, np.ndarray] = {}
+    cases: list[dict] = []
+    for f, frame in enumerate(sources):
+        arrays[f"frame.{f}"] = frame
+        for stride in strides:
+            for blend in numpy_pipeline.BLENDS:
+                for name, model in models.items():
+                    key = f"case.{len(cases)}"
+                    y = numpy_pipeline.render_float(frame, [model], patch=patch, stride=stride, blend=blend, batch=batch)
+                    arrays[f"{key}.float"] = y.astype(np.float32)
+                    arrays[f"{key}.u8"] = numpy_pipeline.quantise(y)
+                    case = {"key": key, "frame": f"frame.{f}", "model": name, "patch": patch, "stride": stride, "blend": blend,
+                            "batch": batch, "height": int(frame.shape[0]), "width": int(frame.shape[1])}
+                    if name == "affine":
+                        case.update(a=list(AFFINE_A), b=list(AFFINE_B))
+                    cases.append(case)
+    return arrays, cases
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Uncompressed npz: every reader (numpy, Kotlin, Swift) parses a stored zip of .npy files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    return path

@@ -1,0 +1,89 @@
+"""manifest.json: the one file apps and readers trust, built from what is on disk and validated.
+
+Why hashes and sizes are computed here from the files themselves (never carried over from the
+converters): the manifest must describe the bytes that ship, so it is assembled after every file is
+final and checked against the JSON Schema before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from convert.hashing import sha256, size
+from ygan_mobile.errors import YganError
+
+SCHEMA = "ygan-mobile/manifest"
+VERSION = 1
+NORMALISATION = "x = u8 / 127.5 - 1"
+ROUNDING = "u8 = floor(clip((y + 1) * 127.5, 0, 255) + 0.5)"
+
+
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ygan-mobile")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def schema() -> dict[str, Any]:
+    return json.loads(resources.files("reference_runtime").joinpath("manifest.schema.json").read_text())
+
+
+def file_entry(bundle: Path, rel: str) -> dict[str, Any]:
+    """Path, sha256 and size of one bundle file or directory artifact."""
+    path = bundle / rel
+    return {"path": rel, "sha256": sha256(path), "size": size(path)}
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no Infinity: an exact match (infinite PSNR) is stored as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def build(*, kind: str, checkpoint_sha256: str, seed: int, patch: int, latent: int, stride: int, batch: int,
+          blend: str, themes: list[str], thresholds: dict[str, float], golden: list[dict], artifacts: list[dict]) -> dict[str, Any]:
+    return _finite({
+        "schema": SCHEMA, "version": VERSION, "tool_version": tool_version(),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seed": seed,
+        "source": {"kind": kind, "checkpoint_sha256": checkpoint_sha256, "patch": patch, "latent": latent},
+        "pipeline": {"spec": 1, "patch": patch, "stride": stride, "blend": blend, "pad": "edge",
+                     "normalisation": NORMALISATION, "rounding": ROUNDING, "batch": batch},
+        "themes": themes,
+        "thresholds_db": thresholds,
+        "golden": golden,
+        "artifacts": artifacts,
+    })
+
+
+def validate(manifest: dict[str, Any]) -> None:
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(manifest), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.path) or "(root)"
+        raise YganError(f"manifest does not match its schema at {where}: {first.message[:200]}")
+
+
+def write(bundle: Path, manifest: dict[str, Any]) -> Path:
+    """Validate, then write manifest.json atomically."""
+    from ygan_mobile.atomic import write_text
+
+    validate(manifest)
+    path = bundle / "manifest.json"
+    write_text(path, json.dumps(manifest, indent=2) + "\n")
+    return path

@@ -1,0 +1,47 @@
+"""Patches and frames from the embedded data: train patches calibrate, held-out ones are golden.
+
+Why the checkpoint's own seed and holdout: they reproduce the exact train / held-out split the model
+was trained on, so golden vectors and full-pipeline frames come from images the model never saw,
+and int8 calibration from images it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from convert.source import Networks
+from ygan_mobile.data import domain_a
+
+FRAME_SIZES = ((96, 128), (40, 72))
+
+
+@dataclass
+class Samples:
+    calibration: np.ndarray  # (n, 3, P, P) float32 in [-1, 1], train split
+    golden: np.ndarray  # (m, 3, P, P) float32 in [-1, 1], held-out split
+    frames: list[np.ndarray]  # uint8 H×W×3 crops of held-out photos
+    photos: list[np.ndarray]  # uint8 H×W×3 train photos (onnx2tf's default sample file)
+
+
+def _crop(pixels: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
+    """A centred h×w crop, shifted by k so several frames from one photo differ."""
+    ph, pw = pixels.shape[:2]
+    h, w = min(h, ph), min(w, pw)
+    top = max(0, min(ph - h, (ph - h) // 2 + 7 * k))
+    left = max(0, min(pw - w, (pw - w) // 2 + 11 * k))
+    return np.ascontiguousarray(pixels[top:top + h, left:left + w])
+
+
+def embedded_samples(net: Networks, calibration: int, golden: int,
+                     frame_sizes: tuple[tuple[int, int], ...] = FRAME_SIZES) -> Samples:
+    split = domain_a(net.patch, net.seed, net.holdout, net.data_a or None)
+    held = split.heldout.images
+    frames = [_crop(held[k % len(held)].pixels, h, w, k) for k, (h, w) in enumerate(frame_sizes)]
+    return Samples(
+        calibration=split.train.fixed(calibration).numpy(),
+        golden=split.heldout.fixed(golden).numpy(),
+        frames=frames,
+        photos=[image.pixels for image in split.train.images],
+    )
