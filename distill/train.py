@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from ygan_mobile.checkpoint import load_model
 from ygan_mobile.config import Config
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import YGan
+from ygan_mobile.train import StopFlag, truncate_log
 
 from distill import checkpoint
 from distill.config import DistillConfig
@@ -34,32 +34,6 @@ from distill.macs import patch_cost
 from distill.students import StudentConfig, StudentModels
 
 METRICS = "metrics.jsonl"
-
-
-class StopFlag:
-    """Ctrl-C (SIGINT) and SIGTERM become a flag checked between steps, so the checkpoint written
-    on interruption always holds a whole step."""
-
-    def __init__(self):
-        self.raised = False
-
-    def __enter__(self):
-        self._old = {s: signal.signal(s, self._set) for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _set(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc):
-        for s, handler in self._old.items():
-            signal.signal(s, handler)
-
-
-def truncate_log(path: Path, step: int) -> None:
-    """After a resume, forget log lines from steps the checkpoint does not contain."""
-    if path.exists():
-        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] < step]
-        write_text(path, "".join(line + "\n" for line in kept))
 
 
 def student_config(teacher_cfg: Config, cfg: DistillConfig) -> StudentConfig:

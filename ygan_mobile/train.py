@@ -112,39 +112,9 @@ def train_step(model: YGan, opts: dict[str, torch.optim.Optimizer], data: Data, 
     opts["autoencoder"].step()
     record["loss_auto"] = loss_auto.item()
     return record
-    if step == t.warmup:
-        start_generators_from_decoder(model)
-
-    with torch.no_grad():
-        z = model.encoder(x)
-    mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
-    model.encoder.requires_grad_(False)
-    for theme, gen in model.generators.items():
-        critic = model.critics[theme]
-        y = data.b[theme].train.batch(step, t.batch)
-        fake = gen(z)
-        alpha = torch.rand(t.batch, generator=mixing)
-        penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
-        loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
-        opts[f"critic.{theme}"].zero_grad()
-        loss_d.backward()
-        opts[f"critic.{theme}"].step()
-
-        critic.requires_grad_(False)
-        critic_fake = critic(fake)
-        loss_g = losses.generator_loss(critic_fake, z, model.encoder(fake), t.lambda_cycle)
-        opts[f"generator.{theme}"].zero_grad()
-        loss_g.backward()
-        opts[f"generator.{theme}"].step()
-        critic.requires_grad_(True)
-        record[f"loss_d.{theme}"] = loss_d.item()
-        record[f"loss_g.{theme}"] = loss_g.item()
-        record[f"gp.{theme}"] = penalty.item()
-    model.encoder.requires_grad_(True)
-    return record
 
 
-class _StopFlag:
+class StopFlag:
     """Turns Ctrl-C (SIGINT) and SIGTERM into a flag checked between steps, so the checkpoint
     written on interruption always holds a whole step."""
 
@@ -168,7 +138,7 @@ def _write_artifacts(out: Path, model: YGan, data: Data, cfg: Config) -> None:
     sample_grid(model, data.a.heldout.fixed(8), out / "samples.png")
 
 
-def _truncate_log(path: Path, step: int) -> None:
+def truncate_log(path: Path, step: int) -> None:
     """After a resume, forget log lines from steps the checkpoint does not contain."""
     if path.exists():
         kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] < step]
@@ -209,13 +179,13 @@ def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = T
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
     else:
         meta["initial"] = evaluate(model, data, cfg)
-    _truncate_log(out / METRICS, start)
+    truncate_log(out / METRICS, start)
     for module in model.modules().values():
         module.train()
 
     step, began = start, time.monotonic()
     bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
-    with _StopFlag() as stop, open(out / METRICS, "a") as log:
+    with StopFlag() as stop, open(out / METRICS, "a") as log:
         while step < cfg.train.steps and not stop.raised:
             record = train_step(model, opts, data, step, cfg)
             step += 1
