@@ -69,8 +69,20 @@ def _run_model(model: PatchModel, patches_hwc: list[np.ndarray], batch: int, lay
             out = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
         else:
             out = np.asarray(model(chunk), dtype=np.float32)
+        if out.shape != chunk.shape:
+            raise ValueError(f"patch model returned {out.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
         results.extend(out[i] for i in range(n))
     return results
+
+
+def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """One theme index per patch in row-major order, from one index or a (rows, cols) grid."""
+    grid = np.asarray(theme_map, dtype=np.int64)
+    if grid.ndim == 0:
+        return np.full(rows * cols, int(grid), dtype=np.int64)
+    if grid.shape != (rows, cols):
+        raise ValueError(f"theme map of shape {grid.shape} does not match the {rows}x{cols} patch grid")
+    return grid.reshape(-1)
 
 
 def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
@@ -87,7 +99,7 @@ def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: i
     x = normalise(padded)
     rows, cols = positions(ph, patch, stride), positions(pw, patch, stride)
     grid = [(r, c) for r in rows for c in cols]
-    themes = np.broadcast_to(np.asarray(theme_map, dtype=np.int64), (len(rows), len(cols))).reshape(-1)
+    themes = theme_indices(theme_map, len(rows), len(cols))
 
     outputs: list[np.ndarray | None] = [None] * len(grid)
     for t in sorted(set(themes.tolist())):

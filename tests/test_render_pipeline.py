@@ -48,6 +48,8 @@ CASES = [  # (H, W, P, S, themes, B)
     (23, 45, 8, 8, 3, 7),
     (64, 48, 16, 16, 3, 16),
     (30, 30, 8, 1, 2, 16),  # stride 1: every position
+    (6, 40, 8, 3, 2, 7),    # only the height is smaller than the patch
+    (33, 17, 16, 16, 1, 1), # S = P with a last position L − P on both axes
 ]
 
 
@@ -101,6 +103,9 @@ def test_blend_window_by_hand():
     assert np.allclose(np_pipe.window(6, 3), expected)
     assert np.allclose(torch_pipe.window(6, 3).numpy(), expected)
     assert np.array_equal(np_pipe.window(4, 4), np.ones(4, np.float32))
+    plateau = [0.25, 0.75, 1, 1, 1, 1, 0.75, 0.25]  # P = 8, S = 6, O = 2
+    assert np.allclose(np_pipe.window(8, 6), plateau) and np.allclose(torch_pipe.window(8, 6).numpy(), plateau)
+    assert np.allclose(np_pipe.window(6, 1), [0.1, 0.3, 0.5, 0.5, 0.3, 0.1])
     assert np.allclose(np_pipe.weights(6, 3), np.outer(expected, expected))
 
 
@@ -149,3 +154,12 @@ def test_numpy_pipeline_does_not_import_torch():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bad_theme_maps_and_models_are_refused():
+    img = frame(16, 16)
+    for impl in (np_pipe, torch_pipe):
+        with pytest.raises(ValueError, match="theme map"):
+            impl.render_float(img, [lambda x: x], patch=8, stride=8, theme_map=np.zeros((3, 3), int))
+        with pytest.raises(ValueError, match="patch model returned"):
+            impl.render_float(img, [lambda x: x[:, :, :4]], patch=8, stride=8)

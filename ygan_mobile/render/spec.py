@@ -56,7 +56,10 @@ def run_batched(model: PatchModel, patches: torch.Tensor, batch: int) -> torch.T
         if n < batch:
             chunk = torch.cat([chunk, chunk.new_zeros((batch - n, *chunk.shape[1:]))])
         with torch.no_grad():
-            outs.append(model(chunk)[:n])
+            out = model(chunk)
+        if tuple(out.shape) != tuple(chunk.shape):
+            raise ValueError(f"patch model returned shape {tuple(out.shape)} for {tuple(chunk.shape)}: it must map (N,3,P,P) to itself")
+        outs.append(out[:n])
     return torch.cat(outs)
 
 

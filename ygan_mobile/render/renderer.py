@@ -1,0 +1,73 @@
+"""One frame → one rendered frame with every `ygan render` option applied: sampling (grid, random,
+salient), themes, crop size, feedback iterations and stereo pairs, composed around spec.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch.nn.functional as F
+
+from ygan_mobile.render import random_crops, salient, spec, stereo, themes
+from ygan_mobile.render.spec import PatchModel
+
+SAMPLINGS = ("grid", "random", "salient")
+Renderer = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    patch: int
+    stride: int
+    blend: str = "feather"
+    sampling: str = "grid"
+    coverage: float = 0.8   # random: covered fraction of the frame; salient: transformed fraction of patches
+    feedback: int = 0       # extra passes of the output through the pipeline
+    stereo: bool = False
+    disparity: int = 8
+    batch: int = 16
+    seed: int = 0
+
+
+def resized(model: PatchModel, model_patch: int, patch: int) -> PatchModel:
+    """Run a model made for model_patch×model_patch on crops of another size (bilinear both ways)."""
+    if model_patch == patch:
+        return model
+
+    def run(x):
+        inner = F.interpolate(x, size=(model_patch, model_patch), mode="bilinear", align_corners=False)
+        return F.interpolate(model(inner), size=(patch, patch), mode="bilinear", align_corners=False)
+
+    return run
+
+
+def one_pass(models: Sequence[PatchModel], o: RenderOptions) -> Renderer:
+    """A single pass of the chosen sampling; several models split the frame by luminance bands."""
+    def grid_themes(frame: np.ndarray) -> np.ndarray | int:
+        return themes.luminance_bands(frame, o.patch, o.stride, len(models)) if len(models) > 1 else 0
+
+    if o.sampling == "random":
+        return lambda f: random_crops.render_random(f, models, patch=o.patch, coverage=o.coverage, seed=o.seed,
+                                                    batch=o.batch)
+    if o.sampling == "salient":
+        return lambda f: salient.render_salient(f, models, patch=o.patch, stride=o.stride, fraction=o.coverage,
+                                                blend=o.blend, batch=o.batch, theme_map=grid_themes(f))
+    if o.sampling == "grid":
+        return lambda f: spec.render_frame(f, models, patch=o.patch, stride=o.stride, blend=o.blend, batch=o.batch,
+                                           theme_map=grid_themes(f))
+    raise ValueError(f"sampling '{o.sampling}' is not one of {SAMPLINGS}")
+
+
+def make_renderer(models: Sequence[PatchModel], model_patch: int, o: RenderOptions) -> Renderer:
+    """Feedback: the output is fed back `o.feedback` more times. Stereo: both views, side by side."""
+    single = one_pass([resized(m, model_patch, o.patch) for m in models], o)
+
+    def with_feedback(frame: np.ndarray) -> np.ndarray:
+        for _ in range(1 + o.feedback):
+            frame = single(frame)
+        return frame
+
+    if not o.stereo:
+        return with_feedback
+    return lambda f: stereo.side_by_side(with_feedback(f), with_feedback(stereo.right_view(f, o.disparity)))
