@@ -4,18 +4,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fonts-noto-color-emoji)
+# emoji font: theme glyphs; chromium: the report's screenshot test; JDK 17 + junit4 + npm: the Kotlin pipeline tests.
+APT_PACKAGES=(fonts-noto-color-emoji chromium openjdk-17-jdk-headless junit4)
+KOTLIN_VERSION=2.4.20
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# npm may already come with a NodeSource nodejs; Debian's npm package would conflict with that one.
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "installing Debian packages: ${missing[*]}"
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# The Kotlin compiler comes from npm into .tools/ (no Android SDK or Gradle needed for the pure-Kotlin core).
+if [[ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]] || \
+   [[ $(node -p "require('./.tools/node_modules/kotlin-compiler/package.json').version" 2>/dev/null) != "$KOTLIN_VERSION" ]]; then
+  echo "installing kotlin-compiler $KOTLIN_VERSION from npm into .tools/"
+  mkdir -p .tools
+  npm install --silent --no-audit --no-fund --prefix .tools "kotlin-compiler@$KOTLIN_VERSION"
 fi
 
 PYTHON=${PYTHON:-python3.11}
