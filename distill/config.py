@@ -8,7 +8,6 @@ be built for a patch the teacher doesn't produce.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import tomllib
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ygan_mobile import config
 from ygan_mobile.errors import YganError
 
 PRESETS = ("quick", "full")
@@ -114,26 +114,7 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of `raw` with each `section.key=value` applied; the value keeps the preset's type."""
-    out = copy.deepcopy(raw)
-    defaults = DistillConfig.from_dict({}).to_dict()
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        section, dot, name = key.strip().partition(".")
-        if not sep or not dot:
-            raise YganError(f"override '{item}' is not of the form section.key=value (e.g. train.steps=100)")
-        if name not in defaults.get(section, {}):
-            raise YganError(f"override '{item}': no key '{name}' in distill [{section}] (sections: {', '.join(defaults)})")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        expected = out.get(section, {}).get(name, defaults[section][name])
-        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not type(expected):
-            raise YganError(f"override '{item}': expected a {type(expected).__name__}, got {type(value).__name__}")
-        out.setdefault(section, {})[name] = value
-    return out
+    return config.apply_overrides(raw, overrides, DistillConfig.from_dict({}).to_dict(), "distill ")
 
 
 def build(preset: str, overrides: list[str]) -> DistillConfig:

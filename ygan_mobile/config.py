@@ -95,17 +95,22 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
         raise YganError(f"preset '{name_or_path}' is not valid TOML: {exc}") from None
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of `raw` with each `section.key=value` applied, keeping value types."""
+def apply_overrides(raw: dict[str, Any], overrides: list[str], defaults: dict[str, dict[str, Any]] | None = None,
+                    what: str = "") -> dict[str, Any]:
+    """Return a copy of `raw` with each `section.key=value` applied, keeping value types.
+
+    `defaults` (the training config's when omitted) says which keys exist and their types; `what`
+    names the config in messages (e.g. "distill ") so a user knows which file the key belongs to.
+    """
     out = copy.deepcopy(raw)
-    defaults = Config.from_dict({}).to_dict()
+    defaults = defaults if defaults is not None else Config.from_dict({}).to_dict()
     for item in overrides:
         key, sep, text = item.partition("=")
         section, dot, name = key.strip().partition(".")
         if not sep or not dot:
             raise YganError(f"override '{item}' is not of the form section.key=value (e.g. train.steps=100)")
         if name not in defaults.get(section, {}):
-            raise YganError(f"override '{item}': no key '{name}' in [{section}]")
+            raise YganError(f"override '{item}': no key '{name}' in {what}[{section}] (sections: {', '.join(defaults)})")
         value = _parse_value(text.strip())
         expected = out.get(section, {}).get(name, defaults[section][name])
         if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
