@@ -2,7 +2,8 @@
 
 Same pipeline (ygan_mobile.render.spec), same model, same frame, same output: only the number of
 patches per model call differs, B against 1. The model is the teacher's fused G(E(x)) at a preset's
-size with random weights (speed does not depend on the weights), or a trained checkpoint's.
+size with random weights (speed does not depend on the weights), or a trained checkpoint's first
+theme — a teacher (`ygan train`) or a student (`ygan distill`, the model the phone runs).
 
 Run: .venv/bin/python benchmarks/batched_vs_loop.py [--preset quick|full] [--checkpoint RUN]
          [--batch B] [--stride S] [--threads N] [--repeat N]
@@ -42,10 +43,10 @@ def timed(fn, repeat: int) -> tuple[float, float, np.ndarray]:
 
 def load_model(args: argparse.Namespace):
     if args.checkpoint:
-        from ygan_mobile.checkpoint import load_patch_models
+        from convert.source import load_networks
 
-        models, patch = load_patch_models(args.checkpoint)
-        return next(iter(models.values())), patch, f"checkpoint {args.checkpoint}"
+        net = load_networks(args.checkpoint)
+        return torch.no_grad()(net.patch_model(net.themes[0])), net.patch, f"{net.kind} checkpoint {args.checkpoint}"
     torch.manual_seed(0)
     cfg = Config.from_dict(load_preset(args.preset)).model
     fused = YGan.create(cfg, ["theme"]).patch_model("theme").eval()
@@ -89,7 +90,8 @@ def main() -> None:
     print(f"batched (B={args.batch}):    median {batched * 1000:8.1f} ms   p90 {batched_p90 * 1000:8.1f} ms")
     print(f"per-patch loop (B=1): median {loop * 1000:8.1f} ms   p90 {loop_p90 * 1000:8.1f} ms")
     print(f"speed-up {speedup:.2f}× (target ≥ {TARGET:g}×: {'met' if speedup >= TARGET else 'NOT met'}); "
-          f"identical output: {np.array_equal(out_batched, out_loop)}")
+          f"outputs differ by at most {int(np.abs(out_batched.astype(int) - out_loop).max())} level(s) "
+          f"(float sums in another order)")
 
 
 if __name__ == "__main__":
