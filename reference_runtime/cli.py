@@ -1,0 +1,95 @@
+"""`python -m reference_runtime verify|report BUNDLE`: the runtime's verbs without torch or tensorflow.
+
+`ygan verify` and `ygan report` call the same functions. Exit codes: 0 every check passed (or was
+not verifiable here and said so), 1 a check fell below its threshold, 2 a bundle that must not run
+or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reference_runtime.backends import BackendError
+from reference_runtime.manifest import ManifestError
+
+
+def parse_thresholds(pairs: list[str]) -> dict[str, float]:
+    """`fp16=70` pairs into {precision: dB}; a malformed pair is an argparse error."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise argparse.ArgumentTypeError(f"--threshold '{pair}': expected PRECISION=DB, e.g. int8-full=35")
+    return out
+
+
+def add_verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", help="bundle directory (with manifest.json)")
+    p.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
+                   help="override a parity threshold, e.g. --threshold int8-full=35 (repeatable)")
+    p.add_argument("--threads", type=int, default=2, help="runtime threads (default: 2)")
+    p.add_argument("-o", "--out", help="where to write parity.json (default: BUNDLE/parity.json)")
+    p.add_argument("--quiet", action="store_true", help="print only the summary and the failures")
+
+
+def add_report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", help="bundle directory (runs verify first when parity.json is missing or stale)")
+    p.add_argument("-o", "--out", help="report folder (default: BUNDLE/report)")
+
+
+def summary(doc: dict) -> str:
+    counts = {s: 0 for s in ("pass", "fail", "not verified")}
+    for row in [*doc["models"], *doc["pipeline"], *doc["stand_ins"]]:
+        counts[row["status"]] += 1
+    return (f"{len(doc['models'])} artifacts, {len(doc['pipeline'])} pipeline frames, {len(doc['stand_ins'])} stand-in "
+            f"cases: {counts['pass']} pass, {counts['fail']} fail, {counts['not verified']} not verified")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from reference_runtime.verify import failures, verify_bundle
+
+    try:
+        thresholds = parse_thresholds(args.threshold)
+    except argparse.ArgumentTypeError as exc:
+        print(f"verify: error: {exc}", file=sys.stderr)
+        return 2
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    try:
+        doc = verify_bundle(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log)
+    except (ManifestError, BackendError) as exc:
+        print(f"verify: error: {exc}", file=sys.stderr)
+        return 2
+    for line in failures(doc):
+        print(f"FAIL {line}")
+    print(summary(doc))
+    print(f"parity: {Path(args.out) if args.out else Path(args.bundle) / 'parity.json'}")
+    return 0 if doc["ok"] else 1
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from reference_runtime.report import ReportError, write_report
+
+    try:
+        index = write_report(Path(args.bundle), Path(args.out) if args.out else None,
+                             log=lambda message: print(message, file=sys.stderr))
+    except (ManifestError, BackendError, ReportError) as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 2
+    print(index)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reference_runtime",
+                                     description="Run a ygan-mobile bundle as a phone would: parity and report.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add_verify_arguments(verbs.add_parser("verify", help="check per-model and pipeline parity; write parity.json"))
+    add_report_arguments(verbs.add_parser("report", help="write the static HTML report of a bundle"))
+    args = parser.parse_args(argv)
+    return run_verify(args) if args.verb == "verify" else run_report(args)

@@ -1,0 +1,65 @@
+"""`pytest --ygan-bundle BUNDLE` gives one test per artifact, pipeline check and stand-in case.
+
+Run in a child pytest (pytester) exactly as a user's CI would, through the installed entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from convert.bundle import Options, convert
+from test_convert_fixtures import tiny_student
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("plugin") / "bundle"
+    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"],
+                                         batch=2, calibration=16, golden=4))
+    return out
+
+
+def _expected_tests(bundle: Path) -> int:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    cases = next(g for g in manifest["golden"] if g["kind"] == "pipeline")["cases"]
+    patch_models = sum(a["role"] == "patch_model" for a in manifest["artifacts"])
+    return 1 + len(manifest["artifacts"]) + 2 * patch_models + len(cases)  # manifest, models, 2 frames each, cases
+
+
+@pytest.mark.slow
+def test_one_passing_test_per_check(pytester, bundle):
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=_expected_tests(bundle))
+
+
+@pytest.mark.slow
+def test_a_failing_check_names_the_artifact(pytester, bundle):
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "--ygan-threshold", "int8-full=200", "-q")
+    int8 = [a for a in json.loads((bundle / "manifest.json").read_text())["artifacts"] if a["precision"] == "int8-full"]
+    frames = 2 * sum(a["role"] == "patch_model" for a in int8)  # the int8 patch model fails on both frames too
+    result.assert_outcomes(passed=_expected_tests(bundle) - len(int8) - frames, failed=len(int8) + frames)
+    result.stdout.fnmatch_lines(["*tflite/patch_model.flowers.int8-full: golden patches: PSNR * dB < 200.0 dB*"])
+
+
+@pytest.mark.slow
+def test_a_tampered_bundle_fails_its_manifest_test(pytester, bundle, tmp_path):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    target = copy / "onnx" / "encoder.onnx"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 1
+    target.write_bytes(bytes(data))
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(copy), "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*onnx/encoder.onnx: sha256*"])
+
+
+def test_without_the_option_the_plugin_adds_nothing(pytester):
+    pytester.makepyfile("def test_one():\n    assert True\n")
+    pytester.runpytest("-q").assert_outcomes(passed=1)
