@@ -1,7 +1,7 @@
 """The patch-render pipeline, spec v1 (DESIGN §4), in numpy: what the phone computes.
 
-Written independently of the torch original (plain loops over patch positions, explicit
-accumulation) so that each implementation checks the other. Takes any callable patch model on
+Written independently of the torch original (explicit accumulation one axis at a time where torch
+uses unfold/fold) so that each implementation checks the other. Takes any callable patch model on
 numpy arrays with a fixed batch B, in NCHW or NHWC layout.
 """
 
@@ -48,31 +48,51 @@ def weights(patch: int, stride: int) -> np.ndarray:
     return np.outer(w, w).astype(np.float32)
 
 
+_LEVELS = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
 def normalise(frame_u8: np.ndarray) -> np.ndarray:
-    return frame_u8.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    """u8 / 127.5 − 1 in float32, looked up per level: one pass over the frame instead of three."""
+    return _LEVELS[frame_u8]
 
 
 def quantise(y: np.ndarray) -> np.ndarray:
-    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8."""
-    return np.floor(np.clip((y.astype(np.float32) + np.float32(1)) * np.float32(127.5), 0, 255) + np.float32(0.5)).astype(np.uint8)
+    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8, in place on one float32 copy."""
+    t = np.add(y, np.float32(1), dtype=np.float32)
+    t *= np.float32(127.5)
+    np.clip(t, 0, 255, out=t)
+    t += np.float32(0.5)
+    np.floor(t, out=t)
+    return t.astype(np.uint8)
 
 
-def _run_model(model: PatchModel, patches_hwc: list[np.ndarray], batch: int, layout: str) -> list[np.ndarray]:
-    """Patches in order, chunks of B, the last chunk zero-padded and its padding dropped."""
-    results: list[np.ndarray] = []
-    for start in range(0, len(patches_hwc), batch):
-        chunk = np.zeros((batch, *patches_hwc[0].shape), dtype=np.float32)
-        n = min(batch, len(patches_hwc) - start)
-        for i in range(n):
-            chunk[i] = patches_hwc[start + i]
+def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str) -> np.ndarray:
+    """(N, P, P, 3) patches in order, chunks of B, the last chunk zero-padded and its padding dropped."""
+    n = len(patches)
+    out = np.empty_like(patches)
+    chunk = np.zeros((batch, *patches.shape[1:]), dtype=np.float32)
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        chunk[:m] = patches[start:start + m]
+        chunk[m:] = 0
         if layout == "NCHW":
-            out = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
+            y = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
         else:
-            out = np.asarray(model(chunk), dtype=np.float32)
-        if out.shape != chunk.shape:
-            raise ValueError(f"patch model returned {out.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
-        results.extend(out[i] for i in range(n))
-    return results
+            y = np.asarray(model(chunk.copy()), dtype=np.float32)
+        if y.shape != chunk.shape:
+            raise ValueError(f"patch model returned {y.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
+        out[start:start + m] = y[:m]
+    return out
+
+
+def _tiles(x: np.ndarray, rows: list[int], cols: list[int], patch: int) -> np.ndarray:
+    """All patches of the grid, row-major, as one (rows·cols, P, P, 3) array."""
+    if _abutting(rows, patch, x.shape[0]) and _abutting(cols, patch, x.shape[1]):
+        return np.ascontiguousarray(x.reshape(len(rows), patch, len(cols), patch, x.shape[2]).transpose(0, 2, 1, 3, 4)
+                                    ).reshape(-1, patch, patch, x.shape[2])
+    r = np.asarray(rows)[:, None] + np.arange(patch)
+    c = np.asarray(cols)[:, None] + np.arange(patch)
+    return x[r][:, :, c].transpose(0, 2, 1, 3, 4).reshape(-1, patch, patch, x.shape[2])
 
 
 def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -98,29 +118,54 @@ def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: i
     padded = np.pad(frame_u8, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
     x = normalise(padded)
     rows, cols = positions(ph, patch, stride), positions(pw, patch, stride)
-    grid = [(r, c) for r in rows for c in cols]
     themes = theme_indices(theme_map, len(rows), len(cols))
 
-    outputs: list[np.ndarray | None] = [None] * len(grid)
-    for t in sorted(set(themes.tolist())):
-        members = [k for k in range(len(grid)) if themes[k] == t]
-        crops = [x[grid[k][0]:grid[k][0] + patch, grid[k][1]:grid[k][1] + patch] for k in members]
-        for k, out in zip(members, _run_model(models[t], crops, batch, layout)):
-            outputs[k] = out
-
-    if blend == "paste":
-        out = np.zeros((ph, pw, 3), dtype=np.float32)
-        for (r, c), y in zip(grid, outputs):
-            out[r:r + patch, c:c + patch] = y
+    tiles = _tiles(x, rows, cols, patch)
+    used = sorted(set(themes.tolist()))
+    if len(used) == 1:
+        outputs = _run_model(models[used[0]], tiles, batch, layout)
     else:
-        wmap = weights(patch, stride)
-        acc = np.zeros((ph, pw, 3), dtype=np.float32)
-        norm = np.zeros((ph, pw), dtype=np.float32)
-        for (r, c), y in zip(grid, outputs):
-            acc[r:r + patch, c:c + patch] += wmap[:, :, None] * y
-            norm[r:r + patch, c:c + patch] += wmap
-        out = acc / norm[:, :, None]
-    return out[:h, :w]
+        outputs = np.empty_like(tiles)
+        for t in used:
+            members = np.flatnonzero(themes == t)
+            outputs[members] = _run_model(models[t], tiles[members], batch, layout)
+    grid = outputs.reshape(len(rows), len(cols), patch, patch, 3)
+    return _blend(grid, rows, cols, ph, pw, window(patch, stride), blend)[:h, :w]
+
+
+def _blend(grid: np.ndarray, rows: list[int], cols: list[int], ph: int, pw: int, w: np.ndarray, blend: str) -> np.ndarray:
+    """Step 5 one axis at a time: the grid is a product of row and column positions and W = w⊗w, so
+    Σ_k W·patch_k is a sum over columns within each patch row, then over rows, and Σ_k W is the outer
+    product of the 1-D weight sums. For paste, writing columns then rows in order leaves the same
+    last writer at every pixel as writing patches row-major."""
+    patch = grid.shape[2]
+    if _abutting(rows, patch, ph) and _abutting(cols, patch, pw):
+        # Patches tile the frame exactly: each pixel has one patch, W = 1 there (O = 0), so both
+        # blends are that patch's value, and W·y / W is y bit for bit.
+        return grid.transpose(0, 2, 1, 3, 4).reshape(ph, pw, 3)
+    strips = np.zeros((len(rows), patch, pw, 3), dtype=np.float32)
+    out = np.zeros((ph, pw, 3), dtype=np.float32)
+    if blend == "paste":
+        for j, c in enumerate(cols):
+            strips[:, :, c:c + patch] = grid[:, j]
+        for i, r in enumerate(rows):
+            out[r:r + patch] = strips[i]
+        return out
+    for j, c in enumerate(cols):
+        strips[:, :, c:c + patch] += w[None, None, :, None] * grid[:, j]
+    for i, r in enumerate(rows):
+        out[r:r + patch] += w[:, None, None] * strips[i]
+    norm_r, norm_c = np.zeros(ph, dtype=np.float32), np.zeros(pw, dtype=np.float32)
+    for r in rows:
+        norm_r[r:r + patch] += w
+    for c in cols:
+        norm_c[c:c + patch] += w
+    return out / (norm_r[:, None] * norm_c[None, :])[:, :, None]
+
+
+def _abutting(starts: list[int], patch: int, length: int) -> bool:
+    """The positions cover the axis edge to edge with no overlap (S = P and P divides L)."""
+    return len(starts) * patch == length and all(p == k * patch for k, p in enumerate(starts))
 
 
 def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
