@@ -48,12 +48,12 @@ def weights(patch: int, stride: int) -> np.ndarray:
     return np.outer(w, w).astype(np.float32)
 
 
-_LEVELS = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
-
-
 def normalise(frame_u8: np.ndarray) -> np.ndarray:
-    """u8 / 127.5 − 1 in float32, looked up per level: one pass over the frame instead of three."""
-    return _LEVELS[frame_u8]
+    """u8 / 127.5 − 1 in float32, in place on one copy."""
+    x = frame_u8.astype(np.float32)
+    x /= np.float32(127.5)
+    x -= np.float32(1.0)
+    return x
 
 
 def quantise(y: np.ndarray) -> np.ndarray:
@@ -70,15 +70,17 @@ def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str) 
     """(N, P, P, 3) patches in order, chunks of B, the last chunk zero-padded and its padding dropped."""
     n = len(patches)
     out = np.empty_like(patches)
-    chunk = np.zeros((batch, *patches.shape[1:]), dtype=np.float32)
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        chunk[:m] = patches[start:start + m]
-        chunk[m:] = 0
+        if m == batch:
+            chunk = patches[start:start + batch]
+        else:
+            chunk = np.zeros((batch, *patches.shape[1:]), dtype=np.float32)
+            chunk[:m] = patches[start:]
         if layout == "NCHW":
             y = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
         else:
-            y = np.asarray(model(chunk.copy()), dtype=np.float32)
+            y = np.asarray(model(np.ascontiguousarray(chunk)), dtype=np.float32)
         if y.shape != chunk.shape:
             raise ValueError(f"patch model returned {y.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
         out[start:start + m] = y[:m]

@@ -47,7 +47,10 @@ class LiteRunner:
     def run(self, x: np.ndarray) -> np.ndarray:
         check_input(self.artifact, x)
         layout = self.artifact["layout"]
-        self.interp.set_tensor(self.i["index"], quantise(to_layout(x, layout), self.input))
+        return from_layout(self.run_native(to_layout(x, layout)), layout)
+
+    def run_native(self, x: np.ndarray) -> np.ndarray:
+        """Float32 in and out, in the artifact's own layout (NHWC): what an app feeds the interpreter."""
+        self.interp.set_tensor(self.i["index"], quantise(x, self.input))
         self.interp.invoke()
-        y = self.interp.get_tensor(self.o["index"])
-        return from_layout(dequantise(y, self.output), layout)
+        return dequantise(self.interp.get_tensor(self.o["index"]), self.output)

@@ -28,5 +28,9 @@ class OnnxRunner:
     def run(self, x: np.ndarray) -> np.ndarray:
         check_input(self.artifact, x)
         layout = self.artifact["layout"]
-        y = self.session.run([self.output["name"]], {self.input["name"]: quantise(to_layout(x, layout), self.input)})[0]
-        return from_layout(dequantise(y, self.output), layout)
+        return from_layout(self.run_native(to_layout(x, layout)), layout)
+
+    def run_native(self, x: np.ndarray) -> np.ndarray:
+        """Float32 in and out, in the artifact's own layout."""
+        y = self.session.run([self.output["name"]], {self.input["name"]: quantise(x, self.input)})[0]
+        return dequantise(y, self.output)
