@@ -134,8 +134,10 @@ def test_too_small_image_is_one_clear_error(tmp_path):
     _assert_one_line_error(_bad_data_run(tmp_path, folder), "thin.png")
 
 
-def test_help_lists_every_verb_and_unbuilt_verbs_fail():
+def test_help_lists_every_verb_and_a_missing_bundle_is_one_error():
     helped = ygan("--help")
     for verb in ("train", "distill", "convert", "verify", "render", "bench", "report", "build"):
         assert verb in helped.stdout
-    assert ygan("bench", "x").returncode == 2
+    for verb in ("bench", "verify", "report"):
+        done = ygan(verb, "no-such-bundle")
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, (verb, done.stderr)

@@ -33,7 +33,7 @@ TRAINING_PACKAGES = ("torch", "tensorflow", "tf_keras", "keras", "onnx2tf", "cor
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("verify") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "fp16", "int8-full"],
+    convert(tiny_student(), out, Options(targets=["onnx", "tflite", "coreml"], precisions=["fp32", "fp16", "int8-full"],
                                          batch=2, calibration=16, golden=4))
     return out
 
@@ -191,7 +191,7 @@ def test_runtime_runs_without_torch_tensorflow_or_training_code(bundle, tmp_path
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"status": 0, "loaded": []}, done.stderr[-2000:]
     doc = json.loads((tmp_path / "p.json").read_text())
-    assert {r["backend"] for r in doc["models"]} == {"onnxruntime", "litert"}
+    assert {r["backend"] for r in doc["models"]} == {"onnxruntime", "litert", "coreml-mil"}
 
 
 @pytest.mark.slow
