@@ -12,12 +12,6 @@ from pathlib import Path
 
 from ygan_mobile.errors import YganError
 
-NOT_BUILT = {
-    "verify": "check a bundle's parity against its thresholds",
-    "bench": "benchmark a bundle's artifacts and the render pipeline",
-    "report": "write the HTML report of a bundle",
-}
-
 
 def _config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="quick", help="quick, full, or a path to a TOML preset (default: quick)")
@@ -66,6 +60,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build(args)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ygan_mobile.bench import run_bench
+
+    return run_bench(args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from reference_runtime.cli import run_verify
+
+    return run_verify(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reference_runtime.cli import run_report
+
+    return run_report(args)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from ygan_mobile.render.command import run_render
 
@@ -82,10 +94,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from convert.command import run_convert
 
     return run_convert(args)
-
-
-def cmd_not_built(args: argparse.Namespace) -> int:
-    raise YganError(f"'ygan {args.verb}' is not built yet in this version: it will {NOT_BUILT[args.verb]}")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -112,19 +120,35 @@ def make_parser() -> argparse.ArgumentParser:
     add_convert_arguments(p)
     p.set_defaults(func=cmd_convert)
 
-    for verb, text in NOT_BUILT.items():
-        p = verbs.add_parser(verb, help=f"{text} (not built yet)")
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=cmd_not_built)
+    from reference_runtime.cli import add_report_arguments, add_verify_arguments
+
+    p = verbs.add_parser("verify", help="check a bundle's per-model and pipeline parity; write parity.json")
+    add_verify_arguments(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = verbs.add_parser("report", help="write the HTML report of a bundle: parity table, pictures, PSNR/size chart")
+    add_report_arguments(p)
+    p.set_defaults(func=cmd_report)
 
     p = verbs.add_parser("render", help="render an image or a video through a trained model's patch pipeline")
     add_render_arguments(p)
     p.set_defaults(func=cmd_render)
 
-    p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → report")
+    p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → report",
+                         epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "
+                                "distill.SECTION.KEY → the distill preset (e.g. distill.train.steps=500), "
+                                "convert.KEY → convert options (e.g. convert.batch=8). See docs/build.md.")
     _config_arguments(p)
     p.add_argument("-o", "--out", default="bundle", help="bundle directory (default: bundle)")
+    p.add_argument("--android-dir", metavar="DIR",
+                   help="also copy manifest.json, tflite/ and golden/ into DIR/app/src/main/assets/bundle")
     p.set_defaults(func=cmd_build)
+
+    from ygan_mobile.bench import add_bench_arguments
+
+    p = verbs.add_parser("bench", help="frame time of every backend of a bundle through the patch-render pipeline")
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,104 @@
+"""What `ygan build` builds: the teacher, distill and convert settings resolved from one preset.
+
+Why one resolved object: each stage's "inputs unchanged?" test hashes exactly these values, so the
+preset, the `--set` overrides and the flags must be turned into plain dicts once, up front.
+
+`--set` routing: `distill.<section>.<key>=v` goes to the distill preset ([student], [train],
+[eval]), `convert.<key>=v` to the convert settings below, anything else (`model.`, `data.`,
+`train.`) to the teacher, exactly as in `ygan train`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ygan_mobile.config import PRESETS, Config, apply_overrides, load_preset
+from ygan_mobile.errors import YganError
+
+STAGE_PREFIXES = ("distill.", "convert.")
+
+
+@dataclass(frozen=True)
+class ConvertSettings:
+    """The `ygan convert` options a build uses (see docs/bundle.md); empty precisions = every default."""
+    targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
+    precisions: list[str] = field(default_factory=list)
+    batch: int = 16
+    stride: int = 0  # 0: half the patch
+    blend: str = "feather"
+    calibration: int = 128
+    golden: int = 32
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    preset: str
+    overrides: tuple[str, ...]
+    teacher: Config
+    distill: Any  # distill.config.DistillConfig (imported lazily: distill imports torch)
+    convert: ConvertSettings
+
+
+def flag_overrides(themes: list[str] | None, data_a: str | None, data_b: str | None, seed: int | None) -> list[str]:
+    """The teacher overrides that `--theme`, `--data-a`, `--data-b` and `--seed` stand for."""
+    names = [t for item in themes or [] for t in item.split(",") if t]
+    out = []
+    if names:
+        out.append("data.themes=[" + ",".join(f'"{t}"' for t in names) + "]")
+    if data_b:
+        if len(names) != 1:
+            raise YganError("--data-b names the images of one theme: pass exactly one --theme NAME with it")
+        out.append(f'data.data_b="{Path(data_b).as_posix()}"')
+    if data_a:
+        out.append(f'data.data_a="{Path(data_a).as_posix()}"')
+    if seed is not None:
+        out.append(f"train.seed={seed}")
+    return out
+
+
+def _load(preset: str) -> tuple[dict, dict, dict]:
+    """(teacher, distill, convert) raw tables: a named preset, or one TOML file holding the teacher's
+    tables plus optional [distill.student|train|eval] and [convert] tables."""
+    from distill import config as distill_config
+
+    if preset in PRESETS:
+        return load_preset(preset), distill_config.load_preset(preset), {}
+    raw = load_preset(preset)
+    return raw, raw.pop("distill", {}), raw.pop("convert", {})
+
+
+def resolve(preset: str, overrides: list[str], flags: list[str] = ()) -> BuildConfig:
+    from distill.config import DistillConfig
+    from distill.config import apply_overrides as distill_overrides
+
+    teacher_raw, distill_raw, convert_raw = _load(preset)
+    mine = {p: [o.removeprefix(p) for o in overrides if o.startswith(p)] for p in STAGE_PREFIXES}
+    teacher_sets = [o for o in overrides if not o.startswith(STAGE_PREFIXES)] + list(flags)
+    teacher = Config.from_dict(apply_overrides(teacher_raw, teacher_sets))
+    distill = DistillConfig.from_dict(distill_overrides(distill_raw, mine["distill."]))
+    defaults = {"convert": ConvertSettings().to_dict()}
+    unknown = set(convert_raw) - set(defaults["convert"])
+    if unknown:
+        raise YganError(f"unknown key(s) {sorted(unknown)} in [convert]: known keys are {sorted(defaults['convert'])}")
+    sets = [f"convert.{o}" for o in mine["convert."]]
+    convert = ConvertSettings(**apply_overrides({"convert": convert_raw}, sets, defaults, "build ")["convert"])
+    _check_convert(convert, teacher.model.patch)
+    return BuildConfig(preset, tuple(overrides) + tuple(flags), teacher, distill, convert)
+
+
+def _check_convert(c: ConvertSettings, patch: int) -> None:
+    from convert.plan import FORMATS, precisions_for
+
+    if not c.targets:
+        raise YganError(f"convert.targets is empty: pick one or more of {', '.join(FORMATS)}")
+    precisions_for(c.targets, c.precisions or None)  # refuses unknown targets and precisions now, not mid-build
+    if c.batch < 1 or c.calibration < 1 or c.golden < 1:
+        raise YganError("convert.batch, convert.calibration and convert.golden must be ≥ 1")
+    if not 0 <= c.stride <= patch:
+        raise YganError(f"convert.stride={c.stride} must be between 1 and the patch size {patch} (0 = half the patch)")

@@ -1,0 +1,222 @@
+"""The five stages of `ygan build`, each as: what it depends on, how to run it, what it writes.
+
+Why inputs are plain dicts: build.py hashes them (with the tool version) to decide whether a stage
+can be skipped. Each stage's inputs include the sha256 of the upstream stage's output, so a rerun
+upstream that changes bytes reruns everything after it, and one that doesn't (same seed, same
+config) lets the rest be skipped. Key numbers are read back from the files a stage wrote, so a
+skipped stage reports the same numbers as the run that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ygan_mobile.build_config import BuildConfig
+from ygan_mobile.build_state import BuildState, path_sha256, tree_fingerprint
+from ygan_mobile.errors import YganError
+
+TEACHER = "checkpoints/teacher"
+STUDENT = "checkpoints/student"
+TEACHER_CKPT = f"{TEACHER}/checkpoint.safetensors"
+STUDENT_CKPT = f"{STUDENT}/student.safetensors"
+
+
+@dataclass
+class Context:
+    bundle: Path
+    cfg: BuildConfig
+    state: BuildState
+    progress: bool
+    inputs_sha256: dict[str, str] = field(default_factory=dict)  # filled as stages are planned
+    verify_threads: int = 2
+
+
+@dataclass
+class Ran:
+    outputs: list[str]  # bundle-relative paths to hash
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    inputs: Callable[[Context], dict[str, Any]]
+    run: Callable[[Context, bool], Ran]  # (context, resume)
+    numbers: Callable[[Path], dict[str, Any]]
+    checkpoint: str | None = None  # resumable stages: the file a resume continues from
+
+
+def _upstream(ctx: Context, stage: str, rel: str) -> str:
+    return ctx.state.stages[stage].outputs[rel]
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+# -- train ---------------------------------------------------------------------------------------
+
+def train_inputs(ctx: Context) -> dict[str, Any]:
+    data = ctx.cfg.teacher.data
+    files = {name: tree_fingerprint(value) for name, value in (("data_a", data.data_a), ("data_b", data.data_b)) if value}
+    return {"config": ctx.cfg.teacher.to_dict(), "data_files": files}
+
+
+def train_run(ctx: Context, resume: bool) -> Ran:
+    from ygan_mobile.train import train
+
+    result = train(ctx.cfg.teacher, ctx.bundle / TEACHER, resume=resume, progress=ctx.progress)
+    return Ran([TEACHER_CKPT, f"{TEACHER}/metrics.json"], result.interrupted)
+
+
+def train_numbers(bundle: Path) -> dict[str, Any]:
+    m = _json(bundle / TEACHER / "metrics.json")
+    return {"step": m["step"], "psnr_auto": m["final"]["psnr_auto"]}
+
+
+# -- distill -------------------------------------------------------------------------------------
+
+def distill_inputs(ctx: Context) -> dict[str, Any]:
+    return {"config": ctx.cfg.distill.to_dict(), "teacher_sha256": _upstream(ctx, "train", TEACHER_CKPT)}
+
+
+def distill_run(ctx: Context, resume: bool) -> Ran:
+    from distill.train import distill
+
+    result = distill(ctx.bundle / TEACHER, ctx.cfg.distill, ctx.bundle / STUDENT, resume=resume, progress=ctx.progress)
+    return Ran([STUDENT_CKPT, f"{STUDENT}/metrics.json"], result.interrupted)
+
+
+def distill_numbers(bundle: Path) -> dict[str, Any]:
+    m = _json(bundle / STUDENT / "metrics.json")
+    out = {"step": m["step"], "mac_ratio": m["cost"]["mac_ratio"], "param_ratio": m["cost"]["param_ratio"]}
+    if "patch_psnr_min" in m:
+        out["patch_psnr_min"] = m["patch_psnr_min"]
+    return out
+
+
+# -- convert -------------------------------------------------------------------------------------
+
+def convert_inputs(ctx: Context) -> dict[str, Any]:
+    return {"settings": ctx.cfg.convert.to_dict(), "student_sha256": _upstream(ctx, "distill", STUDENT_CKPT)}
+
+
+def convert_run(ctx: Context, resume: bool) -> Ran:
+    from convert.bundle import Options, convert, step_count
+    from convert.plan import jobs, precisions_for
+    from convert.source import load_networks
+
+    s = ctx.cfg.convert
+    opts = Options(targets=list(s.targets), precisions=list(s.precisions) or None, batch=s.batch,
+                   stride=s.stride or None, blend=s.blend, calibration=s.calibration, golden=s.golden)
+    net = load_networks(ctx.bundle / STUDENT_CKPT, "student")
+    bar = _bar(step_count(precisions_for(opts.targets, opts.precisions), len(jobs(net, 1))), "convert", ctx.progress)
+    started: list[str] = []
+
+    def progress(label: str) -> None:
+        """Called as each step starts, so the bar counts the steps already finished."""
+        bar.update(1 if started else 0)
+        bar.set_postfix_str(label)
+        started.append(label)
+
+    try:
+        result = convert(net, ctx.bundle, opts, progress=progress)
+        bar.update(bar.total - bar.n)
+    finally:
+        bar.close()
+    _add_build_record(ctx, result.manifest)
+    paths = [a["path"] for a in result.manifest["artifacts"]] + [g["path"] for g in result.manifest["golden"]]
+    return Ran(["manifest.json", *paths])
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, dynamic_ncols=True)
+
+
+def _add_build_record(ctx: Context, manifest: dict[str, Any]) -> None:
+    """The inputs every artifact was built from, in the manifest itself: a bundle copied away from
+    its build.json still says which config, teacher and student made it."""
+    from convert.manifest import write
+    from ygan_mobile import __version__
+
+    manifest["build"] = {
+        "tool_version": __version__,
+        "preset": ctx.cfg.preset,
+        "overrides": list(ctx.cfg.overrides),
+        "inputs_sha256": dict(ctx.inputs_sha256),
+        "teacher_sha256": _upstream(ctx, "train", TEACHER_CKPT),
+        "student_sha256": _upstream(ctx, "distill", STUDENT_CKPT),
+    }
+    write(ctx.bundle, manifest)
+
+
+def convert_numbers(bundle: Path) -> dict[str, Any]:
+    artifacts = _json(bundle / "manifest.json")["artifacts"]
+    return {"artifacts": len(artifacts), "formats": sorted({a["format"] for a in artifacts})}
+
+
+# -- verify --------------------------------------------------------------------------------------
+
+def verify_inputs(ctx: Context) -> dict[str, Any]:
+    return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json")}
+
+
+def verify_run(ctx: Context, resume: bool) -> Ran:
+    try:
+        from reference_runtime.verify import verify_bundle
+    except ImportError as exc:
+        raise YganError(f"the verify stage needs reference_runtime.verify, which this installation lacks ({exc})") from None
+    verify_bundle(ctx.bundle, thresholds=None, threads=ctx.verify_threads)
+    return Ran(["parity.json"])
+
+
+def verify_numbers(bundle: Path) -> dict[str, Any]:
+    """Per artifact the worst of its checks (model parity, pipeline frames); an unknown word is a fail."""
+    doc = _json(bundle / "parity.json")
+    rank = {"pass": 0, "not verified": 1, "fail": 2}
+    worst: dict[str, str] = {}
+    for entry in [*doc.get("models", []), *doc.get("pipeline", [])]:
+        status = entry.get("status") if entry.get("status") in rank else "fail"
+        if rank[status] >= rank[worst.get(entry["id"], "pass")]:
+            worst[entry["id"]] = status
+    counts = {s: list(worst.values()).count(s) for s in rank}
+    return {"ok": bool(doc.get("ok")), **counts}
+
+
+# -- report --------------------------------------------------------------------------------------
+
+def report_inputs(ctx: Context) -> dict[str, Any]:
+    """The report also shows bench.json (and its plot) when `ygan bench` has written one."""
+    bench = {name: path_sha256(ctx.bundle / name) for name in ("bench.json", "bench.png") if (ctx.bundle / name).is_file()}
+    return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json"),
+            "parity_sha256": _upstream(ctx, "verify", "parity.json"), "bench_sha256": bench}
+
+
+def report_run(ctx: Context, resume: bool) -> Ran:
+    try:
+        from reference_runtime.report import write_report
+    except ImportError as exc:
+        raise YganError(f"the report stage needs reference_runtime.report, which this installation lacks ({exc})") from None
+    index = Path(write_report(ctx.bundle)).resolve()
+    return Ran([index.parent.relative_to(ctx.bundle.resolve()).as_posix()])
+
+
+def report_numbers(bundle: Path) -> dict[str, Any]:
+    index = bundle / "report" / "index.html"
+    if not index.is_file():
+        raise YganError(f"the report stage wrote no {index}: rerun the build")
+    return {"index": index.relative_to(bundle).as_posix()}
+
+
+STAGES = (
+    Stage("train", train_inputs, train_run, train_numbers, checkpoint=TEACHER_CKPT),
+    Stage("distill", distill_inputs, distill_run, distill_numbers, checkpoint=STUDENT_CKPT),
+    Stage("convert", convert_inputs, convert_run, convert_numbers),
+    Stage("verify", verify_inputs, verify_run, verify_numbers),
+    Stage("report", report_inputs, report_run, report_numbers),
+)

@@ -1,0 +1,53 @@
+"""The one-screen end of `ygan build`: per stage what happened, how long it took, its key numbers."""
+
+from __future__ import annotations
+
+from ygan_mobile.build_stages import STAGES, Context
+
+
+def _result(name: str, n: dict, ctx: Context) -> str:
+    if not n:
+        return ""
+    if name == "train":
+        return f"teacher autoencoder PSNR {n['psnr_auto']:.2f} dB (step {n['step']})"
+    if name == "distill":
+        return f"student {n['mac_ratio']:.1f}× fewer MACs, {n['param_ratio']:.1f}× fewer params (step {n['step']})"
+    if name == "convert":
+        return f"{n['artifacts']} artifacts ({', '.join(n['formats'])})"
+    if name == "verify":
+        verdict = "ok" if n["ok"] else "FAILED"
+        return f"{n['pass']} pass, {n['fail']} fail, {n['not verified']} not verified — {verdict}"
+    return str(ctx.bundle / n["index"])
+
+
+def rows(ctx: Context) -> list[tuple[str, str, str, str]]:
+    out = []
+    for k, stage in enumerate(STAGES, 1):
+        run = ctx.state.last_run.get(stage.name, {"status": "not run"})
+        record = ctx.state.stages.get(stage.name)
+        numbers = record.numbers if record is not None and record.status == "done" else {}
+        seconds = f"{run['seconds']:.0f} s" if run["status"] not in ("skipped", "not run") else "-"
+        out.append((f"{k}/{len(STAGES)} {stage.name}", run["status"], seconds, _result(stage.name, numbers, ctx)))
+    return out
+
+
+def print_summary(ctx: Context, seconds: float) -> None:
+    table = rows(ctx)
+    header = ("stage", "status", "time", "result")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(3)]
+    line = "{:<%d}  {:<%d}  {:>%d}  {}" % tuple(widths)
+    print()
+    print(line.format(*header))
+    for row in table:
+        print(line.format(*row))
+    print(f"total {seconds:.0f} s — bundle {ctx.bundle.resolve()}")
+    statuses = {name: run["status"] for name, run in ctx.state.last_run.items()}
+    if "interrupted" in statuses.values():
+        print("interrupted: run the same command again to continue where it stopped")
+    verify = ctx.state.stages.get("verify")
+    if statuses.get("verify") in ("ran", "skipped") and verify is not None and not verify.numbers["ok"]:
+        print(f"verify FAILED ({verify.numbers['fail']} artifact(s) below threshold): details in "
+              f"{(ctx.bundle / 'parity.json').resolve()} and the report; this bundle must not ship")
+    report = ctx.state.stages.get("report")
+    if statuses.get("report") in ("ran", "skipped") and report is not None:
+        print(f"report: {(ctx.bundle / report.numbers['index']).resolve()}")
