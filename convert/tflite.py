@@ -58,14 +58,16 @@ def convert(onnx_path: Path, out_dir: Path, stem: str, precisions: list[str], in
     if not wanted:
         return {}
     quant = "int8-full" in wanted or "int8-dynamic" in wanted
+    onnx_path, calibration = Path(onnx_path).resolve(), Path(calibration).resolve()  # onnx2tf runs in its own cwd
     ndim = np.load(calibration, mmap_mode="r").ndim
     shape = [1] * (ndim - 1) + [1]
     mean, std = np.zeros(shape).tolist(), np.ones(shape).tolist()
     with tempfile.TemporaryDirectory(prefix="onnx2tf-") as tmp:
         work = Path(tmp)
         shutil.copy(default_sample, work / ONNX2TF_DEFAULT)
-        try:
-            with _cwd(work), quiet():
+        failure = None
+        with _cwd(work), quiet() as log:
+            try:
                 import onnx2tf  # TensorFlow prints at import time, so import it silenced
 
                 onnx2tf.convert(
@@ -76,8 +78,11 @@ def convert(onnx_path: Path, out_dir: Path, stem: str, precisions: list[str], in
                     custom_input_op_name_np_data_path=[[input_name, str(calibration), mean, std]] if quant else None,
                     input_quant_dtype="int8", output_quant_dtype="int8", verbosity="error",
                 )
-        except Exception as exc:
-            raise YganError(f"onnx2tf could not convert {label}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+            except (Exception, SystemExit) as exc:  # onnx2tf reports some failures with sys.exit(1) after printing why
+                said = str(exc).strip()
+                failure = log.last_error() or (said.splitlines()[0] if said else type(exc).__name__)
+        if failure is not None:
+            raise YganError(f"onnx2tf could not convert {label}: {failure}")
         out_dir.mkdir(parents=True, exist_ok=True)
         made = {}
         for precision in wanted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -109,6 +110,28 @@ def test_failed_convert_leaves_previous_bundle(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_relative_output_directory_works(tmp_path, monkeypatch):
+    """`make demo` passes -o bundle; onnx2tf runs in a directory of its own, so paths must be absolute by then."""
+    monkeypatch.chdir(tmp_path)
+    result = convert(tiny_student(), Path("bundle"), Options(targets=["tflite"], precisions=["fp32"], batch=2,
+                                                             calibration=16, golden=4))
+    assert {a["path"] for a in result.manifest["artifacts"]} >= {"tflite/patch_model.flowers.fp32.tflite"}
+    assert (tmp_path / "bundle" / "tflite" / "patch_model.flowers.fp32.tflite").is_file()
+
+
+def test_onnx2tf_failure_is_one_line_naming_its_reason(tmp_path, monkeypatch):
+    import onnx2tf
+
+    def exits(**kwargs):
+        print("\x1b[31mERROR:\x1b[0m The specified *.onnx file does not exist.")
+        raise SystemExit(1)
+
+    monkeypatch.setattr(onnx2tf, "convert", exits)
+    with pytest.raises(YganError, match=r"onnx2tf could not convert .*: ERROR: The specified \*\.onnx file does not exist\."):
+        convert(tiny_student(), tmp_path / "b", Options(targets=["tflite"], precisions=["fp32"], batch=2, calibration=16, golden=4))
+    assert not (tmp_path / "b").exists()
+
+
 def test_coreml_all_precisions(tmp_path):
     out = tmp_path / "bundle"
     result = convert(tiny_teacher(), out, Options(targets=["coreml"], batch=2, golden=8))
