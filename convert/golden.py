@@ -25,6 +25,7 @@ from ygan_mobile.render import spec as torch_pipeline
 
 AFFINE_A = (0.5, -0.75, 1.25)
 AFFINE_B = (0.1, 0.0, -0.2)
+RAMP_K = 0.3
 
 
 @torch.no_grad()
@@ -56,9 +57,17 @@ def _affine(x: np.ndarray) -> np.ndarray:
     return a * x + b
 
 
+def _ramp(x: np.ndarray) -> np.ndarray:
+    """The affine map plus k·(i − j)/P at row i, column j of the patch: overlapping patches disagree,
+    so blend weights and paste order change the result (a pointwise stand-in cannot see them)."""
+    p = x.shape[-1]
+    offsets = np.arange(p, dtype=np.float32)[:, None] - np.arange(p, dtype=np.float32)[None, :]
+    return _affine(x) + np.float32(RAMP_K) * offsets / np.float32(p)
+
+
 def pipeline_goldens(frames: list[np.ndarray], patch: int, batch: int) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Vectors and their case descriptions (model, P, S, blend, B, frame size) for the manifest."""
-    models = {"identity": lambda x: x, "affine": _affine}
+    models = {"identity": lambda x: x, "affine": _affine, "ramp": _ramp}
     small = frames[-1][: max(1, patch // 2 + 3), : patch + 5]  # smaller than P on one axis: exercises padding
     sources = [small, *frames]
     strides = sorted({patch, max(1, patch // 2), max(1, patch // 4 - 1)})
@@ -75,8 +84,10 @@ def pipeline_goldens(frames: list[np.ndarray], patch: int, batch: int) -> tuple[
                     arrays[f"{key}.u8"] = numpy_pipeline.quantise(y)
                     case = {"key": key, "frame": f"frame.{f}", "model": name, "patch": patch, "stride": stride, "blend": blend,
                             "batch": batch, "height": int(frame.shape[0]), "width": int(frame.shape[1])}
-                    if name == "affine":
+                    if name in ("affine", "ramp"):
                         case.update(a=list(AFFINE_A), b=list(AFFINE_B))
+                    if name == "ramp":
+                        case.update(k=RAMP_K)
                     cases.append(case)
     return arrays, cases
 

@@ -29,7 +29,6 @@ from reference_runtime.manifest import Bundle, file_sha256, load_npz, read_manif
 
 SCHEMA = "ygan-mobile/parity"
 STAND_IN_FLOAT_TOL = 1e-5
-AFFINE = "affine"
 
 
 @dataclass
@@ -139,12 +138,19 @@ def pipeline_checks(artifact: dict, runner, goldens: Goldens, limit: float) -> l
 
 
 def _stand_in_model(case: dict) -> Callable[[np.ndarray], np.ndarray]:
-    if case["model"] == AFFINE:
-        a = np.asarray(case["a"], np.float32)[None, :, None, None]
-        b = np.asarray(case["b"], np.float32)[None, :, None, None]
-        return lambda x: a * x + b
+    """docs/bundle.md's stand-ins on NCHW batches: identity; affine y = a·x + b per channel; ramp, the
+    affine map plus k·(i − j)/P at row i, column j of the patch."""
     if case["model"] == "identity":
         return lambda x: x
+    a = np.asarray(case.get("a", ()), np.float32)[None, :, None, None]
+    b = np.asarray(case.get("b", ()), np.float32)[None, :, None, None]
+    if case["model"] == "affine":
+        return lambda x: a * x + b
+    if case["model"] == "ramp":
+        p = case["patch"]
+        offsets = np.arange(p, dtype=np.float32)[:, None] - np.arange(p, dtype=np.float32)[None, :]
+        ramp = np.float32(case["k"]) * offsets / np.float32(p)
+        return lambda x: a * x + b + ramp
     raise BackendError(f"pipeline golden case {case['key']}: unknown stand-in model '{case['model']}'")
 
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# emoji font: theme glyphs; chromium: the report's screenshot test; JDK 17 + junit4 + npm: the Kotlin pipeline tests.
-APT_PACKAGES=(fonts-noto-color-emoji chromium openjdk-17-jdk-headless junit4)
+# emoji font: theme glyphs; chromium: the report's screenshot test; JDK 17 + junit4 + gson + npm: the Kotlin pipeline tests.
+APT_PACKAGES=(fonts-noto-color-emoji chromium openjdk-17-jdk-headless junit4 libgoogle-gson-java)
 KOTLIN_VERSION=2.4.20
 
 missing=()

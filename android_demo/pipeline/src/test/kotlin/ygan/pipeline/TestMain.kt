@@ -1,0 +1,24 @@
+package ygan.pipeline
+
+import org.junit.runner.Description
+import org.junit.runner.JUnitCore
+import org.junit.runner.notification.Failure
+import org.junit.runner.notification.RunListener
+import kotlin.system.exitProcess
+
+/** Runs every test class and ends with one line "N passed, M failed" (what make test and CI read). */
+fun main() {
+    val core = JUnitCore()
+    var failed = 0
+    var started = 0
+    core.addListener(object : RunListener() {
+        override fun testStarted(description: Description) { started++ }
+        override fun testFailure(failure: Failure) {
+            failed++
+            println("FAIL ${failure.description.displayName}: ${failure.message?.lineSequence()?.firstOrNull()}")
+        }
+    })
+    core.run(GridTest::class.java, TensorIoTest::class.java, ManifestTest::class.java, GoldenPipelineTest::class.java)
+    println("${started - failed} passed, $failed failed")
+    exitProcess(if (failed == 0 && started > 0) 0 else 1)
+}

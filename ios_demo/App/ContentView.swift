@@ -1,0 +1,23 @@
+import SwiftUI
+
+struct ContentView: View {
+    @StateObject private var camera = CameraPipeline()
+
+    var body: some View {
+        ZStack(alignment: .topLeading) {
+            if let image = camera.output {
+                Image(decorative: image, scale: 1).resizable().scaledToFit()
+            } else {
+                Color.black
+            }
+            Text(String(format: "%.1f fps", camera.fps)).padding(8).background(.black.opacity(0.5)).foregroundColor(.white)
+            VStack {
+                Spacer()
+                Picker("Theme", selection: $camera.theme) {
+                    ForEach(camera.themes, id: \.self) { Text($0) }
+                }.pickerStyle(.segmented).padding()
+            }
+        }
+        .onAppear { camera.start() }
+    }
+}

@@ -1,0 +1,65 @@
+"""The Android app's Kotlin pipeline core against a bundle's golden vectors (android_demo/run_tests.sh).
+
+The core is compiled with kotlinc from npm and run with JUnit 4 from Debian (scripts/install.sh), so
+this runs in make test on Linux without Gradle or the Android SDK. Two mutants — a wrong feather
+weight and a wrong rounding rule — must make the Kotlin tests fail, or they prove nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from convert.bundle import Options, convert
+from test_convert_fixtures import tiny_student
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "android_demo" / "run_tests.sh"
+SRC = ROOT / "android_demo" / "pipeline" / "src"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("kotlin") / "bundle"
+    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"], batch=2,
+                                         calibration=16, golden=4))
+    return out
+
+
+def run_kotlin(bundle: Path, src: Path = SRC) -> tuple[int, int, str]:
+    done = subprocess.run(["bash", str(RUN), str(bundle), str(src)], capture_output=True, text=True, timeout=600)
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    match = re.fullmatch(r"(\d+) passed, (\d+) failed", last)
+    assert match, f"no closing 'N passed, M failed' line:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return int(match[1]), int(match[2]), done.stdout
+
+
+def mutant(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src)
+    path = src / "main" / "kotlin" / "ygan" / "pipeline" / file
+    text = path.read_text()
+    assert old in text, f"{file} no longer contains {old!r}: update the mutant"
+    path.write_text(text.replace(old, new))
+    return src
+
+
+@pytest.mark.slow
+def test_kotlin_core_matches_the_golden_vectors(bundle):
+    passed, failed, out = run_kotlin(bundle)
+    assert failed == 0 and passed >= 10, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file, old, new", [
+    ("Grid.kt", "(i + 0.5) / overlap", "(i + 1.0) / overlap"),
+    ("Pixels.kt", "floor(scaled + 0.5f)", "floor(scaled)"),
+], ids=["feather-weight", "rounding"])
+def test_a_wrong_rule_makes_the_kotlin_tests_fail(bundle, tmp_path, file, old, new):
+    passed, failed, out = run_kotlin(bundle, mutant(tmp_path, file, old, new))
+    assert failed > 0, out
+    assert "GoldenPipelineTest" in out
