@@ -30,7 +30,8 @@ def run_distill(args: argparse.Namespace) -> int:
     cfg = build(args.preset, list(args.overrides))
     began = time.monotonic()
     result = distill(teacher, cfg, args.out, resume=args.resume, progress=not args.quiet)
-    print_summary(result, time.monotonic() - began)
+    if result.main:
+        print_summary(result, time.monotonic() - began)
     return 130 if result.interrupted else 0
 
 

@@ -8,6 +8,7 @@ steps, and the checkpoint written then holds a whole step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from ygan_mobile.atomic import write_text
 from ygan_mobile.checkpoint import load_model
 from ygan_mobile.config import Config
+from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import YGan
 from ygan_mobile.train import StopFlag, truncate_log
@@ -77,6 +80,22 @@ def _check_resumable(saved: DistillConfig, wanted: DistillConfig, out: Path) -> 
                         "rerun with the original preset and overrides, or start a new --out")
 
 
+class Objective(nn.Module):
+    """The student, its adapters and the distillation loss as one module, so that under torchrun a
+    single DistributedDataParallel wrapper averages every trainable gradient. The frozen teacher is
+    held outside the module tree: it has nothing to synchronise."""
+
+    def __init__(self, student: StudentModels, adapters: nn.ModuleDict, teacher: YGan, weights: Weights):
+        super().__init__()
+        self.networks = nn.ModuleDict({k.replace(".", "/"): m for k, m in student.modules().items()})
+        self.adapters = adapters
+        self.student, self.weights = student, weights
+        self.teacher = [teacher]  # a list keeps the teacher out of the registered submodules
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        return distill_loss(self.student, self.adapters, self.teacher[0], x, self.weights)
+
+
 @dataclass
 class DistillResult:
     out: Path
@@ -84,6 +103,7 @@ class DistillResult:
     interrupted: bool
     metrics: dict
     seconds: float  # wall time of the optimisation steps in this invocation
+    main: bool = True  # False on torchrun ranks other than 0, which write nothing
 
 
 def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resume: bool = False,
@@ -91,8 +111,16 @@ def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resum
     """Distil the teacher checkpoint at `teacher_path` into a student in `out`.
 
     `data` is a PatchSplit (train/heldout samplers); by default the teacher's own domain-A split.
+    Under torchrun every rank distils its shard of each batch and rank 0 alone writes
+    (docs/distributed.md).
     """
-    out = Path(out)
+    world = join(cfg.train.batch)
+    result = _distill(Path(teacher_path), cfg, Path(out), resume, progress, data, world)
+    leave(world)
+    return result
+
+
+def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, progress: bool, data, world: World) -> DistillResult:
     try:
         teacher, tckpt = load_model(teacher_path)
     except RuntimeError as exc:  # load_state_dict: the file's tensors don't fit today's teacher networks
@@ -101,8 +129,9 @@ def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resum
                         "retrain it with 'ygan train'") from None
     for module in teacher.modules().values():
         module.requires_grad_(False)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    if world.main:
+        out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // world.size))
     # Adam's second moments and small feature differences drift into subnormal floats, which x86
     # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
     torch.set_flush_denormal(True)
@@ -120,40 +149,47 @@ def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resum
         _check_resumable(ckpt.config, cfg, out)
         checkpoint.restore(ckpt, student, adapters, opt)
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
-    truncate_log(out / METRICS, start)
+    if world.main:
+        truncate_log(out / METRICS, start)
     student.train()
     weights = Weights(cfg.train.l1, cfg.train.mse, cfg.train.feature, cfg.train.latent, cfg.train.adversarial)
+    objective = world.wrap(Objective(student, adapters, teacher, weights))
 
     def save(at: int) -> None:
         checkpoint.save(out, student, adapters, opt, at, cfg, cost, provenance, meta)
 
     step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step", disable=not progress, dynamic_ncols=True)
-    with StopFlag() as stop, open(out / METRICS, "a") as log:
-        while step < cfg.train.steps and not stop.raised:
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step", disable=not (progress and world.main),
+               dynamic_ncols=True)
+    with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
+        while step < cfg.train.steps and not world.any(stop.raised):
             for group in opt.param_groups:
                 group["lr"] = learning_rate(cfg, step)
-            x = data.train.batch(step, cfg.train.batch)
-            loss, parts = distill_loss(student, adapters, teacher, x, weights)
+            x = world.shard(data.train.batch(step, cfg.train.batch))
+            loss, parts = objective(x)
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
             if step % cfg.train.log_every == 0 or step == cfg.train.steps:
-                record = {"step": step - 1, **parts, "elapsed": round(time.monotonic() - began, 3)}
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-                bar.set_postfix(loss=f"{parts['loss']:.4f}")
+                record = {"step": step - 1, **world.mean(parts), "elapsed": round(time.monotonic() - began, 3)}
+                if world.main:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                bar.set_postfix(loss=f"{record['loss']:.4f}")
             bar.update(1)
-            if step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
+            if world.main and step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
                 save(step)
     bar.close()
     seconds = time.monotonic() - began
     student.eval()
+    interrupted = step < cfg.train.steps
+    if not world.main:
+        return DistillResult(out, step, interrupted, {}, seconds, main=False)
     meta["distill_seconds"] = meta.get("distill_seconds", 0.0) + seconds
     save(step)
-    metrics = {"step": step, "interrupted": stop.raised, "distill_seconds": meta["distill_seconds"], "cost": cost}
-    if not stop.raised:
+    metrics = {"step": step, "interrupted": interrupted, "distill_seconds": meta["distill_seconds"], "cost": cost}
+    if not interrupted:
         metrics.update(evaluate(teacher, student, data, cfg, out))
         meta["evaluation"] = {k: v for k, v in metrics.items() if k not in ("cost",)}
         save(step)
@@ -161,4 +197,4 @@ def distill(teacher_path: str | Path, cfg: DistillConfig, out: str | Path, resum
     write_text(out / "student.json", json.dumps({"student": asdict(student.cfg), "themes": list(student.generators),
                                                  "cost": cost, "teacher": {k: v for k, v in provenance.items() if k != "config"}},
                                                 indent=2) + "\n")
-    return DistillResult(out, step, stop.raised, metrics, seconds)
+    return DistillResult(out, step, interrupted, metrics, seconds)

@@ -50,7 +50,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = build_config(args)
     began = time.monotonic()
     result = train(cfg, args.out, resume=args.resume, progress=not args.quiet)
-    print_train_summary(result, time.monotonic() - began)
+    if result.main:
+        print_train_summary(result, time.monotonic() - began)
     return 130 if result.interrupted else 0
 
 

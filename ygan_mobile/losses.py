@@ -15,17 +15,20 @@ def autoencoder_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Ten
     return (x - reconstruction).pow(2).mean()
 
 
-def cycle_loss(z: torch.Tensor, z_cycle: torch.Tensor) -> torch.Tensor:
+def cycle_loss(z: torch.Tensor, z_cycle: torch.Tensor, z_power: torch.Tensor | None = None) -> torch.Tensor:
     """‖z − E(G(z))‖₂ relative to ‖z‖₂ (both squared): keeps the generated patch faithful to the
     input's latent. The encoder learns whatever latent scale suits it (rms ≈ 0.14 measured), so an
     absolute error would make λ depend on training; relative to the batch's mean ‖z‖², λ = 1 weighs
-    a cycle error as large as z itself like one unit of critic score."""
-    return (z - z_cycle).pow(2).mean() / z.detach().pow(2).mean().clamp_min(1e-12)
+    a cycle error as large as z itself like one unit of critic score. `z_power` is that mean over the
+    whole batch when each process holds only a shard of it (torchrun)."""
+    power = z.detach().pow(2).mean() if z_power is None else z_power
+    return (z - z_cycle).pow(2).mean() / power.clamp_min(1e-12)
 
 
-def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Tensor, lam: float) -> torch.Tensor:
+def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Tensor, lam: float,
+                   z_power: torch.Tensor | None = None) -> torch.Tensor:
     """ℓ_G = −D(G(z)) + λ·‖z − E(G(z))‖₂."""
-    return -critic_fake.mean() + lam * cycle_loss(z, z_cycle)
+    return -critic_fake.mean() + lam * cycle_loss(z, z_cycle, z_power)
 
 
 def critic_loss(critic_fake: torch.Tensor, critic_real: torch.Tensor, penalty: torch.Tensor, weight: float) -> torch.Tensor:

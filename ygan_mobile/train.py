@@ -7,6 +7,7 @@ an uninterrupted one exactly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from ygan_mobile.atomic import write_text
 from ygan_mobile.config import Config
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b
+from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.models import YGan
 from ygan_mobile.plots import loss_curve, sample_grid
@@ -66,49 +68,69 @@ def start_generators_from_decoder(model: YGan) -> None:
         gen.load_state_dict(model.decoder.state_dict())
 
 
-def train_step(model: YGan, opts: dict[str, torch.optim.Optimizer], data: Data, step: int, cfg: Config) -> dict[str, float]:
-    """One optimisation step of every network; returns the losses for the log.
+@dataclass
+class Nets:
+    """The networks as the training step calls them when their gradients must be averaged over
+    ranks (DDP-wrapped under torchrun, the plain modules in one process); frozen uses go to `model`."""
+    encoder: torch.nn.Module
+    decoder: torch.nn.Module
+    generators: dict[str, torch.nn.Module]
+    critics: dict[str, torch.nn.Module]
+
+    @classmethod
+    def of(cls, model: YGan, world: World) -> "Nets":
+        return cls(world.wrap(model.encoder), world.wrap(model.decoder),
+                   {t: world.wrap(g) for t, g in model.generators.items()},
+                   {t: world.wrap(d) for t, d in model.critics.items()})
+
+
+def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], data: Data, step: int, cfg: Config,
+               world: World = World()) -> dict[str, float]:
+    """One optimisation step of every network on this rank's shard of the batch; returns the losses.
 
     The shared encoder learns from ℓ_auto and, weighted by `cycle_encoder`, from every theme's
     cycle term on a detached G(z), so it learns to read a latent back from a themed patch without
-    the critic's gradients reaching it. Its gradients are summed and applied once.
+    the critic's gradients reaching it. Its loss terms are summed and backpropagated once (one
+    gradient reduction per network and step under DDP).
     """
     t = cfg.train
-    x = data.a.train.batch(step, t.batch)
+    x = world.shard(data.a.train.batch(step, t.batch))
     opts["autoencoder"].zero_grad()
-    record: dict[str, float] = {"step": step}
+    record: dict[str, float] = {}
+    encoder_terms = []
     if step >= t.warmup:
         if step == t.warmup:
             start_generators_from_decoder(model)
         with torch.no_grad():
             z = model.encoder(x)
+            z_power = world.global_mean(z.pow(2).mean())  # the cycle terms' scale, over the whole batch
         mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
-        for theme, gen in model.generators.items():
-            critic = model.critics[theme]
-            y = data.b[theme].train.batch(step, t.batch)
+        for theme in model.generators:
+            critic, gen = nets.critics[theme], nets.generators[theme]
+            y = world.shard(data.b[theme].train.batch(step, t.batch))
             fake = gen(z)
-            alpha = torch.rand(t.batch, generator=mixing)
+            alpha = world.shard(torch.rand(t.batch, generator=mixing))
             penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
             loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
             opts[f"critic.{theme}"].zero_grad()
             loss_d.backward()
             opts[f"critic.{theme}"].step()
 
-            critic.requires_grad_(False)
+            frozen_critic = model.critics[theme].requires_grad_(False)
             model.encoder.requires_grad_(False)
-            loss_g = losses.generator_loss(critic(fake), z, model.encoder(fake), t.lambda_cycle)
+            loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power)
             opts[f"generator.{theme}"].zero_grad()
             loss_g.backward()
             opts[f"generator.{theme}"].step()
-            critic.requires_grad_(True)
+            frozen_critic.requires_grad_(True)
             model.encoder.requires_grad_(True)
             if t.cycle_encoder:
-                (t.cycle_encoder * losses.cycle_loss(z, model.encoder(fake.detach()))).backward()
+                encoder_terms.append(t.cycle_encoder * losses.cycle_loss(z, nets.encoder(fake.detach()), z_power))
             record[f"loss_d.{theme}"] = loss_d.item()
             record[f"loss_g.{theme}"] = loss_g.item()
             record[f"gp.{theme}"] = penalty.item()
-    loss_auto = losses.autoencoder_loss(x, model.decoder(model.encoder(x)))
-    loss_auto.backward()
+    loss_auto = losses.autoencoder_loss(x, nets.decoder(nets.encoder(x)))
+    (loss_auto + sum(encoder_terms)).backward()
     opts["autoencoder"].step()
     record["loss_auto"] = loss_auto.item()
     return record
@@ -160,13 +182,23 @@ class TrainResult:
     out: Path
     step: int
     interrupted: bool
-    metrics: dict
+    metrics: dict  # empty on ranks other than 0, which write nothing
+    main: bool = True
 
 
 def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    """One process, or one rank of a torchrun job (docs/distributed.md): every rank trains on its
+    shard, rank 0 alone evaluates, logs, draws and writes checkpoints."""
+    world = join(cfg.train.batch)
+    result = _train(cfg, Path(out), resume, progress, world)
+    leave(world)
+    return result
+
+
+def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -> TrainResult:
+    if world.main:
+        out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // world.size))
     data = load_data(cfg)
     torch.manual_seed(cfg.train.seed)
     model = YGan.create(cfg.model, list(cfg.data.themes))
@@ -177,35 +209,41 @@ def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = T
         _check_resumable(ckpt.config, cfg, out)
         checkpoint.restore(ckpt, model, opts)
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
-    else:
+    elif world.main:
         meta["initial"] = evaluate(model, data, cfg)
-    truncate_log(out / METRICS, start)
+    if world.main:
+        truncate_log(out / METRICS, start)
     for module in model.modules().values():
         module.train()
+    nets = Nets.of(model, world)
 
     step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
-    with StopFlag() as stop, open(out / METRICS, "a") as log:
-        while step < cfg.train.steps and not stop.raised:
-            record = train_step(model, opts, data, step, cfg)
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step", disable=not (progress and world.main),
+               dynamic_ncols=True)
+    with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
+        while step < cfg.train.steps and not world.any(stop.raised):
+            record = train_step(model, nets, opts, data, step, cfg, world)
             step += 1
             if step % cfg.train.log_every == 0 or step == cfg.train.steps:
-                record["elapsed"] = round(time.monotonic() - began, 3)
-                log.write(json.dumps(record) + "\n")
-                log.flush()
+                record = {"step": step - 1, **world.mean(record), "elapsed": round(time.monotonic() - began, 3)}
+                if world.main:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
                 bar.set_postfix(auto=f"{record['loss_auto']:.4f}")
             bar.update(1)
-            if step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
+            if world.main and step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
                 checkpoint.save(out, model, opts, step, cfg, meta)
                 _write_artifacts(out, model, data, cfg)
     bar.close()
     for module in model.modules().values():
         module.eval()
-    final = evaluate(model, data, cfg)
-    meta["final"] = final
-    checkpoint.save(out, model, opts, step, cfg, meta)
-    _write_artifacts(out, model, data, cfg)
-    summary = {"step": step, "initial": meta.get("initial"), "final": final,
-               "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
-    write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
-    return TrainResult(out, step, stop.raised, summary)
+    summary: dict = {}
+    if world.main:
+        final = evaluate(model, data, cfg)
+        meta["final"] = final
+        checkpoint.save(out, model, opts, step, cfg, meta)
+        _write_artifacts(out, model, data, cfg)
+        summary = {"step": step, "initial": meta.get("initial"), "final": final,
+                   "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
+        write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    return TrainResult(out, step, step < cfg.train.steps, summary, world.main)
