@@ -36,7 +36,7 @@ def _crop(pixels: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
 
 def embedded_samples(net: Networks, calibration: int, golden: int,
                      frame_sizes: tuple[tuple[int, int], ...] = FRAME_SIZES) -> Samples:
-    split = domain_a(net.patch, net.seed, net.holdout, net.data_a or None)
+    split = domain_a(net.patch, net.seed, net.holdout, net.data_a or None, degradation=net.degradation)
     held = split.heldout.images
     frames = [_crop(held[k % len(held)].pixels, h, w, k) for k, (h, w) in enumerate(frame_sizes)]
     return Samples(

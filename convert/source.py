@@ -7,6 +7,7 @@ checkpoint it came from. The kind is read from the safetensors header tag, not g
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from convert.hashing import file_sha256
+from ygan_mobile.config import DataConfig
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import PatchModel
+from ygan_mobile.restore.degrade import Degradation
 
 KINDS = ("auto", "teacher", "student")
 
@@ -31,6 +34,7 @@ class Networks:
     seed: int
     holdout: float
     data_a: str = ""
+    degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
 
     @property
     def themes(self) -> list[str]:
@@ -79,7 +83,7 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
         model, ckpt = load_model(path)
         cfg = ckpt.config
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
-                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a)
+                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation)
     from distill.checkpoint import load_student
 
     models, ckpt = load_student(path)
@@ -88,4 +92,10 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
     # the teacher's seed and holdout define the train / held-out split the student was distilled on
     seed = int(teacher.get("train", {}).get("seed", ckpt.config.train.seed))
     return Networks("student", ckpt.student.patch, ckpt.student.latent, models.encoder, dict(models.generators),
-                    digest, seed, float(data.get("holdout", 0.25)), str(data.get("data_a", "")))
+                    digest, seed, float(data.get("holdout", 0.25)), str(data.get("data_a", "")), _degradation(data))
+
+
+def _degradation(data: dict) -> Degradation | None:
+    """The teacher's restoration task, read back from the config a student checkpoint keeps."""
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    return DataConfig(**{k: v for k, v in data.items() if k in known}).degradation

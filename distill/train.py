@@ -51,7 +51,7 @@ def load_inputs(teacher_cfg: Config):
     from ygan_mobile.data import domain_a
 
     return domain_a(teacher_cfg.model.patch, teacher_cfg.train.seed, teacher_cfg.data.holdout,
-                    path=teacher_cfg.data.data_a or None)
+                    path=teacher_cfg.data.data_a or None, degradation=teacher_cfg.data.degradation)
 
 
 def measure_cost(teacher: YGan, student: StudentModels) -> dict[str, Any]:

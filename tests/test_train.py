@@ -141,3 +141,15 @@ def test_help_lists_every_verb_and_a_missing_bundle_is_one_error():
     for verb in ("bench", "verify", "report"):
         done = ygan(verb, "no-such-bundle")
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, (verb, done.stderr)
+
+
+def test_learning_rates_decay_by_cosine_to_lr_final():
+    from ygan_mobile.models import YGan
+    from ygan_mobile.train import make_optimizers, set_learning_rates
+
+    cfg = tiny_config("train.steps=100", "train.lr=1e-3", "train.lr_gan=4e-4", "train.lr_final=0.1")
+    opts = make_optimizers(YGan.create(cfg.model, cfg.data.themes), cfg)
+    for step, factor in [(0, 1.0), (50, 0.55), (100, 0.1)]:
+        set_learning_rates(opts, cfg, step)
+        assert opts["autoencoder"].param_groups[0]["lr"] == pytest.approx(1e-3 * factor)
+        assert opts["generator.stars"].param_groups[0]["lr"] == pytest.approx(4e-4 * factor)

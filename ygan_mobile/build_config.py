@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ygan_mobile.config import PRESETS, Config, apply_overrides, load_preset
+from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
 from ygan_mobile.errors import YganError
 
 STAGE_PREFIXES = ("distill.", "convert.")
@@ -67,10 +67,10 @@ def _load(preset: str) -> tuple[dict, dict, dict]:
     tables plus optional [distill.student|train|eval] and [convert] tables."""
     from distill import config as distill_config
 
-    if preset in PRESETS:
+    if preset in distill_config.PRESETS:
         return load_preset(preset), distill_config.load_preset(preset), {}
     raw = load_preset(preset)
-    return raw, raw.pop("distill", {}), raw.pop("convert", {})
+    return teacher_tables(raw), raw.get("distill", {}), raw.get("convert", {})
 
 
 def resolve(preset: str, overrides: list[str], flags: list[str] = ()) -> BuildConfig:

@@ -14,7 +14,8 @@ from ygan_mobile.errors import YganError
 
 
 def _config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="quick", help="quick, full, or a path to a TOML preset (default: quick)")
+    parser.add_argument("--preset", default="quick", help="quick, full, a restoration preset (colorize, denoise, superres2, superres4, deblur, "
+                        "each also as NAME-full) or a path to a TOML preset (default: quick)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override any preset value, e.g. --set train.steps=200 (repeatable)")
     parser.add_argument("--theme", action="append", default=None,
@@ -26,7 +27,7 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(args: argparse.Namespace):
-    from ygan_mobile.config import Config, apply_overrides, load_preset
+    from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
 
     overrides = list(args.overrides)
     themes = [t for item in args.theme or [] for t in item.split(",") if t]
@@ -40,7 +41,7 @@ def build_config(args: argparse.Namespace):
         overrides.append(f'data.data_a="{Path(args.data_a).as_posix()}"')
     if args.seed is not None:
         overrides.append(f"train.seed={args.seed}")
-    return Config.from_dict(apply_overrides(load_preset(args.preset), overrides))
+    return Config.from_dict(apply_overrides(teacher_tables(load_preset(args.preset)), overrides))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -77,6 +78,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reference_runtime.cli import run_report
 
     return run_report(args)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ygan_mobile.restore.command import run_eval
+
+    return run_eval(args)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -150,6 +157,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("bench", help="frame time of every backend of a bundle through the patch-render pipeline")
     add_bench_arguments(p)
     p.set_defaults(func=cmd_bench)
+
+    from ygan_mobile.restore.command import add_eval_arguments
+
+    p = verbs.add_parser("eval", help="a restoration bundle against ground truth on held-out images, beside classical baselines")
+    add_eval_arguments(p)
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -17,8 +17,11 @@ from typing import Any
 
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import ModelConfig
+from ygan_mobile.restore.degrade import Degradation
 
-PRESETS = ("quick", "full")
+RESTORE_PRESETS = ("colorize", "denoise", "superres2", "superres4", "deblur")
+PRESETS = ("quick", "full") + RESTORE_PRESETS + tuple(f"{name}-full" for name in RESTORE_PRESETS)
+BUILD_TABLES = ("distill", "convert")  # a preset's tables for `ygan build`'s later stages
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,19 @@ class DataConfig:
     theme_tiles: int = 160
     data_a: str = ""
     data_b: str = ""
+    task: str = ""  # a restoration task (docs/restore.md); empty for the art themes
+    noise_sigma: float = 25.0
+    blur_sigma: float = 2.0
+    scale: int = 2
+
+    @property
+    def degradation(self) -> Degradation | None:
+        if not self.task:
+            return None
+        return Degradation(self.task, self.noise_sigma, self.blur_sigma, self.scale)
+
+    def degradation_dict(self) -> dict[str, Any]:
+        return self.degradation.parameters() if self.task else {}
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,9 @@ class TrainConfig:
     eval_patches: int = 256
     seed: int = 0
     threads: int = 0
+    lr_final: float = 1.0  # cosine decay of both learning rates to lr·lr_final at the last step; 1 = constant
+    paired: float = 0.0  # weight of ‖G(E(x)) − y‖² when x and y are a degraded/clean pair
+    adversarial: float = 1.0  # weight of −D(G(z)) in the generator loss
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,28 @@ class Config:
             cfg.model.levels
         except ValueError as exc:
             raise YganError(f"bad [model] config: {exc}") from None
+        _check_task(cfg.data)
         return cfg
+
+
+def _check_task(data: DataConfig) -> None:
+    if not data.task:
+        return
+    try:
+        data.degradation
+    except ValueError as exc:
+        raise YganError(f"bad [data] config: {exc}") from None
+    if list(data.themes) != [data.task]:
+        raise YganError(f"a restoration preset trains one generator named after its task: set data.themes=[\"{data.task}\"] "
+                        f"(got {data.themes})")
+    if data.data_b:
+        raise YganError("a restoration task makes both domains from the same clean images: pass them as data.data_a "
+                        "(--data-a), not data.data_b")
+
+
+def teacher_tables(raw: dict[str, Any]) -> dict[str, Any]:
+    """A preset without the tables that only `ygan build` reads."""
+    return {k: v for k, v in raw.items() if k not in BUILD_TABLES}
 
 
 def load_preset(name_or_path: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Held-out measurements of a yGAN: autoencoder PSNR, relative latent cycle error, critic gap."""
+"""Held-out measurements of a yGAN: autoencoder PSNR, relative latent cycle error, critic gap, and
+for a restoration task the PSNR of the restored and of the degraded patches against the clean ones."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def evaluate(model: YGan, data: "Data", cfg: "Config") -> dict:
         y = data.b[theme].heldout.fixed(n)
         gap = (model.critics[theme](y).mean() - model.critics[theme](fake).mean()).item()
         result["themes"][theme] = {"cycle_rel": cycle, "critic_gap": gap}
+        if data.paired:  # y is the clean original of x: restoration quality against ground truth
+            result["themes"][theme].update(psnr_restored=psnr(fake, y), psnr_input=psnr(x, y))
     themes = result["themes"].values()
     result["cycle_rel"] = sum(t["cycle_rel"] for t in themes) / max(len(themes), 1)
     result["critic_gap"] = sum(t["critic_gap"] for t in themes) / max(len(themes), 1)

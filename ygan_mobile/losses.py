@@ -26,9 +26,15 @@ def cycle_loss(z: torch.Tensor, z_cycle: torch.Tensor, z_power: torch.Tensor | N
 
 
 def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Tensor, lam: float,
-                   z_power: torch.Tensor | None = None) -> torch.Tensor:
-    """ℓ_G = −D(G(z)) + λ·‖z − E(G(z))‖₂."""
-    return -critic_fake.mean() + lam * cycle_loss(z, z_cycle, z_power)
+                   z_power: torch.Tensor | None = None, adversarial: float = 1.0) -> torch.Tensor:
+    """ℓ_G = −a·D(G(z)) + λ·‖z − E(G(z))‖₂ (a = 1 for the art themes)."""
+    return -adversarial * critic_fake.mean() + lam * cycle_loss(z, z_cycle, z_power)
+
+
+def paired_loss(restored: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """‖G(E(x)) − y‖² (mean squared) for a degraded x whose clean original y is known: the ground
+    truth a restoration task has and an art theme lacks."""
+    return (restored - clean).pow(2).mean()
 
 
 def critic_loss(critic_fake: torch.Tensor, critic_real: torch.Tensor, penalty: torch.Tensor, weight: float) -> torch.Tensor:

@@ -17,6 +17,9 @@ def print_train_summary(result: TrainResult, seconds: float) -> None:
     print(f"  {'theme':<12}{'cycle error':>12}{'critic gap D(y)−D(G(z))':>26}")
     for theme, t in final["themes"].items():
         print(f"  {theme:<12}{t['cycle_rel']:>12.3f}{t['critic_gap']:>26.3f}")
+        if "psnr_restored" in t:
+            print(f"  {'':<12}held-out patches vs ground truth: degraded {t['psnr_input']:.2f} dB → restored "
+                  f"{t['psnr_restored']:.2f} dB (data range 2)")
     out = result.out
     print(f"  checkpoint   {out / 'checkpoint.safetensors'}")
     print(f"  samples      {out / 'samples.png'}")

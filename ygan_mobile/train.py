@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import time
@@ -22,7 +23,7 @@ from ygan_mobile import checkpoint, losses
 from ygan_mobile.atomic import write_text
 from ygan_mobile.config import Config
 from ygan_mobile.errors import YganError
-from ygan_mobile.data import PatchSplit, domain_a, domain_b
+from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.models import YGan
@@ -35,11 +36,15 @@ METRICS = "metrics.jsonl"
 class Data:
     a: PatchSplit
     b: dict[str, PatchSplit]
+    paired: bool = False  # batch k of a and of b are the same crops (a restoration task)
 
 
 def load_data(cfg: Config) -> Data:
     seed, patch, holdout = cfg.train.seed, cfg.model.patch, cfg.data.holdout
-    a = domain_a(patch, seed, holdout, path=cfg.data.data_a or None)
+    d = cfg.data.degradation
+    a = domain_a(patch, seed, holdout, path=cfg.data.data_a or None, degradation=d)
+    if d is not None:
+        return Data(a, {d.task: restoration_target(patch, seed, holdout, d, path=cfg.data.data_a or None)}, paired=True)
     b = {
         theme: domain_b(theme, patch, seed + 1 + i, holdout, path=cfg.data.data_b or None, count=cfg.data.theme_tiles)
         for i, theme in enumerate(cfg.data.themes)
@@ -59,6 +64,17 @@ def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer
         opts[f"generator.{theme}"] = adam(cfg.train.lr_gan, model.generators[theme])
         opts[f"critic.{theme}"] = adam(cfg.train.lr_gan, model.critics[theme])
     return opts
+
+
+def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step: int) -> None:
+    """Cosine decay towards lr·lr_final, a function of the step alone so a resumed run continues
+    the same schedule. A restoration task's pixel loss keeps improving as the step shrinks; the art
+    presets keep lr_final = 1 (constant), as a GAN's balance prefers."""
+    t = cfg.train
+    factor = t.lr_final + (1 - t.lr_final) * 0.5 * (1 + math.cos(math.pi * min(step / max(t.steps, 1), 1.0)))
+    for name, opt in opts.items():
+        for group in opt.param_groups:
+            group["lr"] = (t.lr if name == "autoencoder" else t.lr_gan) * factor
 
 
 def start_generators_from_decoder(model: YGan) -> None:
@@ -90,8 +106,9 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
 
     The shared encoder learns from ℓ_auto and, weighted by `cycle_encoder`, from every theme's
     cycle term on a detached G(z), so it learns to read a latent back from a themed patch without
-    the critic's gradients reaching it. Its loss terms are summed and backpropagated once (one
-    gradient reduction per network and step under DDP).
+    the critic's gradients reaching it. In a restoration task (paired data) the pixel loss against
+    the clean patch trains G and, through a frozen G, E as well. The encoder's terms are summed and
+    backpropagated once (one gradient reduction per network and step under DDP).
     """
     t = cfg.train
     x = world.shard(data.a.train.batch(step, t.batch))
@@ -118,7 +135,11 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
 
             frozen_critic = model.critics[theme].requires_grad_(False)
             model.encoder.requires_grad_(False)
-            loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power)
+            loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
+            if data.paired:
+                loss_pair = losses.paired_loss(fake, y)
+                loss_g = loss_g + t.paired * loss_pair
+                record[f"paired.{theme}"] = loss_pair.item()
             opts[f"generator.{theme}"].zero_grad()
             loss_g.backward()
             opts[f"generator.{theme}"].step()
@@ -126,6 +147,10 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             model.encoder.requires_grad_(True)
             if t.cycle_encoder:
                 encoder_terms.append(t.cycle_encoder * losses.cycle_loss(z, nets.encoder(fake.detach()), z_power))
+            if data.paired and t.paired:
+                frozen_gen = model.generators[theme].requires_grad_(False)
+                encoder_terms.append(t.paired * losses.paired_loss(frozen_gen(nets.encoder(x)), y))
+                frozen_gen.requires_grad_(True)
             record[f"loss_d.{theme}"] = loss_d.item()
             record[f"loss_g.{theme}"] = loss_g.item()
             record[f"gp.{theme}"] = penalty.item()
@@ -222,6 +247,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
                dynamic_ncols=True)
     with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
         while step < cfg.train.steps and not world.any(stop.raised):
+            set_learning_rates(opts, cfg, step)
             record = train_step(model, nets, opts, data, step, cfg, world)
             step += 1
             if step % cfg.train.log_every == 0 or step == cfg.train.steps:

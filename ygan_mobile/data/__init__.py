@@ -7,14 +7,19 @@ Both return a PatchSplit whose held-out images never contribute training patches
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, split_by_source
 from ygan_mobile.data.photos import PHOTO_NAMES, NamedImage, load_photo, load_photos
 from ygan_mobile.data.sources import load_source
 from ygan_mobile.data.themes import THEMES, render_theme
 
+if TYPE_CHECKING:
+    from ygan_mobile.restore.degrade import Degradation
+
 __all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", "domain_a", "domain_b",
-           "load_photo", "load_photos", "load_source", "make_split", "render_theme", "split_by_source", "theme_tile_size"]
+           "load_photo", "load_photos", "load_source", "make_split", "render_theme", "restoration_target",
+           "split_by_source", "theme_tile_size"]
 
 
 def theme_tile_size(patch: int) -> int:
@@ -22,9 +27,25 @@ def theme_tile_size(patch: int) -> int:
     return max(128, 2 * patch)
 
 
-def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None) -> PatchSplit:
+def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
+             degradation: "Degradation | None" = None) -> PatchSplit:
+    """Photographs; with a restoration `degradation`, their degraded copies (docs/restore.md)."""
     images = load_source(path, patch) if path else list(load_photos())
+    if degradation is not None:
+        from ygan_mobile.restore.data import degraded_split
+
+        return degraded_split(images, patch, seed, holdout, degradation)
     return make_split(images, patch, seed, holdout)
+
+
+def restoration_target(patch: int, seed: int, holdout: float, degradation: "Degradation",
+                       path: str | os.PathLike | None = None) -> PatchSplit:
+    """Domain B of a restoration task: the clean photographs, split and cropped like domain A, so
+    the same step draws the same crops from both."""
+    from ygan_mobile.restore.data import clean_split
+
+    images = load_source(path, patch) if path else list(load_photos())
+    return clean_split(images, patch, seed, holdout, degradation)
 
 
 def domain_b(theme: str, patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,

@@ -1,0 +1,1 @@
+"""Image restoration with the yGAN method: domain A is a degraded copy of domain B (docs/restore.md)."""
