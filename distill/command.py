@@ -14,7 +14,8 @@ from distill.train import DistillResult, distill
 
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher run directory or its checkpoint.safetensors (from 'ygan train')")
-    parser.add_argument("--preset", default="quick", help=f"{', '.join(PRESETS)}, or a path to a TOML distill preset (default: quick)")
+    parser.add_argument("--preset", default="quick", help=f"{', '.join(PRESETS)}, a restoration preset (denoise, …: its [distill] tables) "
+                        "or a path to a TOML distill preset (default: quick)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a preset value, e.g. --set train.steps=500 or --set student.width=12 (repeatable)")
     parser.add_argument("--out", default="runs/student", help="run directory (default: runs/student)")

@@ -98,9 +98,12 @@ def _validate(cfg: DistillConfig) -> None:
 
 
 def load_preset(name_or_path: str) -> dict[str, Any]:
-    """A distill preset by name (shipped in distill/presets) or by path to a TOML file."""
+    """A distill preset by name (shipped in distill/presets), the [distill.*] tables of a
+    restoration preset by its name (ygan_mobile/presets, docs/restore.md), or a TOML file's path."""
     if name_or_path in PRESETS:
         text = resources.files("distill.presets").joinpath(f"{name_or_path}.toml").read_text()
+    elif name_or_path in config.PRESETS:
+        return config.load_preset(name_or_path)["distill"]
     else:
         path = Path(name_or_path)
         if not path.is_file():

@@ -142,3 +142,10 @@ def test_restoration_presets_load_with_a_bundle_config(name):
 def test_restoration_config_errors(sets, message):
     with pytest.raises(YganError, match=message):
         Config.from_dict(apply_overrides(teacher_tables(load_preset("denoise")), sets))
+
+
+def test_distill_reads_a_restoration_presets_distill_tables():
+    from distill.config import build
+
+    assert build("denoise", ["train.steps=7"]).train.steps == 7
+    assert build("superres2-full", []).student.width == load_preset("superres2-full")["distill"]["student"]["width"]
