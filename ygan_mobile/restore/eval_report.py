@@ -49,7 +49,8 @@ def markdown(e: Evaluation) -> str:
 def _label(img: np.ndarray, text: str) -> Image.Image:
     tile = Image.new("RGB", (img.shape[1], img.shape[0] + 14), "white")
     tile.paste(Image.fromarray(img), (0, 14))
-    ImageDraw.Draw(tile).text((2, 1), text[:28], fill="black")
+    ascii_text = text.replace("σ", "sigma").replace("×", "x")  # Pillow's built-in font is ASCII only
+    ImageDraw.Draw(tile).text((2, 1), ascii_text[:32], fill="black")
     return tile
 
 
@@ -63,8 +64,10 @@ def picture(e: Evaluation, index: int, artifact: str | None) -> bytes:
         part = img[top:top + CROP, left:left + CROP]
         return part.repeat(2, axis=0).repeat(2, axis=1)
 
-    names = [r["method"] for r in e.rows if r["kind"] in PICTURE_KINDS] + ([artifact] if artifact else [])
-    tiles = [_label(crop(pair.clean), "ground truth")] + [_label(crop(e.outputs[n][index]), n) for n in names]
+    shown = [r for r in e.rows if r["kind"] in PICTURE_KINDS or r["method"] == artifact]
+    titles = [f"{r['format']} {r['precision']}" if r["kind"] == "artifact" else r["method"] for r in shown]
+    tiles = [_label(crop(pair.clean), "ground truth")] + [
+        _label(crop(e.outputs[r["method"]][index]), title) for r, title in zip(shown, titles)]
     sheet = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), tiles[0].height), "white")
     x = 0
     for t in tiles:

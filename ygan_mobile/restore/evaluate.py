@@ -91,7 +91,7 @@ def methods(bundle: Path, d: Degradation, threads: int) -> list[Method]:
         b = read_manifest(bundle)
     except ManifestError as exc:
         raise YganError(str(exc)) from None
-    found = [m for m in methods_input(d)]
+    found = classical_methods(d)
     teacher, _ = load_model(bundle / TEACHER_CKPT)
     student, _ = load_student(bundle / STUDENT_CKPT)
     found.append(Method("teacher (PyTorch)", "teacher", pipelined(torch_patch_model(teacher.patch_model(d.task).eval()), b.pipeline, 256)))
@@ -107,7 +107,8 @@ def methods(bundle: Path, d: Degradation, threads: int) -> list[Method]:
     return found
 
 
-def methods_input(d: Degradation) -> list[Method]:
+def classical_methods(d: Degradation) -> list[Method]:
+    """The degraded input as it is and the task's classical baselines: what the models must beat."""
     return [Method(INPUT_NAME[d.task], "input", lambda frame: frame),
             *(Method(name, "baseline", run) for name, run in baselines(d).items())]
 
