@@ -68,7 +68,7 @@ def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer
 
 def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step: int) -> None:
     """Cosine decay towards lr·lr_final, a function of the step alone so a resumed run continues
-    the same schedule. A restoration task's pixel loss keeps improving as the step shrinks; the art
+    the same schedule. A restoration task's pixel loss keeps improving as the step size shrinks; the art
     presets keep lr_final = 1 (constant), as a GAN's balance prefers."""
     t = cfg.train
     factor = t.lr_final + (1 - t.lr_final) * 0.5 * (1 + math.cos(math.pi * min(step / max(t.steps, 1), 1.0)))
