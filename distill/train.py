@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -27,7 +26,7 @@ from ygan_mobile.config import Config
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import YGan
-from ygan_mobile.train import StopFlag, truncate_log
+from ygan_mobile.train import StopFlag, cosine_decay, truncate_log
 
 from distill import checkpoint
 from distill.config import DistillConfig
@@ -64,9 +63,7 @@ def measure_cost(teacher: YGan, student: StudentModels) -> dict[str, Any]:
 
 
 def learning_rate(cfg: DistillConfig, step: int) -> float:
-    t = cfg.train
-    progress = step / max(t.steps, 1)
-    return t.lr * (t.lr_final + (1 - t.lr_final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+    return cfg.train.lr * cosine_decay(step, cfg.train.steps, cfg.train.lr_final)
 
 
 def _check_resumable(saved: DistillConfig, wanted: DistillConfig, out: Path) -> None:

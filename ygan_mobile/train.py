@@ -66,12 +66,17 @@ def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer
     return opts
 
 
+def cosine_decay(step: int, steps: int, final: float) -> float:
+    """The learning-rate factor going from 1 at step 0 to `final` at `steps`, a function of the step
+    alone so a resumed run continues the same schedule (teacher and student training share it)."""
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * min(step / max(steps, 1), 1.0)))
+
+
 def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step: int) -> None:
-    """Cosine decay towards lr·lr_final, a function of the step alone so a resumed run continues
-    the same schedule. A restoration task's pixel loss keeps improving as the step size shrinks; the art
-    presets keep lr_final = 1 (constant), as a GAN's balance prefers."""
+    """Cosine decay towards lr·lr_final. A restoration task's pixel loss keeps improving as the step
+    size shrinks; the art presets keep lr_final = 1 (constant), as a GAN's balance prefers."""
     t = cfg.train
-    factor = t.lr_final + (1 - t.lr_final) * 0.5 * (1 + math.cos(math.pi * min(step / max(t.steps, 1), 1.0)))
+    factor = cosine_decay(step, t.steps, t.lr_final)
     for name, opt in opts.items():
         for group in opt.param_groups:
             group["lr"] = (t.lr if name == "autoencoder" else t.lr_gan) * factor
@@ -115,11 +120,12 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     opts["autoencoder"].zero_grad()
     record: dict[str, float] = {}
     encoder_terms = []
+    latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
     if step >= t.warmup:
         if step == t.warmup:
             start_generators_from_decoder(model)
+        z = latent.detach()
         with torch.no_grad():
-            z = model.encoder(x)
             z_power = world.global_mean(z.pow(2).mean())  # the cycle terms' scale, over the whole batch
         mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
         for theme in model.generators:
@@ -149,12 +155,12 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
                 encoder_terms.append(t.cycle_encoder * losses.cycle_loss(z, nets.encoder(fake.detach()), z_power))
             if data.paired and t.paired:
                 frozen_gen = model.generators[theme].requires_grad_(False)
-                encoder_terms.append(t.paired * losses.paired_loss(frozen_gen(nets.encoder(x)), y))
+                encoder_terms.append(t.paired * losses.paired_loss(frozen_gen(latent), y))
                 frozen_gen.requires_grad_(True)
             record[f"loss_d.{theme}"] = loss_d.item()
             record[f"loss_g.{theme}"] = loss_g.item()
             record[f"gp.{theme}"] = penalty.item()
-    loss_auto = losses.autoencoder_loss(x, nets.decoder(nets.encoder(x)))
+    loss_auto = losses.autoencoder_loss(x, nets.decoder(latent))
     (loss_auto + sum(encoder_terms)).backward()
     opts["autoencoder"].step()
     record["loss_auto"] = loss_auto.item()
