@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ygan_mobile.restore.degrade import Degradation
 
 __all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", "domain_a", "domain_b",
-           "load_photo", "load_photos", "load_source", "make_split", "render_theme", "restoration_target",
-           "split_by_source", "theme_tile_size"]
+           "load_photo", "load_photos", "load_source", "make_split", "photographs", "render_theme",
+           "restoration_target", "split_by_source", "theme_tile_size"]
 
 
 def theme_tile_size(patch: int) -> int:
@@ -27,10 +27,15 @@ def theme_tile_size(patch: int) -> int:
     return max(128, 2 * patch)
 
 
+def photographs(patch: int, path: str | os.PathLike | None = None) -> list[NamedImage]:
+    """Domain A's source images: the user's at `path`, else the embedded photographs."""
+    return load_source(path, patch) if path else list(load_photos())
+
+
 def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
              degradation: "Degradation | None" = None) -> PatchSplit:
     """Photographs; with a restoration `degradation`, their degraded copies (docs/restore.md)."""
-    images = load_source(path, patch) if path else list(load_photos())
+    images = photographs(patch, path)
     if degradation is not None:
         from ygan_mobile.restore.data import degraded_split
 
@@ -44,7 +49,7 @@ def restoration_target(patch: int, seed: int, holdout: float, degradation: "Degr
     the same step draws the same crops from both."""
     from ygan_mobile.restore.data import clean_split
 
-    images = load_source(path, patch) if path else list(load_photos())
+    images = photographs(patch, path)
     return clean_split(images, patch, seed, holdout, degradation)
 
 

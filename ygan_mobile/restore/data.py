@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split
+from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, to_tensor
 from ygan_mobile.data.photos import NamedImage
-from ygan_mobile.restore.degrade import Degradation
+from ygan_mobile.restore.degrade import Degradation, add_noise
 
 _NOISE, _HELDOUT_NOISE, _FIXED_NOISE = 11, 12, 14  # random streams of their own, apart from the patch draws
 
@@ -47,9 +47,8 @@ class NoisySampler:
         return self._noisy(self.base.fixed(n), np.random.default_rng([self.base.seed, _FIXED_NOISE]))
 
     def _noisy(self, x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-        levels = (x.numpy().astype(np.float64) + 1.0) * 127.5 + rng.normal(0.0, self.sigma, size=tuple(x.shape))
-        u8 = np.rint(levels).clip(0, 255)
-        return torch.from_numpy((u8 / 127.5 - 1.0).astype(np.float32))
+        u8 = np.rint((x.numpy().astype(np.float64) + 1.0) * 127.5).astype(np.uint8)  # exact: patches come from uint8
+        return to_tensor(add_noise(u8, self.sigma, rng).transpose(0, 2, 3, 1))  # noise drawn in NCHW order
 
 
 def has_colour(rgb: np.ndarray) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ygan_mobile.config import Config
-from ygan_mobile.data import load_photos, load_source, split_by_source
+from ygan_mobile.data import photographs, split_by_source
 from ygan_mobile.errors import YganError
 from ygan_mobile.restore.baselines import INPUT_NAME, baselines
 from ygan_mobile.restore.data import clean_images
@@ -44,7 +44,7 @@ def _box(h: int, w: int, side: int, multiple: int) -> tuple[slice, slice]:
 def heldout_pairs(cfg: Config, side: int) -> list[Pair]:
     """The teacher's held-out photographs, each degraded whole and then cropped (same box in both)."""
     d = cfg.data.degradation
-    source = load_source(cfg.data.data_a, cfg.model.patch) if cfg.data.data_a else list(load_photos())
+    source = photographs(cfg.model.patch, cfg.data.data_a or None)
     _, held = split_by_source(clean_images(source, d), cfg.data.holdout, cfg.train.seed)
     pairs = []
     for k, image in enumerate(held):
