@@ -20,7 +20,7 @@ from convert.quiet import quiet
 from ygan_mobile.errors import YganError
 
 PRECISIONS = ("fp32", "fp16", "int8-weights", "palettized-6bit", "palettized-4bit")
-PALETTE_WEIGHT_THRESHOLD = 512  # weights with at most this many elements stay fp16 (coremltools default: 2048)
+PALETTE_WEIGHT_THRESHOLD = 2048  # weights with at most this many elements stay fp16 (coremltools' default)
 
 
 def _base(module: nn.Module, example: torch.Tensor, input_name: str, output_name: str, fp16: bool):

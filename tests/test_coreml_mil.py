@@ -149,7 +149,7 @@ def test_a_wrong_input_shape_is_refused(tmp_path):
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """{(role, precision): (package path, torch module, input)} for a student big enough that int8
-    quantisation (weights > 2048 elements) and palettisation (> 512) both apply."""
+    int8 quantisation and palettisation (both: weights > 2048 elements) apply."""
     from convert import coreml
     from convert.plan import jobs
     from convert.source import Networks
