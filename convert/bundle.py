@@ -31,7 +31,7 @@ from ygan_mobile.errors import YganError
 class Options:
     targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
     precisions: list[str] | None = None  # None: every default precision of each target
-    batch: int = 16
+    batch: int = 64
     stride: int | None = None  # None: half the patch
     blend: str = "feather"
     calibration: int = 128  # train patches for int8 calibration

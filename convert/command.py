@@ -25,7 +25,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precisions", type=_csv, default=None,
                         help="comma list, e.g. fp32,fp16,int8-dynamic,int8-full,int8-weights,palettized-6bit,palettized-4bit (default: all per target)")
     parser.add_argument("-o", "--out", required=True, help="bundle directory (converted folders and manifest.json are replaced atomically)")
-    parser.add_argument("--batch", type=int, default=16, help="fixed batch B of every artifact (default: 16)")
+    parser.add_argument("--batch", type=int, default=64, help="fixed batch B of every artifact (default: 64)")
     parser.add_argument("--stride", type=int, default=None, help="pipeline stride S recorded in the manifest and used for golden frames (default: P/2)")
     parser.add_argument("--blend", choices=("feather", "paste"), default="feather", help="pipeline blend for golden frames (default: feather)")
     parser.add_argument("--calibration", type=int, default=128, help="train patches for int8 calibration (default: 128)")

@@ -7,7 +7,7 @@ numpy arrays with a fixed batch B, in NCHW or NHWC layout.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -49,41 +49,52 @@ def weights(patch: int, stride: int) -> np.ndarray:
 
 
 def normalise(frame_u8: np.ndarray) -> np.ndarray:
-    """u8 / 127.5 − 1 in float32, in place on one copy."""
-    x = frame_u8.astype(np.float32)
-    x /= np.float32(127.5)
+    """u8 / 127.5 − 1 in float32; the division reads the uint8 array directly (one pass fewer than a
+    cast first, same float32 result)."""
+    x = np.divide(frame_u8, np.float32(127.5), dtype=np.float32)
     x -= np.float32(1.0)
     return x
 
 
-def quantise(y: np.ndarray) -> np.ndarray:
-    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8, in place on one float32 copy."""
+def quantise(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8, in place on one float32 copy, into `out`
+    when given. The cast to uint8 truncates, which is floor on [0.5, 255.5]: no separate floor pass."""
     t = np.add(y, np.float32(1), dtype=np.float32)
     t *= np.float32(127.5)
     np.clip(t, 0, 255, out=t)
     t += np.float32(0.5)
-    np.floor(t, out=t)
-    return t.astype(np.uint8)
+    if out is None:
+        return t.astype(np.uint8)
+    np.copyto(out, t, casting="unsafe")
+    return out
 
 
-def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str) -> np.ndarray:
-    """(N, P, P, 3) patches in order, chunks of B, the last chunk zero-padded and its padding dropped."""
+def _model_chunks(model: PatchModel, patches: np.ndarray, batch: int, layout: str,
+                  prepare: Callable[[np.ndarray], np.ndarray] = lambda c: c) -> Iterator[tuple[slice, np.ndarray]]:
+    """(where, NHWC float32 outputs) per chunk of B patches in order; `prepare` turns a chunk into the
+    model's float input, the last chunk is zero-padded after it and its padding dropped."""
     n = len(patches)
-    out = np.empty_like(patches)
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        if m == batch:
-            chunk = patches[start:start + batch]
-        else:
-            chunk = np.zeros((batch, *patches.shape[1:]), dtype=np.float32)
-            chunk[:m] = patches[start:]
+        chunk = prepare(patches[start:start + m])
+        if m < batch:
+            padded = np.zeros((batch, *chunk.shape[1:]), dtype=np.float32)
+            padded[:m] = chunk
+            chunk = padded
         if layout == "NCHW":
             y = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
         else:
             y = np.asarray(model(np.ascontiguousarray(chunk)), dtype=np.float32)
         if y.shape != chunk.shape:
             raise ValueError(f"patch model returned {y.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
-        out[start:start + m] = y[:m]
+        yield slice(start, start + m), y[:m]
+
+
+def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str) -> np.ndarray:
+    """(N, P, P, 3) float patches in, their outputs out, in order."""
+    out = np.empty_like(patches)
+    for where, y in _model_chunks(model, patches, batch, layout):
+        out[where] = y
     return out
 
 
@@ -174,5 +185,26 @@ def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: i
                  blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW") -> np.ndarray:
     """Spec v1 end to end: uint8 H×W×3 in, uint8 H×W×3 out."""
+    h, w = frame_u8.shape[:2]
+    if blend in BLENDS and stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
+        return _render_exact_tiling(frame_u8, models[int(theme_map)], patch, batch, layout)
     return quantise(render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
                                  theme_map=theme_map, layout=layout))
+
+
+def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, batch: int, layout: str) -> np.ndarray:
+    """The real-time setting (S = P, P divides both sides, one theme): every pixel lies in exactly one
+    patch with weight 1, so tiling and blending are permutations. Permuting the uint8 frame and the
+    uint8 result rather than float32 copies, normalising each chunk just before its model call and
+    rounding it just after (while it is in cache) keeps the pipeline's share of a frame small. The
+    result is bit for bit that of the general path (tests/test_render_pipeline.py)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
+    h, w, c = frame_u8.shape
+    rows, cols = h // patch, w // patch
+    tiles = np.ascontiguousarray(frame_u8.reshape(rows, patch, cols, patch, c).transpose(0, 2, 1, 3, 4))
+    tiles = tiles.reshape(-1, patch, patch, c)
+    out = np.empty_like(tiles)
+    for where, y in _model_chunks(model, tiles, batch, layout, prepare=normalise):
+        quantise(y, out=out[where])
+    return out.reshape(rows, cols, patch, patch, c).transpose(0, 2, 1, 3, 4).reshape(h, w, c)

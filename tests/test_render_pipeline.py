@@ -115,6 +115,28 @@ def test_rounding_rule_by_hand():
     assert torch_pipe.to_u8(torch.from_numpy(y).view(1, 1, -1).expand(3, 1, -1))[0, :, 0].tolist() == [0, 1, 255, 255, 0, 128, 1]
 
 
+def test_normalise_and_quantise_match_the_spec_formulas():
+    u8 = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(np_pipe.normalise(u8), u8.astype(np.float32) / np.float32(127.5) - np.float32(1))
+    y = np.linspace(-1.2, 1.2, 200_001, dtype=np.float32)
+    spec = np.floor(np.clip((y + np.float32(1)) * np.float32(127.5), 0, 255) + np.float32(0.5)).astype(np.uint8)
+    assert np.array_equal(np_pipe.quantise(y), spec)
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("blend", ["feather", "paste"])
+@pytest.mark.parametrize("h,w,batch", [(32, 48, 16), (48, 16, 5), (8, 8, 3)])
+def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
+    """S = P dividing both sides takes the uint8 shortcut in render_frame; it must change no bit."""
+    _, nchw = conv_pair(7)
+    model = nchw if layout == "NCHW" else (lambda x: nchw(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1))
+    img = frame(h, w, seed=batch)
+    kw = dict(patch=8, stride=8, blend=blend, batch=batch, layout=layout)
+    got = np_pipe.render_frame(img, [model], **kw)
+    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [model], **kw)))
+    assert not np.array_equal(got, img)
+
+
 def test_feather_blend_by_hand():
     """Two patches (P=4, S=2) on a 4×6 frame with constant outputs a and b: the overlap mixes them by weight."""
     img = np.zeros((4, 6, 3), np.uint8)

@@ -26,7 +26,7 @@ class ConvertSettings:
     """The `ygan convert` options a build uses (see docs/bundle.md); empty precisions = every default."""
     targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
     precisions: list[str] = field(default_factory=list)
-    batch: int = 16
+    batch: int = 64
     stride: int = 0  # 0: half the patch
     blend: str = "feather"
     calibration: int = 128
