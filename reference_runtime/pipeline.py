@@ -122,10 +122,7 @@ def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: i
                  blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW") -> np.ndarray:
     """Blended float32 H×W×3 output in [-1, 1], before rounding."""
-    if blend not in BLENDS:
-        raise ValueError(f"blend '{blend}' is not one of {BLENDS}")
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
+    _check_modes(blend, layout)
     h, w = frame_u8.shape[:2]
     ph, pw = max(h, patch), max(w, patch)
     padded = np.pad(frame_u8, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
@@ -176,6 +173,13 @@ def _blend(grid: np.ndarray, rows: list[int], cols: list[int], ph: int, pw: int,
     return out / (norm_r[:, None] * norm_c[None, :])[:, :, None]
 
 
+def _check_modes(blend: str, layout: str) -> None:
+    if blend not in BLENDS:
+        raise ValueError(f"blend '{blend}' is not one of {BLENDS}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
+
+
 def _abutting(starts: list[int], patch: int, length: int) -> bool:
     """The positions cover the axis edge to edge with no overlap (S = P and P divides L)."""
     return len(starts) * patch == length and all(p == k * patch for k, p in enumerate(starts))
@@ -185,8 +189,9 @@ def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: i
                  blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW") -> np.ndarray:
     """Spec v1 end to end: uint8 H×W×3 in, uint8 H×W×3 out."""
+    _check_modes(blend, layout)
     h, w = frame_u8.shape[:2]
-    if blend in BLENDS and stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
+    if stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
         return _render_exact_tiling(frame_u8, models[int(theme_map)], patch, batch, layout)
     return quantise(render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
                                  theme_map=theme_map, layout=layout))
@@ -198,8 +203,6 @@ def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, ba
     uint8 result rather than float32 copies, normalising each chunk just before its model call and
     rounding it just after (while it is in cache) keeps the pipeline's share of a frame small. The
     result is bit for bit that of the general path (tests/test_render_pipeline.py)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
     h, w, c = frame_u8.shape
     rows, cols = h // patch, w // patch
     tiles = np.ascontiguousarray(frame_u8.reshape(rows, patch, cols, patch, c).transpose(0, 2, 1, 3, 4))
