@@ -7,6 +7,9 @@ numpy arrays with a fixed batch B, in NCHW or NHWC layout.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -15,6 +18,77 @@ from numpy.lib.stride_tricks import sliding_window_view
 PatchModel = Callable[[np.ndarray], np.ndarray]
 BLENDS = ("feather", "paste")
 LAYOUTS = ("NCHW", "NHWC")
+
+
+@dataclass
+class Workspace:
+    """Buffers kept from one frame to the next, and where the frame's time went. A video renders the
+    same shapes every frame, and fresh arrays for the tiles, the model's input and the rounding
+    cost page faults that at 512² weigh as much as the tiling itself (docs/runtime.md). Pass one
+    per model and frame size."""
+
+    buffers: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase, summed until cleared
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """The buffer called `name`, made anew only when its shape or dtype changed; contents undefined."""
+        buf = self.buffers.get(name)
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != np.dtype(dtype):
+            buf = self.buffers[name] = np.empty(shape, dtype)
+        return buf
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Adds the block's wall time to seconds[name]: "convert" is pixels to model values and back
+        (normalising, rounding, byte tables), which `ygan bench` reports apart from tiling and blending."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+
+
+@dataclass(frozen=True)
+class IntegerModel:
+    """A patch model with integer input and output (a full-integer TFLite artifact), fed bytes.
+
+    Normalising a pixel and quantising the result to the model's input depend on the pixel's value
+    alone, and so do dequantising an output and rounding it back to a pixel: two 256-entry tables
+    give exactly the bytes of the float path, in one lookup per value instead of seven float passes
+    each way. That is what the phone does with a full-int8 model; the tables come from
+    `reference_runtime.backends.integer_model`, built with the float path's own functions."""
+
+    run: Callable[[np.ndarray], np.ndarray]  # (B, P, P, 3) integer batch in, same shape and kind out (NHWC)
+    encode: np.ndarray  # (256,) the model's input for each pixel value
+    decode: np.ndarray  # (256,) uint8, the pixel for each output byte (the output's bits read as uint8)
+    padding: int  # the input value of float 0, which pads the last chunk
+    as_float: PatchModel  # the same model on float32 NHWC, for the blending path
+    encode_pairs: np.ndarray = field(init=False, repr=False)
+    decode_pairs: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.encode.shape != (256,) or self.decode.shape != (256,) or self.decode.dtype != np.uint8:
+            raise ValueError("IntegerModel tables must be 256 entries each, decode as uint8")
+        if self.encode.dtype.itemsize != 1:
+            raise ValueError(f"IntegerModel input must be one byte per value, not {self.encode.dtype}")
+        object.__setattr__(self, "encode_pairs", _pair_table(self.encode.view(np.uint8)))
+        object.__setattr__(self, "decode_pairs", _pair_table(self.decode))
+
+
+def _pair_table(table: np.ndarray) -> np.ndarray:
+    """The 65,536-entry table of two bytes at once (little-endian pairs): half the lookups of the
+    byte table, and numpy's take costs per lookup, not per byte."""
+    pairs = np.arange(65536)
+    return (table[pairs & 0xFF].astype("<u2") | (table[pairs >> 8].astype("<u2") << 8)).astype("<u2")
+
+
+def _lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
+    """out = table[src] on contiguous one-byte arrays of one shape, two bytes per lookup when the
+    size is even."""
+    if src.size % 2 == 0:
+        np.take(pairs, src.reshape(-1).view("<u2"), out=out.reshape(-1).view("<u2"))
+    else:
+        np.take(table.view(np.uint8), src.view(np.uint8), out=out.view(np.uint8))
 
 
 def positions(length: int, patch: int, stride: int) -> list[int]:
@@ -49,52 +123,61 @@ def weights(patch: int, stride: int) -> np.ndarray:
     return np.outer(w, w).astype(np.float32)
 
 
-def normalise(frame_u8: np.ndarray) -> np.ndarray:
-    """u8 / 127.5 − 1 in float32; the division reads the uint8 array directly (one pass fewer than a
-    cast first, same float32 result)."""
-    x = np.divide(frame_u8, np.float32(127.5), dtype=np.float32)
+def normalise(frame_u8: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """u8 / 127.5 − 1 in float32, into `out` when given; the division reads the uint8 array directly
+    (one pass fewer than a cast first, same float32 result)."""
+    x = np.divide(frame_u8, np.float32(127.5), out=out, dtype=np.float32)
     x -= np.float32(1.0)
     return x
 
 
-def quantise(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8, in place on one float32 copy, into `out`
-    when given. The cast to uint8 truncates, which is floor on [0.5, 255.5]: no separate floor pass."""
-    t = np.add(y, np.float32(1), dtype=np.float32)
+def quantise(y: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None) -> np.ndarray:
+    """floor(clip((y + 1)·127.5, 0, 255) + 0.5) as uint8, on one float32 copy (`scratch` when given),
+    into `out` when given. Two passes fewer than the formula, same bytes: adding 0.5 before the
+    clip to [0.5, 255.5] gives the same sum inside the range and the same ends outside it (float
+    addition is monotonic), the clip writes uint8 directly, and that cast truncates, which is
+    floor on [0.5, 255.5]."""
+    t = np.add(y, np.float32(1), out=scratch, dtype=np.float32)
     t *= np.float32(127.5)
-    np.clip(t, 0, 255, out=t)
     t += np.float32(0.5)
     if out is None:
-        return t.astype(np.uint8)
-    np.copyto(out, t, casting="unsafe")
+        out = np.empty(t.shape, np.uint8)
+    return np.clip(t, np.float32(0.5), np.float32(255.5), out=out, casting="unsafe")
+
+
+def _copy(src: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.copyto(out, src)
     return out
 
 
-def _model_chunks(model: PatchModel, patches: np.ndarray, batch: int, layout: str,
-                  prepare: Callable[[np.ndarray], np.ndarray] = lambda c: c) -> Iterator[tuple[slice, np.ndarray]]:
-    """(where, NHWC float32 outputs) per chunk of B patches in order; `prepare` turns a chunk into the
-    model's float input, the last chunk is zero-padded after it and its padding dropped."""
+def _model_chunks(model: PatchModel, patches: np.ndarray, batch: int, layout: str, ws: Workspace,
+                  prepare: Callable[[np.ndarray, np.ndarray], np.ndarray] = _copy) -> Iterator[tuple[slice, np.ndarray]]:
+    """(where, NHWC float32 outputs) per chunk of B patches in order. `prepare(chunk, out)` writes a
+    chunk as the model's float input into one buffer reused for every call (a frame is many calls);
+    the last chunk is zero-padded and its padding dropped. The outputs are valid until the next
+    chunk: a runner may hand back its own buffer."""
     n = len(patches)
+    feed = ws.get("feed", (batch, *patches.shape[1:]), np.float32)
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        chunk = prepare(patches[start:start + m])
+        prepare(patches[start:start + m], feed[:m])
         if m < batch:
-            padded = np.zeros((batch, *chunk.shape[1:]), dtype=np.float32)
-            padded[:m] = chunk
-            chunk = padded
+            feed[m:] = 0
         if layout == "NCHW":
-            y = np.asarray(model(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2))), dtype=np.float32).transpose(0, 2, 3, 1)
+            planar = ws.get("feed.nchw", (batch, feed.shape[3], *feed.shape[1:3]), np.float32)
+            np.copyto(planar, feed.transpose(0, 3, 1, 2))
+            y = np.asarray(model(planar), dtype=np.float32).transpose(0, 2, 3, 1)
         else:
-            y = np.asarray(model(np.ascontiguousarray(chunk)), dtype=np.float32)
-        if y.shape != chunk.shape:
-            raise ValueError(f"patch model returned {y.shape} (as NHWC) for {chunk.shape}: it must map a batch to the same shape")
+            y = np.asarray(model(feed), dtype=np.float32)
+        if y.shape != feed.shape:
+            raise ValueError(f"patch model returned {y.shape} (as NHWC) for {feed.shape}: it must map a batch to the same shape")
         yield slice(start, start + m), y[:m]
 
 
-def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str) -> np.ndarray:
+def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str, ws: Workspace) -> np.ndarray:
     """(N, P, P, 3) float patches in, their outputs out, in order."""
     out = np.empty_like(patches)
-    for where, y in _model_chunks(model, patches, batch, layout):
+    for where, y in _model_chunks(model, patches, batch, layout, ws):
         out[where] = y
     return out
 
@@ -118,27 +201,30 @@ def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarr
     return grid.reshape(-1)
 
 
-def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
+def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
                  blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
-                 layout: str = "NCHW") -> np.ndarray:
+                 layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
     """Blended float32 H×W×3 output in [-1, 1], before rounding."""
     _check_modes(blend, layout)
+    ws = workspace if workspace is not None else Workspace()
+    models = [m.as_float if isinstance(m, IntegerModel) else m for m in models]
     h, w = frame_u8.shape[:2]
     ph, pw = max(h, patch), max(w, patch)
     padded = np.pad(frame_u8, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-    x = normalise(padded)
+    with ws.phase("convert"):
+        x = normalise(padded)
     rows, cols = positions(ph, patch, stride), positions(pw, patch, stride)
     themes = theme_indices(theme_map, len(rows), len(cols))
 
     tiles = _tiles(x, rows, cols, patch)
     used = sorted(set(themes.tolist()))
     if len(used) == 1:
-        outputs = _run_model(models[used[0]], tiles, batch, layout)
+        outputs = _run_model(models[used[0]], tiles, batch, layout, ws)
     else:
         outputs = np.empty_like(tiles)
         for t in used:
             members = np.flatnonzero(themes == t)
-            outputs[members] = _run_model(models[t], tiles[members], batch, layout)
+            outputs[members] = _run_model(models[t], tiles[members], batch, layout, ws)
     grid = outputs.reshape(len(rows), len(cols), patch, patch, 3)
     return _blend(grid, rows, cols, ph, pw, window(patch, stride), blend)[:h, :w]
 
@@ -185,29 +271,79 @@ def _abutting(starts: list[int], patch: int, length: int) -> bool:
     return len(starts) * patch == length and all(p == k * patch for k, p in enumerate(starts))
 
 
-def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
+def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
                  blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
-                 layout: str = "NCHW") -> np.ndarray:
-    """Spec v1 end to end: uint8 H×W×3 in, uint8 H×W×3 out."""
+                 layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
+    """Spec v1 end to end: uint8 H×W×3 in, a new uint8 H×W×3 array out. Rendering a video, pass the
+    same `workspace` for every frame."""
     _check_modes(blend, layout)
+    ws = workspace if workspace is not None else Workspace()
     h, w = frame_u8.shape[:2]
     if stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
-        return _render_exact_tiling(frame_u8, models[int(theme_map)], patch, batch, layout)
-    return quantise(render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
-                                 theme_map=theme_map, layout=layout))
+        model = models[int(theme_map)]
+        if isinstance(model, IntegerModel) and layout == "NHWC":
+            return _render_exact_tiling_bytes(frame_u8, model, patch, batch, ws)
+        if isinstance(model, IntegerModel):
+            model = model.as_float
+        return _render_exact_tiling(frame_u8, model, patch, batch, layout, ws)
+    y = render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
+                     theme_map=theme_map, layout=layout, workspace=ws)
+    with ws.phase("convert"):
+        return quantise(y)
 
 
-def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, batch: int, layout: str) -> np.ndarray:
+def _exact_grid(frame_u8: np.ndarray, patch: int, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's patches row-major as one (N, P, P, 3) uint8 array (a permutation: S = P divides
+    both sides), and the array their rendered bytes go to."""
+    h, w, c = frame_u8.shape
+    rows, cols = h // patch, w // patch
+    tiles = ws.get("tiles.u8", (rows * cols, patch, patch, c), np.uint8)
+    np.copyto(tiles.reshape(rows, cols, patch, patch, c), frame_u8.reshape(rows, patch, cols, patch, c).transpose(0, 2, 1, 3, 4))
+    return tiles, ws.get("done.u8", tiles.shape, np.uint8)
+
+
+def _untile(done: np.ndarray, frame_u8: np.ndarray, patch: int) -> np.ndarray:
+    h, w, c = frame_u8.shape
+    rows, cols = h // patch, w // patch
+    out = np.empty_like(frame_u8)
+    np.copyto(out.reshape(rows, patch, cols, patch, c), done.reshape(rows, cols, patch, patch, c).transpose(0, 2, 1, 3, 4))
+    return out
+
+
+def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, batch: int, layout: str,
+                         ws: Workspace) -> np.ndarray:
     """The real-time setting (S = P, P divides both sides, one theme): every pixel lies in exactly one
     patch with weight 1, so tiling and blending are permutations. Permuting the uint8 frame and the
     uint8 result rather than float32 copies, normalising each chunk just before its model call and
-    rounding it just after (while it is in cache) keeps the pipeline's share of a frame small. The
-    result is bit for bit that of the general path (tests/test_render_pipeline.py)."""
-    h, w, c = frame_u8.shape
-    rows, cols = h // patch, w // patch
-    tiles = np.ascontiguousarray(frame_u8.reshape(rows, patch, cols, patch, c).transpose(0, 2, 1, 3, 4))
-    tiles = tiles.reshape(-1, patch, patch, c)
-    out = np.empty_like(tiles)
-    for where, y in _model_chunks(model, tiles, batch, layout, prepare=normalise):
-        quantise(y, out=out[where])
-    return out.reshape(rows, cols, patch, patch, c).transpose(0, 2, 1, 3, 4).reshape(h, w, c)
+    rounding it just after (while it is in cache), all in buffers kept in the workspace, keeps the
+    pipeline's share of a frame small. The result is bit for bit that of the general path
+    (tests/test_render_pipeline.py)."""
+    tiles, done = _exact_grid(frame_u8, patch, ws)
+    scratch = ws.get("rounding", (min(batch, len(tiles)), patch, patch, frame_u8.shape[2]), np.float32)
+
+    def convert_in(chunk: np.ndarray, out: np.ndarray) -> np.ndarray:
+        with ws.phase("convert"):
+            return normalise(chunk, out)
+
+    for where, y in _model_chunks(model, tiles, batch, layout, ws, prepare=convert_in):
+        with ws.phase("convert"):
+            quantise(y, out=done[where], scratch=scratch[:len(y)])
+    return _untile(done, frame_u8, patch)
+
+
+def _render_exact_tiling_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, batch: int,
+                               ws: Workspace) -> np.ndarray:
+    """The exact tiling with an integer model: bytes through the model's tables, no float at all."""
+    tiles, done = _exact_grid(frame_u8, patch, ws)
+    feed = ws.get("feed.int", (batch, *tiles.shape[1:]), model.encode.dtype)
+    for start in range(0, len(tiles), batch):
+        m = min(batch, len(tiles) - start)
+        with ws.phase("convert"):
+            _lookup(model.encode, model.encode_pairs, tiles[start:start + m], feed[:m])
+        feed[m:] = model.padding
+        y = np.asarray(model.run(feed))
+        if y.shape != feed.shape or y.dtype.itemsize != 1:
+            raise ValueError(f"integer patch model returned {y.shape} {y.dtype} for {feed.shape}: it must map a batch to the same shape, one byte per value")
+        with ws.phase("convert"):
+            _lookup(model.decode, model.decode_pairs, np.ascontiguousarray(y[:m]), done[start:start + m])
+    return _untile(done, frame_u8, patch)

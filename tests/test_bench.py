@@ -54,6 +54,11 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
         assert r["fps"] == pytest.approx(1e3 / r["median_ms"])
         assert 0 <= r["overhead_ms"] <= r["median_ms"] and 0 <= r["overhead_share"] <= 1
         assert len(r["times_ms"]) == 1
+        if r["backend"] == "pytorch":  # the torch pipeline does not clock its conversion apart
+            assert r["convert_ms"] is None and r["tiling_ms"] is None
+        else:
+            assert r["convert_ms"] > 0 and r["tiling_ms"] >= 0
+            assert r["convert_ms"] + r["tiling_ms"] == pytest.approx(r["overhead_ms"], rel=0.05, abs=0.05)
     assert rows[("numpy", "identity", "-")]["overhead_share"] > 0.9  # all of an identity frame is pipeline
     manifest = json.loads((bundle / "manifest.json").read_text())
     int8 = next(a for a in manifest["artifacts"] if a["path"] == rows[("litert", "student", "int8-full")]["artifact"])
@@ -64,10 +69,13 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
     by_key = {r["key"]: r for r in doc["rows"]}
     assert set(doc["ratios"]) == {"student_int8_litert_vs_teacher_pytorch_fps", "student_pytorch_vs_teacher_pytorch_fps",
                                   "int8_full_vs_fp32_litert_fps", "int8_dynamic_vs_fp32_litert_fps",
-                                  "fp16_vs_fp32_litert_fps", "overhead_share_int8_litert"}
+                                  "fp16_vs_fp32_litert_fps", "overhead_share_int8_litert",
+                                  "tiling_blending_share_int8_litert", "convert_share_int8_litert"}
+    shares = {"overhead_share_int8_litert": "overhead_share", "tiling_blending_share_int8_litert": "tiling_share",
+              "convert_share_int8_litert": "convert_share"}
     for name, ratio in doc["ratios"].items():
         used = [by_key[k] for k in ratio["rows"]]
-        want = used[0]["overhead_share"] if name.startswith("overhead") else used[0]["fps"] / used[1]["fps"]
+        want = used[0][shares[name]] if name in shares else used[0]["fps"] / used[1]["fps"]
         assert ratio["value"] == pytest.approx(want) and ratio["frame"] == "40x24" and ratio["threads"] == 1
     assert rows[("litert", "student", "int8-full")]["key"] in doc["ratios"]["student_int8_litert_vs_teacher_pytorch_fps"]["rows"]
 

@@ -64,6 +64,28 @@ def test_onnx_and_tflite_all_precisions_pass(tflite_bundle):
     assert not list(out.parent.glob(".bundle.convert-*"))
 
 
+def test_full_integer_patch_model_fed_bytes_renders_the_float_paths_bytes(tflite_bundle):
+    """LiteRT on a real int8-full artifact: the byte tables change no output byte, the other
+    artifacts (float I/O, latent input) are not offered as integer models."""
+    import numpy as np
+
+    from reference_runtime import pipeline
+    from reference_runtime.backends import open_artifact
+
+    out, _ = tflite_bundle
+    arts = {a["id"]: a for a in json.loads((out / "manifest.json").read_text())["artifacts"]}
+    runner = open_artifact(out, arts["tflite/patch_model.flowers.int8-full"], threads=1)
+    integer = runner.integer_model()
+    assert integer is not None
+    for other in ("tflite/patch_model.flowers.fp32", "tflite/generator.flowers.int8-full", "tflite/encoder.int8-full"):
+        assert open_artifact(out, arts[other], threads=1).integer_model() is None
+    img = np.random.default_rng(0).integers(0, 256, (48, 32, 3), dtype=np.uint8)  # 6 patches of 16: 3 chunks of 2
+    kw = dict(patch=16, stride=16, batch=2, layout="NHWC")
+    got = pipeline.render_frame(img, [integer], **kw)
+    assert np.array_equal(got, pipeline.render_frame(img, [runner.run_native], **kw))
+    assert np.array_equal(got, pipeline.quantise(pipeline.render_float(img, [runner.run_native], **kw)))
+
+
 def test_goldens_hold_the_contract_keys(tflite_bundle):
     import numpy as np
 

@@ -137,6 +137,68 @@ def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
     assert not np.array_equal(got, img)
 
 
+IN8 = {"dtype": "int8", "scale": float(np.float32(2 / 255)), "zero_point": -1}  # as onnx2tf calibrates [-1, 1]
+OUT8 = {"dtype": "int8", "scale": 1 / 128, "zero_point": 0}
+
+
+def integer_pair():
+    """A byte-level patch model (a fixed channel mix with saturation, NHWC) as an IntegerModel and
+    as the float model an app would run without tables: quantise, run, dequantise."""
+    from reference_runtime.backends import byte_tables, dequantise, quantise
+
+    def run(q):
+        mixed = (3 * q.astype(np.int16) - np.roll(q, 1, axis=-1).astype(np.int16)) // 2 + 5
+        return np.clip(mixed, -128, 127).astype(np.int8)
+
+    def as_float(x):
+        return dequantise(run(quantise(x, IN8)), OUT8)
+
+    return np_pipe.IntegerModel(run, *byte_tables(IN8, OUT8), as_float), as_float
+
+
+@pytest.mark.parametrize("h,w,patch,batch", [(32, 48, 8, 16), (16, 8, 8, 3), (10, 15, 5, 3), (10, 15, 5, 4)])
+def test_integer_model_gives_the_bytes_of_the_float_path(h, w, patch, batch):
+    """Byte tables replace normalise → quantise and dequantise → round exactly, with two bytes per
+    lookup (even chunk sizes) or one (odd: 5·5·3·3), and a zero-padded last chunk (10×15 at batch 4)."""
+    integer, as_float = integer_pair()
+    img = frame(h, w, seed=patch + batch)
+    kw = dict(patch=patch, stride=patch, blend="feather", batch=batch, layout="NHWC")
+    got = np_pipe.render_frame(img, [integer], **kw)
+    assert np.array_equal(got, np_pipe.render_frame(img, [as_float], **kw))
+    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [as_float], **kw)))
+    assert not np.array_equal(got, img)
+    overlapping = dict(kw, stride=patch - 1)  # the blending path runs the integer model on floats
+    assert np.array_equal(np_pipe.render_frame(img, [integer], **overlapping), np_pipe.render_frame(img, [as_float], **overlapping))
+
+
+def test_integer_model_tables_are_what_the_float_path_computes():
+    from reference_runtime.backends import byte_tables, dequantise, quantise
+
+    encode, decode, padding = byte_tables(IN8, OUT8)
+    pixels = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(encode, quantise(np_pipe.normalise(pixels), IN8)) and encode.dtype == np.int8
+    outputs = pixels.view(np.int8)
+    assert np.array_equal(decode, np_pipe.quantise(dequantise(outputs, OUT8)))
+    assert decode[np.uint8(0)] == 128 and decode[np.int8(-128).view(np.uint8)] == 0 and padding == -1
+    with pytest.raises(ValueError, match="256 entries"):
+        np_pipe.IntegerModel(lambda q: q, encode[:10], decode, padding, lambda x: x)
+
+
+def test_a_workspace_kept_across_frames_changes_no_byte_and_clocks_the_conversion():
+    _, nchw = conv_pair(3)
+    integer, as_float = integer_pair()
+    ws_float, ws_int = np_pipe.Workspace(), np_pipe.Workspace()
+    for seed, (h, w) in enumerate([(32, 32), (32, 32), (24, 40), (20, 36)]):  # same shape, then new ones
+        img = frame(h, w, seed=seed)
+        kw = dict(patch=8, stride=8, batch=5)
+        assert np.array_equal(np_pipe.render_frame(img, [nchw], **kw, workspace=ws_float),
+                              np_pipe.render_frame(img, [nchw], **kw))
+        assert np.array_equal(np_pipe.render_frame(img, [integer], **kw, layout="NHWC", workspace=ws_int),
+                              np_pipe.render_frame(img, [as_float], **kw, layout="NHWC"))
+    assert ws_float.seconds["convert"] > 0 and ws_int.seconds["convert"] > 0
+    assert {"tiles.u8", "done.u8", "feed"} <= set(ws_float.buffers) and "feed.int" in ws_int.buffers
+
+
 def test_feather_blend_by_hand():
     """Two patches (P=4, S=2) on a 4×6 frame with constant outputs a and b: the overlap mixes them by weight."""
     img = np.zeros((4, 6, 3), np.uint8)

@@ -26,7 +26,7 @@ DEFAULT_FRAMES = "256,512,1280x720"
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", help="bundle directory (ygan build or ygan convert output)")
     parser.add_argument("--frames", default=DEFAULT_FRAMES, help=f"frame sizes, N or WxH, comma separated (default: {DEFAULT_FRAMES})")
-    parser.add_argument("--repeats", type=int, default=10, help="timed frames per row (default: 10)")
+    parser.add_argument("--repeats", type=int, default=10, help="timed frames per row, each after an untimed settling frame (default: 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed frames per row first (default: 2)")
     parser.add_argument("--threads", default="1,2", help="thread counts, comma separated (default: 1,2)")
     parser.add_argument("--stride", type=int, default=0, help="pipeline stride (default: the patch size, no overlap)")
@@ -216,17 +216,18 @@ def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
 
 
 def print_summary(doc: dict[str, Any], bundle: Path) -> None:
-    from ygan_mobile.bench_table import reference_point
+    from ygan_mobile.bench_table import SHARES, reference_point
 
     frame, t = reference_point(doc["frames"], doc["threads"])
     print(f"\n{frame}, {t} threads (median of {doc['repeats']} frames; full table in bench.md)")
-    print(f"  {'backend':<12}{'model':<10}{'precision':<14}{'ms':>9}{'fps':>8}{'pipeline':>10}")
+    print(f"  {'backend':<12}{'model':<10}{'precision':<14}{'ms':>9}{'fps':>8}{'outside model':>15}{'tiling+blend':>14}")
     for r in doc["rows"]:
         if r["frame"] == frame and r["threads"] == t:
+            tiling = "—" if r["tiling_share"] is None else f"{100 * r['tiling_share']:.0f}%"
             print(f"  {r['backend']:<12}{r['model']:<10}{r['precision']:<14}{r['median_ms']:>9.1f}{r['fps']:>8.1f}"
-                  f"{100 * r['overhead_share']:>9.0f}%")
+                  f"{100 * r['overhead_share']:>14.0f}%{tiling:>14}")
     for name, r in doc["ratios"].items():
-        value = f"{100 * r['value']:.0f}%" if name.startswith("overhead") else f"{r['value']:.2f}×"
+        value = f"{100 * r['value']:.0f}%" if name in SHARES else f"{r['value']:.2f}×"
         print(f"  {name:<48}{value:>8}")
     for note in doc["notes"]:
         print(f"  note: {note}")

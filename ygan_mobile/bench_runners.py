@@ -2,12 +2,14 @@
 
 PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.spec, the original);
 ONNX and TFLite artifacts run through the reference runtime's numpy pipeline with its backends,
-i.e. what the phone-side code does. Two identity-model rows (one per pipeline) time the pipeline
+i.e. what the phone-side code does (a full-integer artifact is fed bytes through its tables). Two identity-model rows (one per pipeline) time the pipeline
 alone, a cross-check of the overhead measured inside the real rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +85,6 @@ def _open(bundle: Path, artifact: dict[str, Any], threads: int):
 
 def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contender]:
     """Every row for one thread count (torch's own thread count is set by the caller)."""
-    from reference_runtime import pipeline as numpy_pipeline
     from ygan_mobile.render import spec as torch_pipeline
 
     p, s, blend, batch = setup.patch, setup.stride, setup.blend, setup.batch
@@ -91,30 +92,50 @@ def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contende
     def torch_render(frame, model):
         return torch_pipeline.render_frame(frame, [model], patch=p, stride=s, blend=blend, batch=batch)
 
-    def numpy_render(b: int, layout: str = "NCHW"):
-        """The numpy pipeline at a fixed batch b and layout (an artifact's own, as an app would feed it)."""
-        return lambda frame, model: numpy_pipeline.render_frame(frame, [model], patch=p, stride=s, blend=blend,
-                                                                batch=b, layout=layout)
-
-    def row(backend: str, model: str, precision: str, render, fn, **info) -> Contender:
-        key = f"{backend}/{model}/{precision}/t{threads}"
-        return Contender(key, render, CallTimer(fn), {"backend": backend, "model": model, "precision": precision,
-                                                       "threads": threads, **info})
+    def torch_row(name: str, precision: str, module, cost: dict[str, int]) -> Contender:
+        return _row(threads, "pytorch", name, precision, torch_render, CallTimer(module), macs=cost["macs"],
+                    params=cost["params"], size_bytes=None, artifact=None)
 
     rows = []
     for name in ("teacher", "student"):
         module = getattr(models, name)
         if module is not None:
-            cost = models.cost[name]
-            rows.append(row("pytorch", name, "fp32", torch_render, module, macs=cost["macs"], params=cost["params"],
-                            size_bytes=None, artifact=None))
-    rows.append(row("pytorch", "identity", "-", torch_render, lambda x: x, macs=0, params=0, size_bytes=None, artifact=None))
+            rows.append(torch_row(name, "fp32", module, models.cost[name]))
+    rows.append(torch_row("identity", "-", lambda x: x, {"macs": 0, "params": 0}))
     for artifact in patch_artifacts(setup.manifest, setup.theme):
         runner = _open(setup.bundle, artifact, threads)
         backend = "onnxruntime" if artifact["format"] == "onnx" else "litert"
-        rows.append(row(backend, setup.manifest["source"]["kind"], artifact["precision"],
-                        numpy_render(artifact["batch"], artifact["layout"]), runner.run_native, macs=artifact.get("macs"), params=artifact.get("params"),
-                        size_bytes=artifact["size"], artifact=artifact["path"]))
-    rows.append(row("numpy", "identity", "-", numpy_render(batch), lambda x: x, macs=0, params=0, size_bytes=None,
-                    artifact=None))
+        info = {"macs": artifact.get("macs"), "params": artifact.get("params"), "size_bytes": artifact["size"],
+                "artifact": artifact["path"]}
+        integer = runner.integer_model() if hasattr(runner, "integer_model") else None
+        if integer is None:
+            timer = CallTimer(runner.run_native)
+        else:  # bytes through the model's tables, as an app feeds a full-integer model
+            timer = CallTimer(runner.run_integer)
+            integer = dataclasses.replace(integer, run=timer, as_float=functools.partial(timer.time, runner.run_native))
+        rows.append(_numpy_row(threads, backend, setup.manifest["source"]["kind"], artifact["precision"], timer,
+                               p, s, blend, artifact["batch"], artifact["layout"], integer, info))
+    rows.append(_numpy_row(threads, "numpy", "identity", "-", CallTimer(lambda x: x), p, s, blend, batch, "NCHW", None,
+                           {"macs": 0, "params": 0, "size_bytes": None, "artifact": None}))
     return rows
+
+
+def _row(threads: int, backend: str, model: str, precision: str, render, timer: CallTimer, workspace=None,
+         **info) -> Contender:
+    return Contender(f"{backend}/{model}/{precision}/t{threads}", render, timer,
+                     {"backend": backend, "model": model, "precision": precision, "threads": threads, **info}, workspace)
+
+
+def _numpy_row(threads: int, backend: str, model: str, precision: str, timer: CallTimer, patch: int, stride: int,
+               blend: str, batch: int, layout: str, integer, info: dict[str, Any]) -> Contender:
+    """A row through the numpy pipeline at the artifact's own batch and layout, keeping its buffers
+    from frame to frame as an app rendering a camera feed would; an integer model is fed bytes."""
+    from reference_runtime import pipeline as numpy_pipeline
+
+    ws = numpy_pipeline.Workspace()
+
+    def render(frame, model_call):
+        return numpy_pipeline.render_frame(frame, [integer if integer is not None else model_call], patch=patch,
+                                           stride=stride, blend=blend, batch=batch, layout=layout, workspace=ws)
+
+    return _row(threads, backend, model, precision, render, timer, ws, **info)

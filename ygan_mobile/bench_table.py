@@ -18,6 +18,13 @@ RATIOS = {
     "fp16_vs_fp32_litert_fps": (("litert", "student", "fp16"), ("litert", "student", "fp32")),
 }
 OVERHEAD_ROW = ("litert", "student", "int8-full")
+# shares of that row's frame time: tiling + blending (DESIGN §9's pipeline overhead), pixel
+# conversion (normalising and rounding, or byte tables), and both, i.e. all time outside the model
+SHARES = {
+    "tiling_blending_share_int8_litert": "tiling_share",
+    "convert_share_int8_litert": "convert_share",
+    "overhead_share_int8_litert": "overhead_share",
+}
 
 
 def reference_point(frames: list[str], threads: list[int]) -> tuple[str, int]:
@@ -42,12 +49,18 @@ def ratios(rows: list[dict], frames: list[str], threads: list[int]) -> dict[str,
             out[name] = {"value": a["fps"] / b["fps"], "frame": frame, "threads": t, "rows": [a["key"], b["key"]]}
     row = _find(rows, frame, t, OVERHEAD_ROW)
     if row:
-        out["overhead_share_int8_litert"] = {"value": row["overhead_share"], "frame": frame, "threads": t, "rows": [row["key"]]}
+        for name, field in SHARES.items():
+            if row.get(field) is not None:
+                out[name] = {"value": row[field], "frame": frame, "threads": t, "rows": [row["key"]]}
     return out
 
 
 def _num(value: float | None, fmt: str) -> str:
     return "—" if value is None else format(value, fmt)
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{100 * share:.0f}%"
 
 
 def _size(n: int | None) -> str:
@@ -63,20 +76,25 @@ def _others(machine: dict[str, Any]) -> str:
 
 
 def markdown(doc: dict[str, Any]) -> str:
-    head = ("| frame | thr | backend | model | precision | median ms | p90 ms | fps | pipeline share "
-            "| MACs/patch | params | file |")
+    head = ("| frame | thr | backend | model | precision | median ms | p90 ms | fps | outside model "
+            "| tiling + blending | pixel conversion | MACs/patch | params | file |")
     lines = [f"# ygan bench — {doc['bundle']}", "",
              f"theme `{doc['theme']}`, patch {doc['patch']}, stride {doc['stride']}, blend {doc['blend']}, "
-             f"{doc['warmup']} warm-up + {doc['repeats']} timed frames per row (interleaved). "
+             f"{doc['warmup']} warm-up + {doc['repeats']} timed frames per row (interleaved, each after an untimed "
+             f"settling frame). "
              f"Machine: {doc['machine']['cpu']}, {doc['machine']['cores']} cores, {_others(doc['machine'])}.",
-             "", head, "|" + "---|" * 12]
+             "Outside model = frame time minus time in the model call; the numpy pipeline splits it into "
+             "tiling + blending and pixel conversion (normalising and rounding, or a full-integer model's byte "
+             "tables); the torch pipeline does not (—).",
+             "", head, "|" + "---|" * 14]
     for r in doc["rows"]:
         lines.append(f"| {r['frame']} | {r['threads']} | {r['backend']} | {r['model']} | {r['precision']} "
-                     f"| {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['fps']:.1f} | {100 * r['overhead_share']:.0f}% "
+                     f"| {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['fps']:.1f} | {_pct(r['overhead_share'])} "
+                     f"| {_pct(r.get('tiling_share'))} | {_pct(r.get('convert_share'))} "
                      f"| {_num(r['macs'], ',')} | {_num(r['params'], ',')} | {_size(r['size_bytes'])} |")
     lines += ["", "| ratio | value | at |", "|---|---|---|"]
     for name, r in doc["ratios"].items():
-        value = f"{100 * r['value']:.0f}%" if name.startswith("overhead") else f"{r['value']:.2f}×"
+        value = _pct(r["value"]) if name in SHARES else f"{r['value']:.2f}×"
         lines.append(f"| {name} | {value} | {r['frame']}, {r['threads']} threads |")
     lines += [""] + [f"- {note}" for note in doc["notes"]]
     return "\n".join(lines) + "\n"
@@ -105,12 +123,17 @@ def plot(doc: dict[str, Any], path) -> None:
     left.set_xscale("log")
     left.set_xlabel(f"frames per second ({t} threads, log scale)")
     left.legend(title="frame")
-    share = {f"{r['backend']} {r['model']} {r['precision']}": r["overhead_share"] for r in rows if r["frame"] == frame_ref}
-    right.barh(y, [100 * share.get(n, 0.0) for n in names], color="tab:gray")
+    at_ref = {f"{r['backend']} {r['model']} {r['precision']}": r for r in rows if r["frame"] == frame_ref}
+    tiling = [100 * (at_ref[n].get("tiling_share") if at_ref[n].get("tiling_share") is not None else at_ref[n]["overhead_share"])
+              if n in at_ref else 0.0 for n in names]
+    convert = [100 * (at_ref[n].get("convert_share") or 0.0) if n in at_ref else 0.0 for n in names]
+    right.barh(y, tiling, color="tab:gray", label="tiling + blending (torch: all outside the model)")
+    right.barh(y, convert, left=tiling, color="tab:olive", label="pixel conversion")
+    right.legend(loc="lower right", fontsize="small")
     right.set_yticks(y, [""] * len(names))
     right.invert_yaxis()
     right.set_xlim(0, 100)
-    right.set_xlabel(f"pipeline (tiling + blending) % of frame time, {frame_ref}")
+    right.set_xlabel(f"pipeline % of frame time, {frame_ref}")
     fig.suptitle(f"ygan bench: {doc['machine']['cpu']}, {doc['machine']['cores']} cores, {_others(doc['machine'])}")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)

@@ -34,17 +34,50 @@ def from_layout(y: np.ndarray, layout: str) -> np.ndarray:
 
 def quantise(x: np.ndarray, tensor: dict) -> np.ndarray:
     """real → integer with the manifest's `real = (q − zero_point)·scale`, rounded half to even, clipped."""
+    out = np.empty(x.shape, np.dtype(tensor["dtype"]))
+    quantise_into(x, tensor, out, None if tensor["dtype"] == "float32" else np.empty(x.shape, np.float32))
+    return out
+
+
+def quantise_into(x: np.ndarray, tensor: dict, out: np.ndarray, scratch: np.ndarray | None) -> None:
+    """`quantise` written into `out` (e.g. an interpreter's input buffer) through a float32 `scratch`
+    of x's shape: no temporaries, which matters when it runs once per batch of a video frame."""
     if tensor["dtype"] == "float32":
-        return x.astype(np.float32)
-    dtype = np.dtype(tensor["dtype"])
-    info = np.iinfo(dtype)
-    return np.clip(np.round(x / tensor["scale"] + tensor["zero_point"]), info.min, info.max).astype(dtype)
+        np.copyto(out, x, casting="same_kind")
+        return
+    info = np.iinfo(np.dtype(tensor["dtype"]))
+    np.divide(x, np.float32(tensor["scale"]), out=scratch, dtype=np.float32)
+    scratch += np.float32(tensor["zero_point"])
+    np.rint(scratch, out=scratch)
+    np.clip(scratch, info.min, info.max, out=scratch)
+    np.copyto(out, scratch, casting="unsafe")
 
 
 def dequantise(q: np.ndarray, tensor: dict) -> np.ndarray:
-    if tensor["dtype"] == "float32":
-        return np.asarray(q, np.float32)
-    return ((q.astype(np.float32) - tensor["zero_point"]) * tensor["scale"]).astype(np.float32)
+    out = np.empty(q.shape, np.float32)
+    dequantise_into(q, tensor, out)
+    return out
+
+
+def dequantise_into(q: np.ndarray, tensor: dict, out: np.ndarray) -> None:
+    """`dequantise` written into a float32 `out` of q's shape."""
+    np.copyto(out, q, casting="unsafe")
+    if tensor["dtype"] != "float32":
+        out -= np.float32(tensor["zero_point"])
+        out *= np.float32(tensor["scale"])
+
+
+def byte_tables(input_tensor: dict, output_tensor: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """For a model with one-byte integer I/O: the input for each pixel value (normalise, then
+    quantise), the pixel for each output byte (dequantise, then round), and the input of float 0
+    (padding) — built with the float path's own functions, so a byte-fed frame is the same bytes."""
+    from reference_runtime.pipeline import normalise
+    from reference_runtime.pipeline import quantise as to_pixels
+
+    pixels = np.arange(256, dtype=np.uint8)
+    encode = quantise(normalise(pixels), input_tensor)
+    decode = to_pixels(dequantise(pixels.view(output_tensor["dtype"]), output_tensor))
+    return encode, decode, int(quantise(np.zeros(1, np.float32), input_tensor)[0])
 
 
 def check_input(artifact: dict, x: np.ndarray) -> None:

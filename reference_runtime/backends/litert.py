@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import BackendError, check_input, dequantise, from_layout, quantise, to_layout
+from reference_runtime.backends import (BackendError, byte_tables, check_input, dequantise_into, from_layout,
+                                        quantise_into, to_layout)
+from reference_runtime.pipeline import IntegerModel
 
 
 def interpreter_class():
@@ -43,14 +45,39 @@ class LiteRunner:
             raise BackendError(f"{artifact['id']}: the manifest says input {tuple(self.input['shape'])} "
                                f"{self.input['dtype']} ({artifact['layout']}), the file has {declared} "
                                f"{np.dtype(self.i['dtype']).name}: the manifest does not describe this file")
+        self._scratch = np.empty(declared, np.float32)  # quantising the input, when it is integer
+        self._y = np.empty(tuple(int(d) for d in self.o["shape"]), np.float32)
+        self._q = np.empty(self._y.shape, self.o["dtype"])
 
     def run(self, x: np.ndarray) -> np.ndarray:
         check_input(self.artifact, x)
         layout = self.artifact["layout"]
-        return from_layout(self.run_native(to_layout(x, layout)), layout)
+        return np.array(from_layout(self.run_native(to_layout(x, layout)), layout))
 
     def run_native(self, x: np.ndarray) -> np.ndarray:
-        """Float32 in and out, in the artifact's own layout (NHWC): what an app feeds the interpreter."""
-        self.interp.set_tensor(self.i["index"], quantise(x, self.input))
+        """Float32 in and out, in the artifact's own layout (NHWC): what an app feeds the interpreter.
+
+        Writes straight into the interpreter's input and returns the runner's own output buffer,
+        overwritten by the next call: a frame is many calls, and fresh arrays for each cost more
+        than the copies they would save (tensor views are dropped before `invoke`, as LiteRT asks)."""
+        quantise_into(x, self.input, self.interp.tensor(self.i["index"])(), self._scratch)
         self.interp.invoke()
-        return dequantise(self.interp.get_tensor(self.o["index"]), self.output)
+        dequantise_into(self.interp.tensor(self.o["index"])(), self.output, self._y)
+        return self._y
+
+    def run_integer(self, q: np.ndarray) -> np.ndarray:
+        """The artifact's own integer input in, its integer output out (the runner's buffer, overwritten
+        by the next call): the interpreter alone, for byte-fed pipelines."""
+        np.copyto(self.interp.tensor(self.i["index"])(), q, casting="no")
+        self.interp.invoke()
+        np.copyto(self._q, self.interp.tensor(self.o["index"])())
+        return self._q
+
+    def integer_model(self) -> IntegerModel | None:
+        """This artifact as a byte-fed patch model, or None unless it is an image-to-image model with
+        one-byte integer input and output in NHWC (a full-integer patch model)."""
+        one_byte = ("int8", "uint8")
+        if (self.artifact["layout"] != "NHWC" or self.input["dtype"] not in one_byte or self.output["dtype"] not in one_byte
+                or len(self.input["shape"]) != 4 or self.input["shape"] != self.output["shape"]):
+            return None
+        return IntegerModel(self.run_integer, *byte_tables(self.input, self.output), self.run_native)
