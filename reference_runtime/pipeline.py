@@ -56,7 +56,8 @@ class IntegerModel:
     alone, and so do dequantising an output and rounding it back to a pixel: two 256-entry tables
     give exactly the bytes of the float path, in one lookup per value instead of seven float passes
     each way. That is what the phone does with a full-int8 model; the tables come from
-    `reference_runtime.backends.integer_model`, built with the float path's own functions."""
+    `reference_runtime.backends.byte_tables` (via `LiteRunner.integer_model`), built with the float
+    path's own functions."""
 
     run: Callable[[np.ndarray], np.ndarray]  # (B, P, P, 3) integer batch in, same shape and kind out (NHWC)
     encode: np.ndarray  # (256,) the model's input for each pixel value
@@ -303,6 +304,7 @@ def _exact_grid(frame_u8: np.ndarray, patch: int, ws: Workspace) -> tuple[np.nda
 
 
 def _untile(done: np.ndarray, frame_u8: np.ndarray, patch: int) -> np.ndarray:
+    """The rendered patches put back in place: a new frame shaped like the input."""
     h, w, c = frame_u8.shape
     rows, cols = h // patch, w // patch
     out = np.empty_like(frame_u8)

@@ -2,8 +2,9 @@
 
 PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.spec, the original);
 ONNX and TFLite artifacts run through the reference runtime's numpy pipeline with its backends,
-i.e. what the phone-side code does (a full-integer artifact is fed bytes through its tables). Two identity-model rows (one per pipeline) time the pipeline
-alone, a cross-check of the overhead measured inside the real rows.
+i.e. what the phone-side code does (a full-integer artifact is fed bytes through its tables). Two
+identity-model rows (one per pipeline) time the pipeline alone, a cross-check of the overhead
+measured inside the real rows.
 """
 
 from __future__ import annotations

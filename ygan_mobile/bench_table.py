@@ -100,6 +100,14 @@ def markdown(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _split(row: dict[str, Any]) -> tuple[float, float]:
+    """(tiling + blending, pixel conversion) in % of the frame; all outside the model as the first
+    when the pipeline did not clock its conversion (torch rows)."""
+    if row.get("tiling_share") is None:
+        return 100 * row["overhead_share"], 0.0
+    return 100 * row["tiling_share"], 100 * row["convert_share"]
+
+
 def plot(doc: dict[str, Any], path) -> None:
     """Frames per second of every contender per frame size (at the reference thread count), and
     the pipeline's share of the frame time."""
@@ -123,13 +131,11 @@ def plot(doc: dict[str, Any], path) -> None:
     left.set_xscale("log")
     left.set_xlabel(f"frames per second ({t} threads, log scale)")
     left.legend(title="frame")
-    at_ref = {f"{r['backend']} {r['model']} {r['precision']}": r for r in rows if r["frame"] == frame_ref}
-    tiling = [100 * (at_ref[n].get("tiling_share") if at_ref[n].get("tiling_share") is not None else at_ref[n]["overhead_share"])
-              if n in at_ref else 0.0 for n in names]
-    convert = [100 * (at_ref[n].get("convert_share") or 0.0) if n in at_ref else 0.0 for n in names]
+    split = {f"{r['backend']} {r['model']} {r['precision']}": _split(r) for r in rows if r["frame"] == frame_ref}
+    tiling, convert = ([split.get(n, (0.0, 0.0))[i] for n in names] for i in (0, 1))
     right.barh(y, tiling, color="tab:gray", label="tiling + blending (torch: all outside the model)")
     right.barh(y, convert, left=tiling, color="tab:olive", label="pixel conversion")
-    right.legend(loc="lower right", fontsize="small")
+    right.legend(loc="center right", fontsize="small")
     right.set_yticks(y, [""] * len(names))
     right.invert_yaxis()
     right.set_xlim(0, 100)
