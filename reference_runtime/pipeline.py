@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -64,16 +65,20 @@ class IntegerModel:
     decode: np.ndarray  # (256,) uint8, the pixel for each output byte (the output's bits read as uint8)
     padding: int  # the input value of float 0, which pads the last chunk
     as_float: PatchModel  # the same model on float32 NHWC, for the blending path
-    encode_pairs: np.ndarray = field(init=False, repr=False)
-    decode_pairs: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.encode.shape != (256,) or self.decode.shape != (256,) or self.decode.dtype != np.uint8:
             raise ValueError("IntegerModel tables must be 256 entries each, decode as uint8")
         if self.encode.dtype.itemsize != 1:
             raise ValueError(f"IntegerModel input must be one byte per value, not {self.encode.dtype}")
-        object.__setattr__(self, "encode_pairs", _pair_table(self.encode.view(np.uint8)))
-        object.__setattr__(self, "decode_pairs", _pair_table(self.decode))
+
+    @cached_property
+    def encode_pairs(self) -> np.ndarray:
+        return _pair_table(self.encode.view(np.uint8))
+
+    @cached_property
+    def decode_pairs(self) -> np.ndarray:
+        return _pair_table(self.decode)
 
 
 def _pair_table(table: np.ndarray) -> np.ndarray:
@@ -293,22 +298,27 @@ def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerMode
         return quantise(y)
 
 
+def _grid(frame: np.ndarray, patch: int) -> np.ndarray:
+    """A view of an H×W×C frame as its (rows, cols, P, P, C) patches (S = P divides both sides)."""
+    h, w, c = frame.shape
+    return frame.reshape(h // patch, patch, w // patch, patch, c).transpose(0, 2, 1, 3, 4)
+
+
 def _exact_grid(frame_u8: np.ndarray, patch: int, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """The frame's patches row-major as one (N, P, P, 3) uint8 array (a permutation: S = P divides
     both sides), and the array their rendered bytes go to."""
-    h, w, c = frame_u8.shape
-    rows, cols = h // patch, w // patch
-    tiles = ws.get("tiles.u8", (rows * cols, patch, patch, c), np.uint8)
-    np.copyto(tiles.reshape(rows, cols, patch, patch, c), frame_u8.reshape(rows, patch, cols, patch, c).transpose(0, 2, 1, 3, 4))
+    grid = _grid(frame_u8, patch)
+    tiles = ws.get("tiles.u8", grid.shape, np.uint8)
+    np.copyto(tiles, grid)
+    tiles = tiles.reshape(-1, *grid.shape[2:])
     return tiles, ws.get("done.u8", tiles.shape, np.uint8)
 
 
 def _untile(done: np.ndarray, frame_u8: np.ndarray, patch: int) -> np.ndarray:
     """The rendered patches put back in place: a new frame shaped like the input."""
-    h, w, c = frame_u8.shape
-    rows, cols = h // patch, w // patch
-    out = np.empty_like(frame_u8)
-    np.copyto(out.reshape(rows, patch, cols, patch, c), done.reshape(rows, cols, patch, patch, c).transpose(0, 2, 1, 3, 4))
+    out = np.empty(frame_u8.shape, np.uint8)  # C order, so the grid below is a view of it
+    grid = _grid(out, patch)
+    np.copyto(grid, done.reshape(grid.shape))
     return out
 
 

@@ -45,7 +45,7 @@ class LiteRunner:
             raise BackendError(f"{artifact['id']}: the manifest says input {tuple(self.input['shape'])} "
                                f"{self.input['dtype']} ({artifact['layout']}), the file has {declared} "
                                f"{np.dtype(self.i['dtype']).name}: the manifest does not describe this file")
-        self._scratch = np.empty(declared, np.float32)  # quantising the input, when it is integer
+        self._scratch = None if self.input["dtype"] == "float32" else np.empty(declared, np.float32)  # quantising it
         self._y = np.empty(tuple(int(d) for d in self.o["shape"]), np.float32)
         self._q = np.empty(self._y.shape, self.o["dtype"])
 
