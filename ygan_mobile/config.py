@@ -66,6 +66,13 @@ class TrainConfig:
     lr_final: float = 1.0  # cosine decay of both learning rates to lr·lr_final at the last step; 1 = constant
     paired: float = 0.0  # weight of ‖G(E(x)) − y‖² when x and y are a degraded/clean pair
     adversarial: float = 1.0  # weight of −D(G(z)) in the generator loss
+    gan_loss: str = "wgan-gp"  # "wgan-gp" (critic score, gradient penalty) or "hinge" (R1 on real patches)
+    r1: float = 0.0  # weight of the R1 penalty γ/2·E‖∇D(y)‖² (hinge only)
+    generator_init: str = "decoder"  # how generators start the adversarial phase: "decoder" (copies of the
+    # warmed-up decoder), "theme" (each warmed up as a decoder of its theme's patches, ‖y − G(E(y))‖²) or "scratch"
+    theme_recon: float = 0.0  # weight of ‖y − G(E(y))‖² in the adversarial phase (E frozen)
+    structure: float = 0.0  # weight of the low-pass luminance term ‖L̄(G(z)) − L̄(x)‖² (docs/training.md)
+    structure_cells: int = 1  # L̄: the luminance averaged over structure_cells × structure_cells cells of the patch
 
 
 @dataclass(frozen=True)

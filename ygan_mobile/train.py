@@ -121,8 +121,18 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     record: dict[str, float] = {}
     encoder_terms = []
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
+    if step < t.warmup and t.generator_init == "theme":
+        for theme in model.generators:
+            y = world.shard(data.b[theme].train.batch(step, t.batch))
+            with torch.no_grad():
+                z_y = model.encoder(y)
+            loss_t = losses.theme_reconstruction_loss(y, nets.generators[theme](z_y))
+            opts[f"generator.{theme}"].zero_grad()
+            loss_t.backward()
+            opts[f"generator.{theme}"].step()
+            record[f"theme_recon.{theme}"] = loss_t.item()
     if step >= t.warmup:
-        if step == t.warmup:
+        if step == t.warmup and t.generator_init == "decoder":
             start_generators_from_decoder(model)
         z = latent.detach()
         with torch.no_grad():
@@ -133,8 +143,15 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             y = world.shard(data.b[theme].train.batch(step, t.batch))
             fake = gen(z)
             alpha = world.shard(torch.rand(t.batch, generator=mixing))
-            penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
-            loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
+            if t.gan_loss == "hinge":
+                if t.r1:
+                    real_score, penalty = losses.r1_penalty(critic, y)
+                else:
+                    real_score, penalty = critic(y), torch.zeros(())
+                loss_d = losses.hinge_critic_loss(critic(fake.detach()), real_score) + 0.5 * t.r1 * penalty
+            else:
+                penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
+                loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
             opts[f"critic.{theme}"].zero_grad()
             loss_d.backward()
             opts[f"critic.{theme}"].step()
@@ -142,6 +159,16 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             frozen_critic = model.critics[theme].requires_grad_(False)
             model.encoder.requires_grad_(False)
             loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
+            if t.theme_recon:
+                with torch.no_grad():
+                    z_y = model.encoder(y)
+                loss_t = losses.theme_reconstruction_loss(y, gen(z_y))
+                loss_g = loss_g + t.theme_recon * loss_t
+                record[f"theme_recon.{theme}"] = loss_t.item()
+            if t.structure:
+                loss_s = losses.structure_loss(fake, x, t.structure_cells)
+                loss_g = loss_g + t.structure * loss_s
+                record[f"structure.{theme}"] = loss_s.item()
             if data.paired:
                 loss_pair = losses.paired_loss(fake, y)
                 loss_g = loss_g + t.paired * loss_pair

@@ -23,8 +23,8 @@ __all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", 
 
 
 def theme_tile_size(patch: int) -> int:
-    """Tiles are at least 128 px and twice the patch, so crops land in many places on each tile."""
-    return max(128, 2 * patch)
+    """A tile is one patch: each holds one whole element, placed and sized at random (data.themes)."""
+    return patch
 
 
 def photographs(patch: int, path: str | os.PathLike | None = None) -> list[NamedImage]:

@@ -1,8 +1,12 @@
 """Theme domains B, drawn offline and deterministically: tile i of a theme is a pure function of
 (theme, seed, i), so asking for more tiles only appends.
 
-flowers, eyes and skulls composite Noto Color Emoji glyphs (OFL) over a soft background with
-random scale, rotation and colour jitter; stars and galaxies are painted with numpy; numbers tiles
+A tile is drawn at the scale of one patch and holds one whole element (a flower, a skull, a bright
+star, a galaxy, a digit), because a patch is what the generator paints: trained on fragments of
+larger tiles, generators painted fragments — soft blobs of the theme's colour that no one could
+name (docs/training.md). Backgrounds span dark to bright so every input brightness has themed
+patches to match. flowers, eyes and skulls composite Noto Color Emoji glyphs (OFL) with random
+scale, rotation and colour jitter; stars and galaxies are painted with numpy; numbers draws
 sklearn's 8×8 handwritten digits. docs/data.md shows what each looks like.
 """
 
@@ -29,16 +33,17 @@ class EmojiStyle:
     background_hues: tuple[float, float]  # degrees; the background gradient's hues are drawn from here
     background_value: tuple[float, float]
     rotation: float  # ± degrees
-    count: tuple[int, int]
-    scale: tuple[float, float]  # glyph's longer side as a fraction of the tile
+    scale: tuple[float, float]  # the element's longer side as a fraction of the tile
     hue_jitter: float  # ± degrees
+    brightness: tuple[float, float]  # the glyph's colours are scaled by a factor from here
 
 
 EMOJI_STYLES = {
-    "flowers": EmojiStyle("🌸🌻🌹🌷🌼🌺💐🏵🥀", (70, 150), (0.25, 0.7), 180, (5, 10), (0.3, 0.7), 25),
-    "eyes": EmojiStyle("👁👀🧿", (0, 40), (0.35, 0.9), 30, (4, 9), (0.3, 0.75), 10),
-    "skulls": EmojiStyle("💀☠", (240, 320), (0.05, 0.3), 35, (4, 9), (0.3, 0.75), 15),
+    "flowers": EmojiStyle("🌸🌻🌹🌷🌼🌺🏵", (70, 150), (0.08, 0.95), 180, (0.7, 1.0), 25, (0.55, 1.15)),
+    "eyes": EmojiStyle("👁👀🧿", (0, 40), (0.1, 0.95), 30, (0.7, 1.0), 10, (0.55, 1.15)),
+    "skulls": EmojiStyle("💀☠", (240, 320), (0.04, 0.9), 20, (0.7, 1.0), 15, (0.45, 1.1)),
 }
+NEIGHBOUR_CHANCE = 0.35  # a tile may also show part of a smaller element at its edge, as in a mosaic
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,7 +86,8 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
 
 
 def _background(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.ndarray:
-    ends = [_hsv_to_rgb(rng.uniform(*style.background_hues) % 360, rng.uniform(0.3, 0.8), rng.uniform(*style.background_value))
+    value = rng.uniform(*style.background_value)  # one brightness per tile, so the tile's mean is chosen
+    ends = [_hsv_to_rgb(rng.uniform(*style.background_hues) % 360, rng.uniform(0.3, 0.8), min(1.0, value * rng.uniform(0.85, 1.15)))
             for _ in range(2)]
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:size, 0:size] / max(size - 1, 1)
@@ -90,27 +96,32 @@ def _background(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.nd
     return np.clip(sky * (0.8 + 0.4 * _smooth_noise(rng, size, 5)[..., None]), 0, 1)
 
 
+def _paste_glyph(tile: Image.Image, rng: np.random.Generator, style: EmojiStyle, side: int,
+                 centre: tuple[float, float]) -> None:
+    glyph = _glyph(style.glyphs[int(rng.integers(len(style.glyphs)))])
+    factor = side / max(glyph.size)
+    glyph = glyph.resize((max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor))),
+                         Image.Resampling.LANCZOS)
+    glyph = glyph.rotate(rng.uniform(-style.rotation, style.rotation), Image.Resampling.BICUBIC, expand=True)
+    if rng.random() < 0.5:
+        glyph = glyph.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    rgba = np.asarray(glyph.convert("RGBA"), dtype=np.float64) / 255
+    rgb = _hue_rotate(rgba[..., :3], rng.uniform(-style.hue_jitter, style.hue_jitter))
+    rgb = rgb * rng.uniform(*style.brightness) * rng.uniform(0.92, 1.08, size=3)
+    paint = Image.fromarray((np.dstack([np.clip(rgb, 0, 1), rgba[..., 3]]) * 255 + 0.5).astype(np.uint8), "RGBA")
+    tile.paste(paint, (round(centre[1] - glyph.width / 2), round(centre[0] - glyph.height / 2)), paint)
+
+
 def _emoji_tile(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.ndarray:
+    """One whole glyph near the centre; sometimes part of a smaller one cut by the edge first."""
     tile = Image.fromarray((_background(rng, size, style) * 255 + 0.5).astype(np.uint8), "RGB")
-    n = int(rng.integers(style.count[0], style.count[1] + 1))
-    scales = np.sort(rng.uniform(*style.scale, size=n))[::-1]  # large first, small ones on top
-    for scale in scales:
-        glyph = _glyph(style.glyphs[int(rng.integers(len(style.glyphs)))])
-        side = max(4, int(scale * size))
-        factor = side / max(glyph.size)
-        glyph = glyph.resize((max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor))),
-                             Image.Resampling.LANCZOS)
-        glyph = glyph.rotate(rng.uniform(-style.rotation, style.rotation), Image.Resampling.BICUBIC, expand=True)
-        if rng.random() < 0.5:
-            glyph = glyph.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        rgba = np.asarray(glyph.convert("RGBA"), dtype=np.float64) / 255
-        rgb = _hue_rotate(rgba[..., :3], rng.uniform(-style.hue_jitter, style.hue_jitter))
-        rgb = rgb * rng.uniform(0.8, 1.15) * rng.uniform(0.92, 1.08, size=3)
-        paint = np.dstack([np.clip(rgb, 0, 1), rgba[..., 3]])
-        x = int(rng.integers(-glyph.width // 4, size - 3 * glyph.width // 4 + 1))
-        y = int(rng.integers(-glyph.height // 4, size - 3 * glyph.height // 4 + 1))
-        paint = Image.fromarray((paint * 255 + 0.5).astype(np.uint8), "RGBA")
-        tile.paste(paint, (x, y), paint)
+    if rng.random() < NEIGHBOUR_CHANCE:
+        corner = rng.choice([-0.05, 1.05], size=2) * size
+        _paste_glyph(tile, rng, style, max(4, int(rng.uniform(0.35, 0.6) * size)), tuple(corner))
+    side = max(4, int(rng.uniform(*style.scale) * size))
+    slack = max(0.0, (size - side) / 2)
+    centre = size / 2 + rng.uniform(-slack, slack, size=2)
+    _paste_glyph(tile, rng, style, side, tuple(centre))
     return np.asarray(tile, dtype=np.uint8)
 
 
@@ -133,8 +144,9 @@ def _star_colour(rng: np.random.Generator) -> np.ndarray:
 
 
 def _sky(rng: np.random.Generator, size: int, faint: int, nebula: float) -> np.ndarray:
-    """Dark blue-black sky, a faint coloured nebula, and `faint` point stars splatted then blurred."""
-    base = _hsv_to_rgb(rng.uniform(210, 260), rng.uniform(0.4, 0.9), rng.uniform(0.02, 0.08))
+    """A blue sky from black to dusk, a faint coloured nebula, and `faint` point stars splatted then
+    blurred. Most skies are dark; the squared draw leaves some light enough for bright inputs."""
+    base = _hsv_to_rgb(rng.uniform(210, 260), rng.uniform(0.4, 0.9), 0.02 + 0.4 * rng.random() ** 2)
     glow = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(0.4, 0.8), 1.0)
     img = base + nebula * rng.uniform(0.3, 1) * _smooth_noise(rng, size, 4)[..., None] ** 2 * glow
     points = np.zeros((size, size, 3))
@@ -145,11 +157,14 @@ def _sky(rng: np.random.Generator, size: int, faint: int, nebula: float) -> np.n
     return img + 2.5 * _blur(points, 0.6)
 
 
-def _bright_star(img: np.ndarray, rng: np.random.Generator) -> None:
-    """A gaussian glow with four diffraction spikes, added in place."""
+def _bright_star(img: np.ndarray, rng: np.random.Generator, main: bool = False) -> None:
+    """A gaussian glow with four diffraction spikes, added in place. The main star of a tile sits
+    near its centre with spikes across most of it; the others land anywhere, smaller."""
     size = img.shape[0]
-    cy, cx = rng.uniform(0, size, 2)
-    colour, sigma, spike = _star_colour(rng), rng.uniform(1.0, 2.5), rng.uniform(0.15, 0.45) * size
+    cy, cx = size / 2 + rng.uniform(-0.15, 0.15, 2) * size if main else rng.uniform(0, size, 2)
+    colour = _star_colour(rng)
+    sigma = rng.uniform(0.04, 0.08) * size if main else rng.uniform(0.02, 0.04) * size
+    spike = rng.uniform(0.35, 0.55) * size if main else rng.uniform(0.1, 0.25) * size
     yy, xx = np.mgrid[0:size, 0:size]
     dy, dx = yy - cy, xx - cx
     turn = rng.uniform(0, np.pi / 2) if rng.random() < 0.3 else 0.0
@@ -165,17 +180,18 @@ def _tone(img: np.ndarray) -> np.ndarray:
 
 
 def _stars_tile(rng: np.random.Generator, size: int) -> np.ndarray:
-    img = _sky(rng, size, int(rng.integers(size // 3, size)), nebula=0.25)
-    for _ in range(int(rng.integers(1, 5))):
+    img = _sky(rng, size, int(rng.integers(size // 8, size // 3 + 1)), nebula=0.25)
+    for _ in range(int(rng.integers(0, 3))):
         _bright_star(img, rng)
+    _bright_star(img, rng, main=True)
     return _tone(img)
 
 
 def _galaxy(img: np.ndarray, rng: np.random.Generator) -> None:
     """A logarithmic-spiral disk galaxy: bulge, arms, clumps and dust, seen at a random inclination."""
     size = img.shape[0]
-    cy, cx = rng.uniform(0.2, 0.8, 2) * size
-    radius, tilt, angle = rng.uniform(0.25, 0.6) * size, rng.uniform(0.35, 1.0), rng.uniform(0, np.pi)
+    cy, cx = rng.uniform(0.35, 0.65, 2) * size
+    radius, tilt, angle = rng.uniform(0.3, 0.6) * size, rng.uniform(0.35, 1.0), rng.uniform(0, np.pi)
     arms, wind, sharp = int(rng.integers(2, 4)), rng.choice([-1, 1]) * rng.uniform(2.5, 5.0), rng.uniform(2, 5)
     yy, xx = np.mgrid[0:size, 0:size]
     dx, dy = xx - cx, yy - cy
@@ -194,9 +210,8 @@ def _galaxy(img: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def _galaxies_tile(rng: np.random.Generator, size: int) -> np.ndarray:
-    img = _sky(rng, size, int(rng.integers(size // 6, size // 2)), nebula=0.08)
-    for _ in range(1 if rng.random() < 0.7 else 2):
-        _galaxy(img, rng)
+    img = _sky(rng, size, int(rng.integers(size // 10, size // 4 + 1)), nebula=0.08)
+    _galaxy(img, rng)
     if rng.random() < 0.5:
         _bright_star(img, rng)
     return _tone(img)
@@ -210,8 +225,8 @@ def _digits() -> np.ndarray:
 
 
 def _numbers_tile(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A grid of handwritten digits, ink and paper colours drawn per tile."""
-    digits, grid = _digits(), int(rng.integers(2, 5))
+    """One handwritten digit (sometimes a 2×2 grid), ink and paper colours drawn per tile."""
+    digits, grid = _digits(), 1 if rng.random() < 0.7 else 2
     paper = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(0, 0.3), rng.uniform(0.75, 1.0))
     ink = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(0.3, 1.0), rng.uniform(0.0, 0.5))
     if rng.random() < 0.3:
@@ -235,7 +250,7 @@ def _tile(name: str, rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def render_theme(name: str, count: int, size: int = 128, seed: int = 0) -> list[NamedImage]:
-    """`count` square RGB tiles of side `size`, named `<theme>_<index>`; patches are cropped from them."""
+    """`count` square RGB tiles of side `size` (the patch size in training), named `<theme>_<index>`."""
     if name not in THEMES:
         raise YganError(f"unknown theme {name!r} — choose one of {', '.join(THEMES)}, or pass --data-b with your own images")
     if count < 1 or size < 8:

@@ -1,0 +1,82 @@
+"""What the mosaic numbers are computed on, none of it ever trained on by the teacher or the judge.
+
+Scored: every photograph the teacher held out (its split by scene), resized to `side` pixels on the
+longer side (≥ 512, what a user sees) and cropped to a multiple of P so the stride-P grid covers it
+exactly. Each theme's held-out tiles are shared out in turn: even ones teach the judge, odd ones
+measure its accuracy and are the variety yardstick. The judge learns what a photograph patch looks
+like from the teacher's *training* photographs — decision: the embedded set holds out only five
+scenes, and halving them would score two; a generator never imitates photographs, so the judge
+seeing them gives it nothing to exploit, while the scored photographs stay unseen by both networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ygan_mobile.data import NamedImage, photographs, render_theme, split_by_source, theme_tile_size
+from ygan_mobile.data.sources import load_source
+from ygan_mobile.errors import YganError
+
+JUDGE_PHOTO_PATCHES = 4000
+THEME_PATCHES = 600  # per theme and half: tiles are cropped to patches this many times
+
+
+@dataclass
+class HeldOut:
+    frames: list[NamedImage]  # scored photographs, uint8, sides multiples of P
+    judge_photo: np.ndarray  # uint8 (N,P,P,3) photograph patches the judge learns from
+    judge_themes: dict[str, np.ndarray]  # per theme, patches the judge learns from
+    test_themes: dict[str, np.ndarray]  # per theme, patches for its accuracy and the variety yardstick
+
+
+def fit(pixels: np.ndarray, side: int, patch: int) -> np.ndarray:
+    """Resize so the longer side is `side` (LANCZOS), then crop centred to multiples of P."""
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    size = (max(patch, round(w * scale)), max(patch, round(h * scale)))
+    img = np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
+    h, w = img.shape[0] // patch * patch, img.shape[1] // patch * patch
+    top, left = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return np.ascontiguousarray(img[top:top + h, left:left + w])
+
+
+def crops(images: list[np.ndarray], patch: int, n: int, seed: int) -> np.ndarray:
+    """n random P×P crops, images drawn in proportion to their area."""
+    rng = np.random.default_rng([seed, 11])
+    area = np.array([i.shape[0] * i.shape[1] for i in images], dtype=np.float64)
+    which = rng.choice(len(images), size=n, p=area / area.sum())
+    out = np.empty((n, patch, patch, 3), np.uint8)
+    for k, i in enumerate(which):
+        img = images[i]
+        y, x = rng.integers(0, img.shape[0] - patch + 1), rng.integers(0, img.shape[1] - patch + 1)
+        out[k] = img[y:y + patch, x:x + patch]
+    return out
+
+
+def _halves(items: list) -> tuple[list, list]:
+    return items[0::2], items[1::2]
+
+
+def theme_tiles(theme: str, patch: int, seed: int, holdout: float, count: int, data_b: str = "") -> list[np.ndarray]:
+    """The theme's held-out tiles, exactly those training never drew from (train.load_data's seeds)."""
+    images = load_source(data_b, patch) if data_b else render_theme(theme, count, theme_tile_size(patch), seed)
+    return [i.pixels for i in split_by_source(images, holdout, seed)[1]]
+
+
+def heldout(patch: int, seed: int, holdout: float, themes: list[str], tiles: int, side: int = 512,
+            data_a: str = "", data_b: str = "") -> HeldOut:
+    """`seed` is the teacher's train.seed; theme i's tiles were drawn with seed + 1 + i."""
+    train, held = split_by_source(photographs(patch, data_a or None), holdout, seed)
+    frames = [NamedImage(i.name, fit(i.pixels, side, patch)) for i in held]
+    judge_photo = crops([fit(i.pixels, side, patch) for i in train], patch, JUDGE_PHOTO_PATCHES, seed)
+    judge_t, test_t = {}, {}
+    for k, theme in enumerate(themes):
+        a, b = _halves(theme_tiles(theme, patch, seed + 1 + k, holdout, tiles, data_b))
+        if not a or not b:
+            raise YganError(f"theme {theme}: too few held-out tiles to teach and test the judge — raise data.theme_tiles")
+        judge_t[theme] = crops(a, patch, THEME_PATCHES, seed + k)
+        test_t[theme] = crops(b, patch, THEME_PATCHES, seed + 100 + k)
+    return HeldOut(frames, judge_photo, judge_t, test_t)
