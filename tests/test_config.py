@@ -26,3 +26,32 @@ def test_bad_override_is_one_clear_error(bad):
 def test_patch_size_must_be_power_of_two_multiple_of_four():
     with pytest.raises(YganError, match="patch size 24"):
         Config.from_dict(apply_overrides(load_preset("quick"), ["model.patch=24"]))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.steps=0", r"\[train\] steps = 0 is out of range: it must be ≥ 1"),
+    ("train.steps=-5", r"\[train\] steps = -5 is out of range"),
+    ("train.batch=0", r"\[train\] batch = 0 is out of range"),
+    ("data.themes=[]", r"\[data\] themes = \[\] must list one or more"),
+    ('data.themes=["stars", "stars"]', r"distinct theme names"),
+    ("model.width=0", r"\[model\] width = 0 is out of range"),
+    ("train.lr=-1e-3", r"\[train\] lr = -0.001 is out of range: it must be > 0"),
+    ("train.lr_gan=0.0", r"\[train\] lr_gan = 0.0 is out of range: it must be > 0"),
+    ("train.log_every=0", r"\[train\] log_every = 0 is out of range"),
+    ("train.checkpoint_every=0", r"\[train\] checkpoint_every = 0 is out of range"),
+    ("data.holdout=1.0", r"\[data\] holdout = 1.0 is out of range: it must be > 0 and ≤ 0.95"),
+    ('train.gan_loss="lsgan"', r"gan_loss = 'lsgan' is not one of wgan-gp, hinge"),
+    ('train.generator_init="copy"', r"generator_init = 'copy' is not one of"),
+    ("train.structure_cells=64", r"structure_cells = 64 exceeds the patch size 32"),
+])
+def test_settings_are_checked_when_the_config_is_built(override, message):
+    """Issue 21: nonsense settings fail before any work starts, in one line."""
+    with pytest.raises(YganError, match=message):
+        Config.from_dict(apply_overrides(load_preset("quick"), [override]))
+
+
+def test_a_preset_value_of_the_wrong_type_is_refused():
+    raw = load_preset("quick")
+    raw["train"]["steps"] = "many"
+    with pytest.raises(YganError, match=r"\[train\] steps = 'many' must be a int"):
+        Config.from_dict(raw)

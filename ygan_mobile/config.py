@@ -99,12 +99,65 @@ class Config:
                 raise YganError(f"unknown key(s) {sorted(bad)} in [{name}]: known keys are {sorted(names)}")
             built[name] = kind(**values)
         cfg = cls(**built)
+        _check_types(cfg)
         try:
             cfg.model.levels
         except ValueError as exc:
             raise YganError(f"bad [model] config: {exc}") from None
+        _check_ranges(cfg)
         _check_task(cfg.data)
         return cfg
+
+
+GAN_LOSSES = ("wgan-gp", "hinge")
+GENERATOR_INITS = ("decoder", "theme", "scratch")
+POSITIVE = (0, None, True)  # > 0
+# (lowest, highest, lowest excluded) allowed, None = unbounded; a value's type is its default's (int accepted for float).
+RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
+    "model": {"latent": (1, None, False), "width": (1, None, False)},
+    "data": {"holdout": (0, 0.95, True), "theme_tiles": (4, None, False), "noise_sigma": (0, None, False),
+             "blur_sigma": POSITIVE, "scale": (2, None, False)},
+    "train": {"steps": (1, None, False), "batch": (1, None, False), "lr": POSITIVE, "lr_gan": POSITIVE,
+              "beta1": (0, 0.9999, False), "beta2": (0, 0.9999, False), "lambda_cycle": (0, None, False),
+              "cycle_encoder": (0, None, False), "gp_weight": (0, None, False), "warmup": (0, None, False),
+              "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
+              "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
+              "adversarial": (0, None, False), "r1": (0, None, False), "theme_recon": (0, None, False),
+              "structure": (0, None, False), "structure_cells": (1, None, False)},
+}
+
+
+def _check_types(cfg: "Config") -> None:
+    """Every value has its default's type, so a preset typo fails here, not mid-training."""
+    for section in ("model", "data", "train"):
+        part = getattr(cfg, section)
+        for f in dataclasses.fields(part):
+            value, default = getattr(part, f.name), getattr(type(part)(), f.name)
+            ok = isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                ok = True
+            if not ok:
+                raise YganError(f"[{section}] {f.name} = {value!r} must be a {type(default).__name__}: fix the preset or --set")
+
+
+def _check_ranges(cfg: "Config") -> None:
+    """Ranges and choices of every setting, checked when the config is built (before any work)."""
+    for section, limits in RANGES.items():
+        part = getattr(cfg, section)
+        for name, (low, high, strict) in limits.items():
+            value = getattr(part, name)
+            if value < low or (strict and value == low) or (high is not None and value > high):
+                where = f"{'>' if strict else '≥'} {low:g}" + (f" and ≤ {high:g}" if high is not None else "")
+                raise YganError(f"[{section}] {name} = {value} is out of range: it must be {where} — fix the preset or --set")
+    d, t = cfg.data, cfg.train
+    if not d.themes or any(not isinstance(n, str) or not n for n in d.themes) or len(set(d.themes)) != len(d.themes):
+        raise YganError(f"[data] themes = {d.themes!r} must list one or more distinct theme names, e.g. [\"flowers\"]")
+    if t.gan_loss not in GAN_LOSSES:
+        raise YganError(f"[train] gan_loss = {t.gan_loss!r} is not one of {', '.join(GAN_LOSSES)}")
+    if t.generator_init not in GENERATOR_INITS:
+        raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
+    if t.structure_cells > cfg.model.patch:
+        raise YganError(f"[train] structure_cells = {t.structure_cells} exceeds the patch size {cfg.model.patch}")
 
 
 def _check_task(data: DataConfig) -> None:
