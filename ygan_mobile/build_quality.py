@@ -280,3 +280,47 @@ def table(doc: dict[str, Any]) -> list[str]:
     lines += [f"note: {n}" for n in doc.get("notes", [])]
     lines += [f"WARNING: {w}" for w in doc.get("warnings", [])]
     return lines
+
+
+def manifest_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's `quality` object: the judge and the three numbers (plus both baselines) per model
+    and theme; quality.json keeps the rest (frames, sources, settings, warnings)."""
+    keep = ("recognisability", "baseline_input", "baseline_colour", "structure_r", "variety")
+    return {"file": FILENAME, "judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
+            "models": {m: {t: {k: s[k] for k in keep} for t, s in themes.items()} for m, themes in doc["models"].items()}}
+
+
+def stamp_manifest(bundle: Path, doc: dict[str, Any]) -> tuple[str, str]:
+    """Write the summary into manifest.json as its `quality` object; returns its sha256 before and after.
+
+    parity.json pins the manifest's sha256 (DESIGN §6). Adding `quality` changes no artifact, golden
+    file, pipeline parameter or threshold — nothing verify read — so a parity.json made for the
+    manifest just before is re-pinned to the new bytes, with the verified sha256 kept beside it
+    (`verified_manifest_sha256`); one made for any other manifest is left alone (it is stale either way)."""
+    from convert.manifest import write as write_manifest
+    from reference_runtime.manifest import file_sha256
+    from reference_runtime.verify import write_json
+
+    path = bundle / "manifest.json"
+    before = file_sha256(path)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["quality"] = manifest_summary(doc)
+    write_manifest(bundle, manifest)
+    after = file_sha256(path)
+    parity_path = bundle / "parity.json"
+    if parity_path.is_file():
+        parity = json.loads(parity_path.read_text(encoding="utf-8"))
+        if parity.get("bundle_manifest_sha256") == before and before != after:
+            parity.setdefault("verified_manifest_sha256", before)
+            parity["bundle_manifest_sha256"] = after
+            parity["manifest_quality_added"] = True
+            write_json(parity_path, parity)
+    return before, after
+
+
+def core_sha256(manifest: dict[str, Any]) -> str:
+    """sha256 of a manifest without its `quality` object (canonical JSON): what verify depends on."""
+    import hashlib
+
+    core = {k: v for k, v in manifest.items() if k != "quality"}
+    return hashlib.sha256(json.dumps(core, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()

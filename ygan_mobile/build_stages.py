@@ -165,7 +165,10 @@ def convert_numbers(bundle: Path) -> dict[str, Any]:
 # -- verify --------------------------------------------------------------------------------------
 
 def verify_inputs(ctx: Context) -> dict[str, Any]:
-    return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json")}
+    """The manifest without the `quality` object the quality stage adds after verify (nothing verify reads)."""
+    from ygan_mobile.build_quality import core_sha256
+
+    return {"manifest_core_sha256": core_sha256(_json(ctx.bundle / "manifest.json"))}
 
 
 def verify_run(ctx: Context, resume: bool) -> Ran:
@@ -219,13 +222,19 @@ def quality_inputs(ctx: Context) -> dict[str, Any]:
 
 
 def quality_run(ctx: Context, resume: bool) -> Ran:
-    from ygan_mobile.build_quality import measure, write
+    from ygan_mobile.build_quality import measure, stamp_manifest, write
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
     measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads, preset=ctx.cfg.preset, log=log)
     written = write(measured, ctx.bundle)
-    return Ran([p.relative_to(ctx.bundle).as_posix() for p in written])
+    _, after = stamp_manifest(ctx.bundle, measured.doc)
+    # manifest.json (convert's output) now carries `quality`, and parity.json is re-pinned to it: record
+    # their new bytes as the upstream stages' outputs, or the next build would take them for edits
+    ctx.state.stages["convert"].outputs["manifest.json"] = after
+    if "parity.json" in ctx.state.stages["verify"].outputs:
+        ctx.state.stages["verify"].outputs["parity.json"] = path_sha256(ctx.bundle / "parity.json")
+    return Ran([p.relative_to(ctx.bundle).as_posix() for p in written] + ["manifest.json"])
 
 
 def quality_numbers(bundle: Path) -> dict[str, Any]:
