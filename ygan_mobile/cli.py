@@ -160,7 +160,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     from ygan_mobile.restore.command import add_eval_arguments
 
-    p = verbs.add_parser("eval", help="a restoration bundle against ground truth on held-out images, beside classical baselines")
+    p = verbs.add_parser("eval", help="quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
+                          "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)")
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
     return parser
