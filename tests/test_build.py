@@ -143,6 +143,21 @@ def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
     assert state["stages"]["quality"]["numbers"]["models"]["teacher"]["stars"]["variety"] == doc["models"]["teacher"]["stars"]["variety"]
 
 
+@pytest.mark.slow
+def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, tmp_path, capsys):
+    before = mtimes(bundle)
+    assert main(["eval", str(bundle), "--threads", "1", "--out", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "judge accuracy on real held-out patches" in out and "stars      int8-full" in out
+    again = json.loads((tmp_path / "eval" / "quality.json").read_text())
+    built = json.loads((bundle / "quality.json").read_text())
+    assert again["models"] == built["models"] and again["judge"] == built["judge"]  # seeded: the same numbers
+    assert (tmp_path / "eval" / "quality" / "mosaic_stars.png").is_file()
+    assert mtimes(bundle) == before  # the bundle's own quality.json and manifest stay as built
+    assert main(["eval", "denoise", str(bundle)]) == 2
+    assert f"'ygan eval {bundle}'" in capsys.readouterr().err
+
+
 def _inputs(bundle: Path, stage: str) -> str:
     return json.loads((bundle / "build.json").read_text())["stages"][stage]["inputs_sha256"]
 

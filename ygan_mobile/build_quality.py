@@ -128,6 +128,13 @@ def warnings(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def preset_label(preset: str, overrides: list[str] | tuple[str, ...]) -> str:
+    """What the pictures say made the bundle: the preset, and whether `--set` changed it."""
+    if not preset:
+        return ""
+    return f"{preset} + {len(overrides)} override(s)" if overrides else preset
+
+
 def pick_frame(frames: list) -> int:
     """The picture of a theme: the largest scored photograph (the first of equals), so every theme
     shows the same one and it is the most of a photograph there is to see."""

@@ -212,21 +212,22 @@ def _int8_full(ctx: Context) -> dict[str, str]:
 
 
 def quality_inputs(ctx: Context) -> dict[str, Any]:
-    """The mosaic settings, both checkpoints and the shipped int8-full models; the preset only labels
-    the pictures. Not the manifest: a convert rerun that leaves those models' bytes alone changes no number."""
+    """The mosaic settings, both checkpoints and the shipped int8-full models; the preset and overrides
+    only label the pictures. Not the manifest: a convert rerun that leaves those models' bytes alone changes no number."""
     if quality_skip(ctx):
         return {"skipped": quality_skip(ctx)}
-    return {"settings": ctx.cfg.quality.to_dict(), "preset": ctx.cfg.preset,
+    return {"settings": ctx.cfg.quality.to_dict(), "preset": [ctx.cfg.preset, list(ctx.cfg.overrides)],
             "teacher_sha256": _upstream(ctx, "train", TEACHER_CKPT), "student_sha256": _upstream(ctx, "distill", STUDENT_CKPT),
             "int8_full_sha256": _int8_full(ctx)}
 
 
 def quality_run(ctx: Context, resume: bool) -> Ran:
-    from ygan_mobile.build_quality import measure, stamp_manifest, write
+    from ygan_mobile.build_quality import measure, preset_label, stamp_manifest, write
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
-    measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads, preset=ctx.cfg.preset, log=log)
+    measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads,
+                       preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
     written = write(measured, ctx.bundle)
     _, after = stamp_manifest(ctx.bundle, measured.doc)
     # manifest.json (convert's output) now carries `quality`, and parity.json is re-pinned to it: record

@@ -16,9 +16,10 @@ from ygan_mobile.errors import YganError
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("preset", metavar="[PRESET]", help="restoration bundles: the preset the bundle was built with (colorize, "
-                   "denoise, superres2, superres4, deblur, NAME-full, or a TOML path); art bundles: leave it out")
-    p.add_argument("bundle", nargs="?", help="a bundle written by 'ygan build' (with that preset)")
+    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--threads N] [--out DIR] [PRESET] BUNDLE"
+    p.add_argument("targets", nargs="+", metavar="[PRESET] BUNDLE",
+                   help="a bundle written by 'ygan build'; for a restoration bundle first the preset it was built with "
+                   "(colorize, denoise, superres2, superres4, deblur, NAME-full, or a TOML path), for art themes none")
     p.add_argument("--side", type=int, default=None, help="restoration: largest side of the centred held-out crop "
                    "(default: 256); art: longer side of the scored held-out photographs (default: 512)")
     p.add_argument("--steps", type=int, default=None, help="art bundles: judge training steps (default: the bundle's "
@@ -39,8 +40,11 @@ def check_preset(preset: str, bundle_degradation: dict) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    if args.bundle is None:
-        return run_mosaic_eval(Path(args.preset), args)
+    if len(args.targets) > 2:
+        raise YganError(f"ygan eval takes [PRESET] BUNDLE, got {len(args.targets)} arguments: {' '.join(args.targets)}")
+    if len(args.targets) == 1:
+        return run_mosaic_eval(Path(args.targets[0]), args)
+    args.preset, args.bundle = args.targets
     return run_restore_eval(args)
 
 
@@ -61,7 +65,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     written to --out (default BUNDLE/eval) so the build's own quality.json and manifest stay as built."""
     import json
 
-    from ygan_mobile.build_quality import measure, table, teacher_config, write
+    from ygan_mobile.build_quality import measure, preset_label, table, teacher_config, write
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
@@ -72,7 +76,8 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     if side < 2 * cfg.model.patch or steps < 1:
         raise YganError(f"--side must be at least two patches ({2 * cfg.model.patch}) and --steps at least 1")
     try:
-        preset = json.loads((bundle / "build.json").read_text()).get("meta", {}).get("preset", "")
+        meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
+        preset = preset_label(meta.get("preset", ""), meta.get("overrides", []))
     except (OSError, ValueError, AttributeError):
         preset = ""
     start = time.perf_counter()
