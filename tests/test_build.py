@@ -158,6 +158,24 @@ def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, t
     assert f"'ygan eval {bundle}'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
+    from reference_runtime.report_quality import load_quality
+    from ygan_mobile import build_quality
+    from ygan_mobile.build_stages import quality_numbers
+    from ygan_mobile.mosaic import heldout
+
+    def too_few(*args, **kwargs):
+        raise YganError("theme stars: too few held-out tiles to teach and test the judge — raise data.theme_tiles")
+
+    monkeypatch.setattr(heldout, "heldout", too_few)
+    with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
+        build_quality.measure(bundle, steps=1, side=64, threads=1)
+    build_quality.write_unavailable(tmp_path, "too few held-out tiles")
+    assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
+    assert load_quality(tmp_path) is None  # the report leaves the section out
+
+
 def _inputs(bundle: Path, stage: str) -> str:
     return json.loads((bundle / "build.json").read_text())["stages"][stage]["inputs_sha256"]
 

@@ -33,6 +33,11 @@ MIN_COLUMN = 384  # narrower renders are enlarged in the pictures so their label
 Log = Callable[[str], None]
 
 
+class NotMeasurable(YganError):
+    """The bundle's data leaves nothing to score or to teach the judge with (e.g. a --data-b folder so
+    small that too few tiles are held out): the build records why and goes on; `ygan eval` refuses."""
+
+
 @dataclass
 class Measured:
     doc: dict[str, Any]  # what quality.json holds (without the picture paths)
@@ -164,9 +169,12 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
     try:
         d, p, themes = cfg.data, cfg.model.patch, list(cfg.data.themes)
         log("held-out photographs and theme tiles")
-        held = heldout(p, cfg.train.seed, d.holdout, themes, d.theme_tiles, side=side, data_a=d.data_a, data_b=d.data_b)
+        try:
+            held = heldout(p, cfg.train.seed, d.holdout, themes, d.theme_tiles, side=side, data_a=d.data_a, data_b=d.data_b)
+        except YganError as exc:
+            raise NotMeasurable(str(exc)) from None
         if not held.frames:
-            raise YganError(f"the teacher's split of '{bundle}' holds out no photographs to score: raise data.holdout")
+            raise NotMeasurable("the teacher's split holds out no photographs to score: raise data.holdout or add photographs")
         log(f"judge ({steps} steps)")
         judge, accuracy = fit_judge(held, seed=cfg.train.seed, steps=steps)
         renderers = {"teacher": teacher_renderer(bundle, p), "student": student_renderer(bundle, p, themes)}
@@ -244,6 +252,15 @@ def panel(inp: np.ndarray, outputs: dict[str, np.ndarray], models: dict, theme: 
 
 def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
+
+
+def write_unavailable(folder: Path, reason: str) -> Path:
+    """quality.json saying why nothing was measured (the report then leaves its section out)."""
+    from ygan_mobile.atomic import write_text
+
+    path = folder / FILENAME
+    write_text(path, json.dumps({"schema": SCHEMA, "version": VERSION, "unavailable": reason}, indent=2) + "\n")
+    return path
 
 
 def write(measured: Measured, folder: Path) -> list[Path]:

@@ -222,12 +222,15 @@ def quality_inputs(ctx: Context) -> dict[str, Any]:
 
 
 def quality_run(ctx: Context, resume: bool) -> Ran:
-    from ygan_mobile.build_quality import measure, preset_label, stamp_manifest, write
+    from ygan_mobile.build_quality import NotMeasurable, measure, preset_label, stamp_manifest, write, write_unavailable
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
-    measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads,
-                       preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
+    try:
+        measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads,
+                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
+    except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
+        return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)
     _, after = stamp_manifest(ctx.bundle, measured.doc)
     # manifest.json (convert's output) now carries `quality`, and parity.json is re-pinned to it: record
@@ -240,6 +243,8 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
 
 def quality_numbers(bundle: Path) -> dict[str, Any]:
     doc = _json(bundle / QUALITY)
+    if "unavailable" in doc:
+        return {"skipped": f"not measured: {doc['unavailable']}"}
     return {"judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
             "models": {m: {t: {k: s[k] for k in ("recognisability", "structure_r", "variety", "baseline_input", "baseline_colour")}
                            for t, s in themes.items()} for m, themes in doc["models"].items()},
