@@ -1,7 +1,8 @@
 """`ygan report`: a static HTML folder showing what a bundle's artifacts do and how close they are to PyTorch.
 
-Reads the bundle through the verified manifest reader, takes the numbers from parity.json (running
-verify first when it is missing or was made for another manifest), and draws its pictures by running
+Reads the bundle through the verified manifest reader, opens with the mosaic quality the build
+measured (quality.json and its pictures, when there are any), takes the parity numbers from
+parity.json (running verify first when it is missing or was made for another manifest), and draws its pictures by running
 each patch-model artifact through the numpy pipeline, the way a phone would. The folder is built
 beside its destination and swapped in at the end, so a failed run never leaves half a report.
 """
@@ -25,6 +26,7 @@ from reference_runtime.backends import open_artifact
 from reference_runtime.manifest import Bundle, read_manifest
 from reference_runtime.report_chart import Point, psnr_size_svg
 from reference_runtime.report_data import ArtifactRow, artifact_rows, pipeline_entry, verdict
+from reference_runtime.report_quality import copy_pictures, load_quality, section as quality_section, stale
 from reference_runtime.report_images import PALETTE_STOPS, difference_levels, heatmap, save_png, scale_for
 from reference_runtime.verify import frame_outputs, verify_bundle
 
@@ -158,7 +160,12 @@ def render(b: Bundle, parity: dict, bench: dict | None, folder: Path, amplify: f
                                      if skipped else "")
     stand_in_golden = next((g for g in b.data["golden"] if g["kind"] == "pipeline"), {})
     cases = {c["key"]: c for c in stand_in_golden.get("cases", [])}
-    sections = [("artifacts", "Artifacts", html.artifact_table(rows)),
+    sections = []
+    quality = load_quality(b.root)
+    if quality is not None:  # first: whether the output is worth computing, before whether it is computed right
+        figures = copy_pictures(b.root, quality, folder / "mosaic")
+        sections.append(("quality", "Mosaic quality", quality_section(quality, figures, stale(quality, b.data))))
+    sections += [("artifacts", "Artifacts", html.artifact_table(rows)),
                 ("chart", "PSNR against file size", chart),
                 ("pictures", "Pictures", html.pictures(themes, amplify, html.legend_svg(amplify, PALETTE_STOPS))),
                 ("stand-ins", "Pipeline stand-in checks", html.stand_in_table(parity.get("stand_ins", []), cases))]

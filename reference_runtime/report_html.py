@@ -48,6 +48,7 @@ figure img { display: block; border: 1px solid #cbd5e0; max-width: 100%; height:
 .card img { image-rendering: pixelated; }
 figcaption { font-size: 12px; color: #4a5568; margin-top: 3px; }
 .card p { margin: 4px 0 0; font-size: 12px; color: #4a5568; }
+.warning { color: #742a2a; }
 svg .tick { font-size: 11px; fill: #4a5568; }
 svg .axis { font-size: 12px; fill: #1a202c; }
 """

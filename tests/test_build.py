@@ -1,5 +1,6 @@
 """`ygan build` end to end on a tiny config: all stages, skip when nothing changed, rerun from the
-stage an override affects, resume after Ctrl-C, and the Android copy."""
+stage an override affects, resume after Ctrl-C, the Android copy, and the mosaic quality the build
+writes to quality.json, the manifest and the report's first section."""
 
 from __future__ import annotations
 
@@ -13,23 +14,25 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from test_train import model_tensors
 from ygan_mobile.cli import main
 from ygan_mobile.errors import YganError
 
-TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=12",
+TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=40",
            "train.steps=200", "train.warmup=20", "train.batch=8", "train.eval_patches=16", "train.checkpoint_every=10",
            "train.log_every=10", "train.threads=1"]
 STUDENT = ["distill.student.width=4", "distill.train.steps=20", "distill.train.batch=8", "distill.train.eval_patches=16",
            "distill.train.threads=1", "distill.eval.frame=48", "distill.eval.timing_repeats=1", "distill.eval.sample_patches=4"]
 CONVERT = ['convert.targets=["onnx","tflite"]', 'convert.precisions=["fp32","int8-full"]', "convert.batch=4",
            "convert.calibration=16", "convert.golden=4"]
-STAGES = ["train", "distill", "convert", "verify", "report"]
+QUALITY = ["quality.steps=40", "quality.side=64"]  # a tiny judge on 64-px photographs: seconds, not minutes
+STAGES = ["train", "distill", "convert", "verify", "quality", "report"]
 
 
 def argv(out: Path, *extra: str) -> list[str]:
-    sets = [a for s in TEACHER + STUDENT + CONVERT + list(extra) for a in ("--set", s)]
+    sets = [a for s in TEACHER + STUDENT + CONVERT + QUALITY + list(extra) for a in ("--set", s)]
     return ["build", "-o", str(out), "--quiet", *sets]
 
 
@@ -66,6 +69,10 @@ def test_first_build_runs_every_stage_into_one_bundle(bundle, capsys):
     assert state["stages"]["distill"]["numbers"]["mac_ratio"] > 1
     assert state["stages"]["convert"]["numbers"]["artifacts"] == len(manifest["artifacts"])
     assert state["stages"]["verify"]["numbers"]["ok"] is True
+    # the quality stage added its summary to the manifest after verify and re-pinned parity.json to it
+    parity = json.loads((bundle / "parity.json").read_text())
+    assert "quality" in manifest and parity["manifest_quality_added"] is True
+    assert parity["verified_manifest_sha256"] != parity["bundle_manifest_sha256"] == state["stages"]["convert"]["outputs"]["manifest.json"]
 
 
 @pytest.mark.slow
@@ -75,7 +82,7 @@ def test_second_build_skips_every_stage_and_touches_nothing(bundle, capsys):
     assert last_run(bundle) == dict.fromkeys(STAGES, "skipped")
     assert mtimes(bundle) == before
     out = capsys.readouterr().out
-    assert out.count("skipped") == 5 and f"report: {(bundle / 'report' / 'index.html').resolve()}" in out
+    assert out.count("skipped") == 6 and f"report: {(bundle / 'report' / 'index.html').resolve()}" in out
 
 
 @pytest.mark.slow
@@ -84,7 +91,8 @@ def test_changed_override_reruns_from_the_affected_stage(bundle):
     kept = teacher.stat().st_mtime_ns
     old = json.loads((bundle / "build.json").read_text())["stages"]
     assert main(argv(bundle, "distill.train.steps=10")) == 0
-    assert last_run(bundle) == {"train": "skipped", "distill": "ran", "convert": "ran", "verify": "ran", "report": "ran"}
+    assert last_run(bundle) == {"train": "skipped", "distill": "ran", "convert": "ran", "verify": "ran", "quality": "ran",
+                                "report": "ran"}
     assert teacher.stat().st_mtime_ns == kept
     new = json.loads((bundle / "build.json").read_text())["stages"]
     assert new["train"] == old["train"]
@@ -96,8 +104,76 @@ def test_changed_override_reruns_from_the_affected_stage(bundle):
     parity.write_text(parity.read_text() + " ")
     assert main(argv(bundle, "distill.train.steps=10")) == 0
     runs = last_run(bundle)
-    assert [runs[s] for s in ("train", "distill", "convert", "verify")] == ["skipped", "skipped", "skipped", "ran"]
+    assert [runs[s] for s in ("train", "distill", "convert", "verify", "quality")] == ["skipped"] * 3 + ["ran", "skipped"]
     assert runs["report"] == ("skipped" if _inputs(bundle, "report") == report_inputs else "ran")
+
+
+@pytest.mark.slow
+def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
+    from reference_runtime.manifest import file_sha256, read_manifest
+    from test_report import Page
+
+    doc = json.loads((bundle / "quality.json").read_text())
+    assert set(doc["models"]) == {"teacher", "student", "int8-full"}
+    for model, themes in doc["models"].items():
+        s = themes["stars"]
+        for key in ("recognisability", "baseline_input", "baseline_colour"):
+            assert 0.0 <= s[key] <= 1.0, (model, key, s)
+        assert -1.0 <= s["structure_r"] <= 1.0 and 0.0 <= s["variety"] < 10 and s["patches"] > 0, (model, s)
+    assert s["structure_r"] > 0.3  # int8-full: a 200-step teacher still follows its input's light and dark
+    assert 0.0 <= doc["judge"]["accuracy"]["mean"] <= 1.0 and isinstance(doc["judge"]["counts"], bool)
+    assert all(f["width"] <= 64 and f["height"] <= 64 and f["width"] % 16 == 0 for f in doc["frames"])
+    int8 = [a for a in read_manifest(bundle).artifacts if a["precision"] == "int8-full" and a["role"] == "patch_model"]
+    assert doc["sources"]["int8-full"]["stars"]["sha256"] == int8[0]["sha256"]
+    picture = bundle / doc["pictures"]["stars"]
+    assert picture.is_file() and Image.open(picture).width >= 3 * 384
+    # the manifest carries the summary and still validates; parity.json is pinned to those bytes
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["quality"]["models"]["int8-full"]["stars"]["structure_r"] == s["structure_r"]
+    assert manifest["quality"]["judge_accuracy"] == doc["judge"]["accuracy"]
+    parity = json.loads((bundle / "parity.json").read_text())
+    assert parity["bundle_manifest_sha256"] == file_sha256(bundle / "manifest.json")  # verify ran on it, or was re-pinned
+    # the report opens with it, and did not verify again
+    page = (bundle / "report" / "index.html").read_text()
+    assert page.index("<section id=") == page.index('<section id="quality"') < page.index('<section id="artifacts"')
+    parsed = Page(page)
+    assert len(parsed.tables["quality"]["rows"]) == 3 and "mosaic/mosaic_stars.png" in parsed.images
+    assert (bundle / "report" / "mosaic" / "mosaic_stars.png").read_bytes() == picture.read_bytes()
+    state = json.loads((bundle / "build.json").read_text())
+    assert state["stages"]["quality"]["numbers"]["models"]["teacher"]["stars"]["variety"] == doc["models"]["teacher"]["stars"]["variety"]
+
+
+@pytest.mark.slow
+def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, tmp_path, capsys):
+    before = mtimes(bundle)
+    assert main(["eval", str(bundle), "--threads", "1", "--out", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "judge accuracy on real held-out patches" in out and "stars      int8-full" in out
+    again = json.loads((tmp_path / "eval" / "quality.json").read_text())
+    built = json.loads((bundle / "quality.json").read_text())
+    assert again["models"] == built["models"] and again["judge"] == built["judge"]  # seeded: the same numbers
+    assert (tmp_path / "eval" / "quality" / "mosaic_stars.png").is_file()
+    assert mtimes(bundle) == before  # the bundle's own quality.json and manifest stay as built
+    assert main(["eval", "denoise", str(bundle)]) == 2
+    assert f"'ygan eval {bundle}'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
+    from reference_runtime.report_quality import load_quality
+    from ygan_mobile import build_quality
+    from ygan_mobile.build_stages import quality_numbers
+    from ygan_mobile.mosaic import heldout
+
+    def too_few(*args, **kwargs):
+        raise YganError("theme stars: too few held-out tiles to teach and test the judge — raise data.theme_tiles")
+
+    monkeypatch.setattr(heldout, "heldout", too_few)
+    with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
+        build_quality.measure(bundle, steps=1, side=64, threads=1)
+    build_quality.write_unavailable(tmp_path, "too few held-out tiles")
+    assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
+    assert load_quality(tmp_path) is None  # the report leaves the section out
 
 
 def _inputs(bundle: Path, stage: str) -> str:

@@ -359,3 +359,50 @@ def test_chromium_renders_the_page_with_every_image(bundle, index, tmp_path):
     next((broken / "img").glob("*.diff.png")).unlink()
     n, total = _images_loaded(broken, tmp_path)
     assert n == total - 1
+
+
+# --- mosaic quality (quality.json, written by ygan build's quality stage) ---
+
+def _quality_doc() -> dict:
+    s = {"recognisability": 0.75, "baseline_input": 0.02, "baseline_colour": 0.04, "structure_r": 0.61, "variety": 0.5,
+         "patches": 48}
+    return {"schema": "ygan-mobile/quality", "version": 1, "preset": "full", "settings": {"patch": 16},
+            "judge": {"accuracy": {"photo": 0.97, "stars": 0.93, "mean": 0.95}, "min_accuracy": 0.9, "counts": True},
+            "frames": [{"name": "camera", "width": 64, "height": 64}], "picture_frame": "camera",
+            "models": {m: {"stars": dict(s)} for m in ("teacher", "student", "int8-full")},
+            "sources": {"int8-full": {"stars": {"id": "tflite/patch_model/stars/int8-full", "sha256": "0" * 64}}},
+            "pictures": {"stars": "quality/mosaic_stars.png"}, "warnings": ["a warning"], "notes": []}
+
+
+def test_quality_section_has_a_row_per_model_the_judge_and_warnings(tmp_path):
+    from reference_runtime.report_quality import load_quality, section, stale
+
+    assert load_quality(tmp_path) is None
+    (tmp_path / "quality.json").write_text('{"schema": "something else"}')
+    assert load_quality(tmp_path) is None
+    doc = _quality_doc()
+    (tmp_path / "quality.json").write_text(json.dumps(doc))
+    assert load_quality(tmp_path) == doc
+    manifest = {"artifacts": [{"id": "tflite/patch_model/stars/int8-full", "sha256": "1" * 64}]}
+    assert stale(doc, manifest) == ["tflite/patch_model/stars/int8-full"]
+    page = Page("<html><body>" + section(doc, {}, stale(doc, manifest)) + "</body></html>")
+    rows = page.rows("quality")
+    assert [r["model"]["text"] for r in rows] == ["teacher (PyTorch)", "student (PyTorch)", "int8 student (TFLite int8-full)"]
+    assert _value(rows[2]["recognisable"]) == 0.75 and rows[2]["recognisable"]["text"] == "75%"
+    text = section(doc, {}, [])
+    assert "a warning" in text and 'data-counts="true"' in text and "preset <b>full</b>" in text and "Stale" not in text
+
+
+@pytest.mark.slow
+def test_quality_is_the_first_section_when_the_bundle_has_it(bundle, index, tmp_path):
+    from reference_runtime.report import write_report
+
+    assert '<section id="quality"' not in index.read_text()  # a bundle without quality.json: no section
+    copy = _copy(bundle, tmp_path)
+    (copy / "quality").mkdir()
+    Image.new("RGB", (40, 20), (200, 10, 10)).save(copy / "quality" / "mosaic_stars.png")
+    (copy / "quality.json").write_text(json.dumps(_quality_doc()))
+    text = write_report(copy).read_text()
+    assert text.index("<section id=") == text.index('<section id="quality"') < text.index('<section id="artifacts"')
+    assert "mosaic/mosaic_stars.png" in Page(text).images
+    assert Image.open(copy / "report" / "mosaic" / "mosaic_stars.png").size == (40, 20)

@@ -1,7 +1,8 @@
-"""`ygan build`: train → distill → convert → verify → report into one bundle, skipping what is current.
+"""`ygan build`: train → distill → convert → verify → quality → report into one bundle, skipping what is current.
 
 Layout: BUNDLE/checkpoints/teacher (the train run), BUNDLE/checkpoints/student (the distill run),
-onnx/ tflite/ coreml/ golden/ manifest.json (convert), parity.json (verify), report/ (report) and
+onnx/ tflite/ coreml/ golden/ manifest.json (convert), parity.json (verify), quality.json and
+quality/ (quality: mosaic quality, DESIGN §11; restoration bundles skip it), report/ (report) and
 build.json (this file's state: see build_state.py). Exit codes: 0 built and verified, 1 verify
 failed (the report is still written), 130 interrupted (rerun the same command to continue), 2 bad
 input.
@@ -76,6 +77,13 @@ def _run_stage(ctx: Context, stage, tool_version: str, title: str) -> bool:
     inputs = build_state.digest({"stage": stage.name, "tool_version": tool_version, **stage.inputs(ctx)})
     ctx.inputs_sha256[stage.name] = inputs
     record = state.stages.get(stage.name)
+    reason = stage.skip(ctx) if stage.skip is not None else ""
+    if reason:  # nothing to do for this kind of bundle: done, with no outputs, whatever was there
+        state.stages[stage.name] = StageRecord(inputs, "done", numbers={"skipped": reason})
+        state.last_run[stage.name] = {"status": "skipped", "seconds": 0.0, "reason": reason}
+        build_state.save(bundle, state)
+        _say(ctx, f"{title}: skipped ({reason})")
+        return True
     if build_state.up_to_date(bundle, record, inputs):
         state.last_run[stage.name] = {"status": "skipped", "seconds": 0.0}
         build_state.save(bundle, state)

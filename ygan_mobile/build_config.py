@@ -4,8 +4,8 @@ Why one resolved object: each stage's "inputs unchanged?" test hashes exactly th
 preset, the `--set` overrides and the flags must be turned into plain dicts once, up front.
 
 `--set` routing: `distill.<section>.<key>=v` goes to the distill preset ([student], [train],
-[eval]), `convert.<key>=v` to the convert settings below, anything else (`model.`, `data.`,
-`train.`) to the teacher, exactly as in `ygan train`.
+[eval]), `convert.<key>=v` and `quality.<key>=v` to the convert and quality settings below,
+anything else (`model.`, `data.`, `train.`) to the teacher, exactly as in `ygan train`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
 from ygan_mobile.errors import YganError
 
-STAGE_PREFIXES = ("distill.", "convert.")
+STAGE_PREFIXES = ("distill.", "convert.", "quality.")
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,25 @@ class ConvertSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """The mosaic-quality measurement (docs/build.md "Mosaic quality"); defaults are the real values,
+    tiny test builds lower them."""
+    steps: int = 600  # judge training steps
+    side: int = 512  # longer side of the scored held-out photographs, pixels
+    threads: int = 0  # torch and LiteRT threads; 0: the teacher's train.threads (0 there: all cores)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     preset: str
     overrides: tuple[str, ...]
     teacher: Config
     distill: Any  # distill.config.DistillConfig (imported lazily: distill imports torch)
     convert: ConvertSettings
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
 
 def flag_overrides(themes: list[str] | None, data_a: str | None, data_b: str | None, seed: int | None) -> list[str]:
@@ -62,34 +75,47 @@ def flag_overrides(themes: list[str] | None, data_a: str | None, data_b: str | N
     return out
 
 
-def _load(preset: str) -> tuple[dict, dict, dict]:
-    """(teacher, distill, convert) raw tables: a named preset, or one TOML file holding the teacher's
-    tables plus optional [distill.student|train|eval] and [convert] tables."""
+def _load(preset: str) -> tuple[dict, dict, dict, dict]:
+    """(teacher, distill, convert, quality) raw tables: a named preset, or one TOML file holding the
+    teacher's tables plus optional [distill.student|train|eval], [convert] and [quality] tables."""
     from distill import config as distill_config
 
     if preset in distill_config.PRESETS:
-        return load_preset(preset), distill_config.load_preset(preset), {}
+        return load_preset(preset), distill_config.load_preset(preset), {}, {}
     raw = load_preset(preset)
-    return teacher_tables(raw), raw.get("distill", {}), raw.get("convert", {})
+    return teacher_tables(raw), raw.get("distill", {}), raw.get("convert", {}), raw.get("quality", {})
+
+
+def _settings(cls, table: str, raw: dict, sets: list[str]):
+    """A flat settings table of the build: unknown keys refused, `--set` values type-checked."""
+    defaults = {table: cls().to_dict()}
+    unknown = set(raw) - set(defaults[table])
+    if unknown:
+        raise YganError(f"unknown key(s) {sorted(unknown)} in [{table}]: known keys are {sorted(defaults[table])}")
+    return cls(**apply_overrides({table: raw}, [f"{table}.{o}" for o in sets], defaults, "build ")[table])
 
 
 def resolve(preset: str, overrides: list[str], flags: list[str] = ()) -> BuildConfig:
     from distill.config import DistillConfig
     from distill.config import apply_overrides as distill_overrides
 
-    teacher_raw, distill_raw, convert_raw = _load(preset)
+    teacher_raw, distill_raw, convert_raw, quality_raw = _load(preset)
     mine = {p: [o.removeprefix(p) for o in overrides if o.startswith(p)] for p in STAGE_PREFIXES}
     teacher_sets = [o for o in overrides if not o.startswith(STAGE_PREFIXES)] + list(flags)
     teacher = Config.from_dict(apply_overrides(teacher_raw, teacher_sets))
     distill = DistillConfig.from_dict(distill_overrides(distill_raw, mine["distill."]))
-    defaults = {"convert": ConvertSettings().to_dict()}
-    unknown = set(convert_raw) - set(defaults["convert"])
-    if unknown:
-        raise YganError(f"unknown key(s) {sorted(unknown)} in [convert]: known keys are {sorted(defaults['convert'])}")
-    sets = [f"convert.{o}" for o in mine["convert."]]
-    convert = ConvertSettings(**apply_overrides({"convert": convert_raw}, sets, defaults, "build ")["convert"])
+    convert = _settings(ConvertSettings, "convert", convert_raw, mine["convert."])
     _check_convert(convert, teacher.model.patch)
-    return BuildConfig(preset, tuple(overrides) + tuple(flags), teacher, distill, convert)
+    quality = _settings(QualitySettings, "quality", quality_raw, mine["quality."])
+    _check_quality(quality, teacher.model.patch)
+    return BuildConfig(preset, tuple(overrides) + tuple(flags), teacher, distill, convert, quality)
+
+
+def _check_quality(q: QualitySettings, patch: int) -> None:
+    if q.steps < 1 or q.threads < 0:
+        raise YganError("quality.steps must be ≥ 1 and quality.threads ≥ 0")
+    if q.side < 2 * patch:
+        raise YganError(f"quality.side={q.side} must be at least two patches ({2 * patch} px)")
 
 
 def _check_convert(c: ConvertSettings, patch: int) -> None:

@@ -1,4 +1,4 @@
-"""The five stages of `ygan build`, each as: what it depends on, how to run it, what it writes.
+"""The six stages of `ygan build`, each as: what it depends on, how to run it, what it writes.
 
 Why inputs are plain dicts: build.py hashes them (with the tool version) to decide whether a stage
 can be skipped. Each stage's inputs include the sha256 of the upstream stage's output, so a rerun
@@ -10,6 +10,7 @@ skipped stage reports the same numbers as the run that produced it.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -47,6 +48,7 @@ class Stage:
     run: Callable[[Context, bool], Ran]  # (context, resume)
     numbers: Callable[[Path], dict[str, Any]]
     checkpoint: str | None = None  # resumable stages: the file a resume continues from
+    skip: Callable[[Context], str] | None = None  # a reason this build has no use for the stage, or ""
 
 
 def _upstream(ctx: Context, stage: str, rel: str) -> str:
@@ -163,7 +165,10 @@ def convert_numbers(bundle: Path) -> dict[str, Any]:
 # -- verify --------------------------------------------------------------------------------------
 
 def verify_inputs(ctx: Context) -> dict[str, Any]:
-    return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json")}
+    """The manifest without the `quality` object the quality stage adds after verify (nothing verify reads)."""
+    from ygan_mobile.build_quality import core_sha256
+
+    return {"manifest_core_sha256": core_sha256(_json(ctx.bundle / "manifest.json"))}
 
 
 def verify_run(ctx: Context, resume: bool) -> Ran:
@@ -188,13 +193,73 @@ def verify_numbers(bundle: Path) -> dict[str, Any]:
     return {"ok": bool(doc.get("ok")), **counts}
 
 
+# -- quality -------------------------------------------------------------------------------------
+
+QUALITY = "quality.json"
+SKIP_RESTORATION = "a restoration bundle: its quality is 'ygan eval TASK BUNDLE' against ground truth"
+
+
+def quality_skip(ctx: Context) -> str:
+    return SKIP_RESTORATION if ctx.cfg.teacher.data.task else ""
+
+
+def _int8_full(ctx: Context) -> dict[str, str]:
+    """path → sha256 of each theme's int8-full TFLite patch model, as convert recorded them."""
+    from ygan_mobile.build_quality import int8_full_artifacts
+
+    manifest = _json(ctx.bundle / "manifest.json")
+    return {a["path"]: a["sha256"] for a in int8_full_artifacts(manifest).values()}
+
+
+def quality_inputs(ctx: Context) -> dict[str, Any]:
+    """The mosaic settings, both checkpoints and the shipped int8-full models; the preset and overrides
+    only label the pictures. Not the manifest: a convert rerun that leaves those models' bytes alone changes no number."""
+    if quality_skip(ctx):
+        return {"skipped": quality_skip(ctx)}
+    return {"settings": ctx.cfg.quality.to_dict(), "preset": [ctx.cfg.preset, list(ctx.cfg.overrides)],
+            "teacher_sha256": _upstream(ctx, "train", TEACHER_CKPT), "student_sha256": _upstream(ctx, "distill", STUDENT_CKPT),
+            "int8_full_sha256": _int8_full(ctx)}
+
+
+def quality_run(ctx: Context, resume: bool) -> Ran:
+    from ygan_mobile.build_quality import NotMeasurable, measure, preset_label, stamp_manifest, write, write_unavailable
+
+    q = ctx.cfg.quality
+    log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
+    try:
+        measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads,
+                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
+    except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
+        return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
+    written = write(measured, ctx.bundle)
+    _, after = stamp_manifest(ctx.bundle, measured.doc)
+    # manifest.json (convert's output) now carries `quality`, and parity.json is re-pinned to it: record
+    # their new bytes as the upstream stages' outputs, or the next build would take them for edits
+    ctx.state.stages["convert"].outputs["manifest.json"] = after
+    if "parity.json" in ctx.state.stages["verify"].outputs:
+        ctx.state.stages["verify"].outputs["parity.json"] = path_sha256(ctx.bundle / "parity.json")
+    return Ran([p.relative_to(ctx.bundle).as_posix() for p in written] + ["manifest.json"])
+
+
+def quality_numbers(bundle: Path) -> dict[str, Any]:
+    doc = _json(bundle / QUALITY)
+    if "unavailable" in doc:
+        return {"skipped": f"not measured: {doc['unavailable']}"}
+    return {"judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
+            "models": {m: {t: {k: s[k] for k in ("recognisability", "structure_r", "variety", "baseline_input", "baseline_colour")}
+                           for t, s in themes.items()} for m, themes in doc["models"].items()},
+            "warnings": doc.get("warnings", []), "notes": doc.get("notes", [])}
+
+
 # -- report --------------------------------------------------------------------------------------
 
 def report_inputs(ctx: Context) -> dict[str, Any]:
     """The report also shows bench.json (and its plot) when `ygan bench` has written one."""
     bench = {name: path_sha256(ctx.bundle / name) for name in ("bench.json", "bench.png") if (ctx.bundle / name).is_file()}
+    quality = ctx.state.stages.get("quality")
     return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json"),
-            "parity_sha256": _upstream(ctx, "verify", "parity.json"), "bench_sha256": bench}
+            "parity_sha256": _upstream(ctx, "verify", "parity.json"), "bench_sha256": bench,
+            "quality_sha256": dict(quality.outputs) if quality is not None else {}}
 
 
 def report_run(ctx: Context, resume: bool) -> Ran:
@@ -218,5 +283,6 @@ STAGES = (
     Stage("distill", distill_inputs, distill_run, distill_numbers, checkpoint=STUDENT_CKPT),
     Stage("convert", convert_inputs, convert_run, convert_numbers),
     Stage("verify", verify_inputs, verify_run, verify_numbers),
+    Stage("quality", quality_inputs, quality_run, quality_numbers, skip=quality_skip),
     Stage("report", report_inputs, report_run, report_numbers),
 )

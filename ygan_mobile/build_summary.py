@@ -17,6 +17,13 @@ def _result(name: str, n: dict, ctx: Context) -> str:
     if name == "verify":
         verdict = "ok" if n["ok"] else "FAILED"
         return f"{n['pass']} pass, {n['fail']} fail, {n['not verified']} not verified — {verdict}"
+    if name == "quality":
+        if "skipped" in n:
+            return n["skipped"]
+        best = n["models"].get("int8-full") or n["models"]["student"]
+        which = "int8-full" if "int8-full" in n["models"] else "student"
+        recog = ", ".join(f"{t} {100 * s['recognisability']:.0f}%" for t, s in best.items())
+        return f"judge {100 * n['judge_accuracy']['mean']:.0f}% accurate; {which} recognisable: {recog}"
     return str(ctx.bundle / n["index"])
 
 
@@ -48,6 +55,16 @@ def print_summary(ctx: Context, seconds: float) -> None:
     if statuses.get("verify") in ("ran", "skipped") and verify is not None and not verify.numbers["ok"]:
         print(f"verify FAILED ({verify.numbers['fail']} artifact(s) below threshold): details in "
               f"{(ctx.bundle / 'parity.json').resolve()} and the report; this bundle must not ship")
+    quality = ctx.state.stages.get("quality")
+    if statuses.get("quality") in ("ran", "skipped") and quality is not None and "models" in quality.numbers:
+        from ygan_mobile.build_quality import table
+
+        n = quality.numbers
+        print("mosaic quality (held-out photographs; docs/build.md \"Mosaic quality\"):")
+        doc = {"judge": {"accuracy": n["judge_accuracy"], "counts": n["judge_counts"]}, "models": n["models"],
+               "notes": n.get("notes", []), "warnings": n.get("warnings", [])}
+        for line in table(doc):
+            print(f"  {line}")
     report = ctx.state.stages.get("report")
     if statuses.get("report") in ("ran", "skipped") and report is not None:
         print(f"report: {(ctx.bundle / report.numbers['index']).resolve()}")

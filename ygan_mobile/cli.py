@@ -142,7 +142,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_render_arguments(p)
     p.set_defaults(func=cmd_render)
 
-    p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → report",
+    p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → quality → report",
                          epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "
                                 "distill.SECTION.KEY → the distill preset (e.g. distill.train.steps=500), "
                                 "convert.KEY → convert options (e.g. convert.batch=8). See docs/build.md.")
@@ -160,7 +160,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     from ygan_mobile.restore.command import add_eval_arguments
 
-    p = verbs.add_parser("eval", help="a restoration bundle against ground truth on held-out images, beside classical baselines")
+    p = verbs.add_parser("eval", help="quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
+                          "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)")
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
     return parser

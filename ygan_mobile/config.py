@@ -21,7 +21,7 @@ from ygan_mobile.restore.degrade import Degradation
 
 RESTORE_PRESETS = ("colorize", "denoise", "superres2", "superres4", "deblur")
 PRESETS = ("quick", "full") + RESTORE_PRESETS + tuple(f"{name}-full" for name in RESTORE_PRESETS)
-BUILD_TABLES = ("distill", "convert")  # a preset's tables for `ygan build`'s later stages
+BUILD_TABLES = ("distill", "convert", "quality")  # a preset's tables for `ygan build`'s later stages
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def teacher_config(bundle: Path) -> Config:
     cfg = load(path.parent).config
     if cfg.data.degradation is None:
         raise YganError(f"'{bundle}' was built for art themes ({', '.join(cfg.data.themes)}), not a restoration task: "
-                        "build it with a restoration preset (colorize, denoise, superres2, superres4, deblur)")
+                        f"measure its mosaic quality with 'ygan eval {bundle}' (no preset)")
     return cfg
 
 

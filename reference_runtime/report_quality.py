@@ -1,0 +1,108 @@
+"""The report's first section, "Mosaic quality": what the quality stage measured (quality.json) and
+its pictures, shown as they are — this module runs no model and reads no checkpoint.
+
+quality.json names the sha256 of the int8-full artifacts it scored; when the manifest now lists other
+bytes for them (a convert rerun without a quality rerun), the section says its numbers are stale
+instead of silently attributing them to artifacts they were not measured on.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html import escape
+from pathlib import Path
+
+from reference_runtime.report_html import Figure, _img, _num
+
+SCHEMA = "ygan-mobile/quality"
+MODELS = {"teacher": "teacher (PyTorch)", "student": "student (PyTorch)", "int8-full": "int8 student (TFLite int8-full)"}
+
+
+def load_quality(bundle: Path) -> dict | None:
+    """BUNDLE/quality.json, or None when there is none (older bundles, restoration bundles) or it is
+    not a quality document this report understands."""
+    path = bundle / "quality.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("models"), dict):
+        return None
+    return doc
+
+
+def stale(doc: dict, manifest: dict) -> list[str]:
+    """The scored int8-full artifacts whose bytes the manifest no longer lists."""
+    by_id = {a["id"]: a for a in manifest["artifacts"]}
+    scored = doc.get("sources", {}).get("int8-full", {})
+    return [s["id"] for s in scored.values() if by_id.get(s["id"], {}).get("sha256") != s.get("sha256")]
+
+
+def copy_pictures(bundle: Path, doc: dict, folder: Path) -> dict[str, Figure]:
+    """Each theme's picture copied into the report folder (so it stands alone)."""
+    from PIL import Image
+
+    out = {}
+    for theme, rel in (doc.get("pictures") or {}).items():
+        source = (bundle / rel).resolve()
+        if not source.is_relative_to(bundle.resolve()) or not source.is_file():
+            continue
+        folder.mkdir(exist_ok=True)
+        target = folder / f"mosaic_{theme}.png"
+        shutil.copyfile(source, target)
+        with Image.open(target) as image:
+            width, height = image.size
+        out[theme] = Figure(f"{folder.name}/{target.name}", width, height,
+                            f"theme {theme}: input | teacher | int8 student, held-out photograph '{doc.get('picture_frame', '?')}'")
+    return out
+
+
+def _pct(value: float | None) -> str:
+    return _num(value, "—" if value is None else f"{100 * value:.0f}%")
+
+
+def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
+    judge = doc["judge"]
+    acc = judge["accuracy"]
+    frames = doc.get("frames", [])
+    settings = doc.get("settings", {})
+    parts = [f'<p class="note">Held-out photographs never trained on ({len(frames)}: '
+             + escape(", ".join(f"{f['name']} {f['width']}×{f['height']}" for f in frames))
+             + f"), rendered on the stride-P grid (P = {escape(str(settings.get('patch', '?')))}) by each model"
+             + (f", preset <b>{escape(doc['preset'])}</b>" if doc.get("preset") else "") + ". "
+             "Recognisable: share of output patches a luminance-only judge calls the theme. Structure r: Pearson r of "
+             "the low-passed luminance (σ = P) against the input. Variety: spread of the output patches over that of "
+             "real theme patches (0 = one stamp everywhere, 1 = as varied as the theme). The baselines are the input "
+             "patches and the input tinted to the output's mean colour: the judge must call them the theme rarely.</p>"]
+    verdict = "counts" if judge.get("counts") else "does NOT count (below the minimum)"
+    parts.append(f'<p id="judge" data-counts="{str(bool(judge.get("counts"))).lower()}">Judge accuracy on real held-out patches: '
+                 + ", ".join(f"{escape(k)} {100 * v:.0f}%" for k, v in acc.items())
+                 + f" — minimum {100 * judge.get('min_accuracy', 0.9):.0f}%: the score {verdict}.</p>")
+    for w in doc.get("warnings", []):
+        parts.append(f'<p class="note warning"><b>Warning:</b> {escape(w)}</p>')
+    for n in doc.get("notes", []):
+        parts.append(f'<p class="note">{escape(n)}</p>')
+    if stale_ids:
+        parts.append(f'<p class="note warning"><b>Stale:</b> measured on other bytes of {escape(", ".join(stale_ids))} '
+                     "than the manifest lists now: rerun the build (or ygan eval).</p>")
+    for theme, fig in figures.items():
+        parts.append(f'<h3 id="mosaic-{escape(theme)}">Theme {escape(theme)}</h3>{_img(fig)}')
+    head = "".join(f"<th>{c}</th>" for c in ("theme", "model", "recognisable", "structure r", "variety",
+                                               "baseline: input", "baseline: colour filter", "patches"))
+    rows = []
+    themes = list(dict.fromkeys(t for per in doc["models"].values() for t in per))
+    for theme in themes:
+        for model, per in doc["models"].items():
+            s = per.get(theme)
+            if s is None:
+                continue
+            rows.append(f'<tr data-model="{escape(model)}" data-theme="{escape(theme)}"><td>{escape(theme)}</td>'
+                        f"<td>{escape(MODELS.get(model, model))}</td>" + _pct(s["recognisability"])
+                        + _num(s["structure_r"], f"{s['structure_r']:.2f}") + _num(s["variety"], f"{s['variety']:.2f}")
+                        + _pct(s["baseline_input"]) + _pct(s["baseline_colour"]) + _num(s.get("patches"), str(s.get("patches", "—")))
+                        + "</tr>")
+    parts.append(f'<div class="scroll"><table id="quality"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+    return "".join(parts)
