@@ -165,7 +165,8 @@ def _describe(artifact: dict) -> dict:
 
 
 def check_options(bundle: Bundle, thresholds: dict[str, float], threads: int, skip: tuple[str, ...]) -> None:
-    """Refuse what cannot be meant: no threads, a backend or precision name the bundle does not use."""
+    """Refuse what cannot be meant — no threads, a backend or precision name the bundle does not use —
+    and a bundle with nothing to verify, before any check runs."""
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise OptionError(f"--threads {threads}: need at least 1 runtime thread")
     for name in skip:
