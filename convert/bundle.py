@@ -144,7 +144,7 @@ def _tflite(staging: Path, work: list[Job], exported: dict, precisions: list[str
         progress(f"tflite {job.key}")
         cal = codes if job.input_name == "z" else images
         paths = tflite.convert(exported[job.key].path, staging / "tflite", job.key, precisions, job.input_name,
-                               cal, default, job.key)
+                               cal, default, job.key, staging / ".scratch")
         made += [("tflite", p, job, path) for p, path in paths.items()]
     return made
 

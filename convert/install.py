@@ -8,6 +8,7 @@ left alone, so `ygan build` can convert into the bundle that already holds its c
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -16,10 +17,38 @@ from pathlib import Path
 MANAGED = ("onnx", "tflite", "coreml", "golden")
 
 
+OWNER = ".owner-pid"
+
+
 def staging_dir(out: Path) -> Path:
-    """A fresh directory beside `out` (same filesystem, so renames are atomic)."""
+    """A fresh directory beside `out` (same filesystem, so renames are atomic), holding the pid of
+    its run. Staging folders of runs that died (SIGKILL, power loss) are removed first."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.convert-", dir=out.parent))
+    remove_stale(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.convert-", dir=out.parent))
+    (staging / OWNER).write_text(str(os.getpid()))
+    return staging
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove the staging folders beside `out` whose run is no longer alive; a folder without a pid
+    (written before this rule, or killed before writing it) counts as dead."""
+    removed = []
+    for folder in out.parent.glob(f".{glob.escape(out.name)}.convert-*"):
+        if folder.is_dir() and not _alive(folder / OWNER):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except PermissionError:  # a process of another user: alive
+        return True
+    except (OSError, ValueError):  # no file, no number, no such process
+        return False
+    return True
 
 
 def install(staging: Path, out: Path) -> None:

@@ -52,8 +52,11 @@ def _cwd(path: Path):
 
 
 def convert(onnx_path: Path, out_dir: Path, stem: str, precisions: list[str], input_name: str,
-            calibration: Path, default_sample: Path, label: str) -> dict[str, Path]:
-    """Convert one ONNX model; return precision → .tflite path under `out_dir` named `<stem>.<precision>.tflite`."""
+            calibration: Path, default_sample: Path, label: str, scratch: Path) -> dict[str, Path]:
+    """Convert one ONNX model; return precision → .tflite path under `out_dir` named `<stem>.<precision>.tflite`.
+
+    onnx2tf works in a folder under `scratch` (the convert's staging folder), not the system's temp
+    folder, so a killed run leaves it where the next run cleans up."""
     wanted = [p for p in precisions if p in SUFFIX]
     if not wanted:
         return {}
@@ -62,7 +65,8 @@ def convert(onnx_path: Path, out_dir: Path, stem: str, precisions: list[str], in
     ndim = np.load(calibration, mmap_mode="r").ndim
     shape = [1] * (ndim - 1) + [1]
     mean, std = np.zeros(shape).tolist(), np.ones(shape).tolist()
-    with tempfile.TemporaryDirectory(prefix="onnx2tf-") as tmp:
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="onnx2tf-", dir=scratch) as tmp:
         work = Path(tmp)
         shutil.copy(default_sample, work / ONNX2TF_DEFAULT)
         failure = None

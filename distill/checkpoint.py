@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ygan_mobile.atomic import atomic_path
+from ygan_mobile.checkpoint import damaged, read_step
 from ygan_mobile.errors import YganError
 
 from distill.config import DistillConfig
@@ -88,18 +89,19 @@ def load(path: str | Path) -> StudentCheckpoint:
     if header.get("format") != FORMAT:
         found = header.get("format", "no format tag")
         raise YganError(f"'{path}' is not a student checkpoint ({found}): point at the output of 'ygan distill'")
-    meta = json.loads(header["meta"])
-    meta["param_groups"] = json.loads(header["param_groups"])
-    return StudentCheckpoint(
-        student=StudentConfig(**json.loads(header["student"])),
-        themes=json.loads(header["themes"]),
-        config=DistillConfig.from_dict(json.loads(header["config"])),
-        step=int(header["step"]),
-        cost=json.loads(header["cost"]),
-        teacher=json.loads(header["teacher"]),
-        meta=meta,
-        tensors=tensors,
-    )
+    with damaged(path, "its header is damaged", "rerun 'ygan distill'"):
+        meta = json.loads(header["meta"])
+        meta["param_groups"] = json.loads(header["param_groups"])
+        return StudentCheckpoint(
+            student=StudentConfig(**json.loads(header["student"])),
+            themes=json.loads(header["themes"]),
+            config=DistillConfig.from_dict(json.loads(header["config"])),
+            step=read_step(header),
+            cost=json.loads(header["cost"]),
+            teacher=json.loads(header["teacher"]),
+            meta=meta,
+            tensors=tensors,
+        )
 
 
 def restore(ckpt: StudentCheckpoint, models: StudentModels, adapters: nn.Module | None = None,
@@ -123,6 +125,7 @@ def load_student(path: str | Path) -> tuple[StudentModels, StudentCheckpoint]:
     """The distilled student in eval mode, ready for rendering or export, and its checkpoint
     (`.student` shape, `.themes`, `.cost` MACs/params, `.teacher` provenance, `.config`)."""
     ckpt = load(path)
-    models = StudentModels.create(ckpt.student, ckpt.themes)
-    restore(ckpt, models)
+    with damaged(resolve(path), "its weights do not fit its config", "rerun 'ygan distill'"):
+        models = StudentModels.create(ckpt.student, ckpt.themes)
+        restore(ckpt, models)
     return models.eval(), ckpt

@@ -1,8 +1,8 @@
 """`python -m reference_runtime verify|report BUNDLE`: the runtime's verbs without torch or tensorflow.
 
-`ygan verify` and `ygan report` call the same functions. Exit codes: 0 every check passed (or was
-not verifiable here and said so), 1 a check fell below its threshold, 2 a bundle that must not run
-or bad arguments.
+`ygan verify` and `ygan report` call the same functions. Exit codes: 0 every check passed (or
+belongs to a backend skipped with --skip-backend), 1 a check failed or could not run, 2 a bundle
+that must not run or bad arguments.
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", help="bundle directory (with manifest.json)")
     p.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
                    help="override a parity threshold, e.g. --threshold int8-full=35 (repeatable)")
-    p.add_argument("--threads", type=int, default=2, help="runtime threads (default: 2)")
+    p.add_argument("--threads", type=int, default=2, help="runtime threads, at least 1 (default: 2)")
+    p.add_argument("--skip-backend", action="append", default=[], metavar="FORMAT",
+                   help="do not check the artifacts of this format (onnx, tflite or coreml), e.g. where its "
+                        "runtime is not installed; recorded in parity.json (repeatable)")
     p.add_argument("-o", "--out", help="where to write parity.json (default: BUNDLE/parity.json)")
     p.add_argument("--quiet", action="store_true", help="print only the summary and the failures")
 
@@ -44,7 +47,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def summary(doc: dict) -> str:
-    counts = {s: 0 for s in ("pass", "fail", "not verified")}
+    counts = {s: 0 for s in ("pass", "fail", "not verified")}  # not verified: a backend skipped by name
     for row in [*doc["models"], *doc["pipeline"], *doc["stand_ins"]]:
         counts[row["status"]] += 1
     return (f"{len(doc['models'])} artifacts, {len(doc['pipeline'])} pipeline frames, {len(doc['stand_ins'])} stand-in "
@@ -52,7 +55,7 @@ def summary(doc: dict) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from reference_runtime.verify import failures, verify_bundle
+    from reference_runtime.verify import OptionError, failures, verify_bundle
 
     try:
         thresholds = parse_thresholds(args.threshold)
@@ -61,8 +64,9 @@ def run_verify(args: argparse.Namespace) -> int:
         return 2
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:
-        doc = verify_bundle(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log)
-    except (ManifestError, BackendError) as exc:
+        doc = verify_bundle(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log,
+                            skip=tuple(args.skip_backend))
+    except (ManifestError, BackendError, OptionError) as exc:
         print(f"verify: error: {exc}", file=sys.stderr)
         return 2
     for line in failures(doc):

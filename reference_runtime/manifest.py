@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -83,9 +85,23 @@ def _inside(root: Path, rel: str, manifest: Path) -> Path:
     return path
 
 
+def _links_inside(root: Path, folder: Path, rel: str, manifest: Path) -> None:
+    """Every symlink within a directory artifact must stay in the bundle: the hash reads through
+    them, so one pointing out would vouch for a file the bundle does not hold."""
+    inside = root.resolve()
+    for where, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            link = Path(where) / name
+            if link.is_symlink() and not link.resolve().is_relative_to(inside):
+                raise ManifestError(f"{manifest}: '{rel}' holds a symlink '{link.relative_to(folder).as_posix()}' "
+                                    "that points outside the bundle: rebuild or re-download the bundle")
+
+
 def _check_entry(root: Path, entry: dict, manifest: Path) -> None:
     rel = entry["path"]
     path = _inside(root, rel, manifest)
+    if path.is_dir():
+        _links_inside(root, path, rel, manifest)
     if not path.exists():
         raise ManifestError(f"{rel}: listed in {manifest.name} but missing from the bundle")
     actual = tree_sha256(path) if path.is_dir() else file_sha256(path)
@@ -120,6 +136,12 @@ def read_manifest(bundle: str | Path) -> Bundle:
 
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
-    """A golden .npz as plain arrays; object arrays are refused (no unpickling)."""
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
+    """A golden .npz as plain arrays; object arrays are refused (no unpickling), in one line."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:  # object arrays, and npz members that are not arrays
+        raise ManifestError(f"{path}: holds something other than plain arrays ({str(exc).splitlines()[0]}): "
+                            "rebuild the bundle") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ManifestError(f"{path}: not a readable .npz ({str(exc).splitlines()[0]}): rebuild the bundle") from None

@@ -151,50 +151,66 @@ def quantise(y: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray |
     return np.clip(t, np.float32(0.5), np.float32(255.5), out=out, casting="unsafe")
 
 
-def _copy(src: np.ndarray, out: np.ndarray) -> np.ndarray:
-    np.copyto(out, src)
-    return out
+def _run_chunk(model: PatchModel, fill: Callable[[np.ndarray], object], m: int, shape: tuple[int, ...], batch: int,
+               layout: str, ws: Workspace) -> np.ndarray:
+    """One model call on m ≤ B patches: `fill(out)` writes them as the model's float NHWC input into
+    a buffer reused for every call (a frame is many calls), the rest of the batch is zero padding,
+    and the NHWC float32 outputs of the m patches come back, valid until the next call (a runner
+    may hand back its own buffer)."""
+    feed = ws.get("feed", (batch, *shape), np.float32)
+    fill(feed[:m])
+    if m < batch:
+        feed[m:] = 0
+    if layout == "NCHW":
+        planar = ws.get("feed.nchw", (batch, feed.shape[3], *feed.shape[1:3]), np.float32)
+        np.copyto(planar, feed.transpose(0, 3, 1, 2))
+        y = np.asarray(model(planar), dtype=np.float32).transpose(0, 2, 3, 1)
+    else:
+        y = np.asarray(model(feed), dtype=np.float32)
+    if y.shape != feed.shape:
+        raise ValueError(f"patch model returned {y.shape} (as NHWC) for {feed.shape}: it must map a batch to the same shape")
+    return y[:m]
 
 
-def _model_chunks(model: PatchModel, patches: np.ndarray, batch: int, layout: str, ws: Workspace,
-                  prepare: Callable[[np.ndarray, np.ndarray], np.ndarray] = _copy) -> Iterator[tuple[slice, np.ndarray]]:
-    """(where, NHWC float32 outputs) per chunk of B patches in order. `prepare(chunk, out)` writes a
-    chunk as the model's float input into one buffer reused for every call (a frame is many calls);
-    the last chunk is zero-padded and its padding dropped. The outputs are valid until the next
-    chunk: a runner may hand back its own buffer."""
-    n = len(patches)
-    feed = ws.get("feed", (batch, *patches.shape[1:]), np.float32)
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        prepare(patches[start:start + m], feed[:m])
-        if m < batch:
-            feed[m:] = 0
-        if layout == "NCHW":
-            planar = ws.get("feed.nchw", (batch, feed.shape[3], *feed.shape[1:3]), np.float32)
-            np.copyto(planar, feed.transpose(0, 3, 1, 2))
-            y = np.asarray(model(planar), dtype=np.float32).transpose(0, 2, 3, 1)
-        else:
-            y = np.asarray(model(feed), dtype=np.float32)
-        if y.shape != feed.shape:
-            raise ValueError(f"patch model returned {y.shape} (as NHWC) for {feed.shape}: it must map a batch to the same shape")
-        yield slice(start, start + m), y[:m]
+def _chunks(themes: np.ndarray, batch: int) -> list[tuple[int, np.ndarray]]:
+    """(theme, patch indices) of every model call: each theme's patches in row-major order in chunks
+    of B, as spec v1 step 7 has them. Ordered by the last patch of each chunk, the moment a walk
+    over the frame would have filled it, so patch rows complete from the top down."""
+    out = []
+    for t in np.unique(themes).tolist():
+        members = np.flatnonzero(themes == t)
+        out += [(t, members[s:s + batch]) for s in range(0, len(members), batch)]
+    return sorted(out, key=lambda chunk: chunk[1][-1])
 
 
-def _run_model(model: PatchModel, patches: np.ndarray, batch: int, layout: str, ws: Workspace) -> np.ndarray:
-    """(N, P, P, 3) float patches in, their outputs out, in order."""
-    out = np.empty_like(patches)
-    for where, y in _model_chunks(model, patches, batch, layout, ws):
-        out[where] = y
-    return out
+def _patch_rows(models: Sequence[PatchModel], x_u8: np.ndarray, patch: int, rows: list[int], cols: list[int],
+                themes: np.ndarray, batch: int, layout: str, ws: Workspace) -> Iterator[tuple[int, np.ndarray]]:
+    """(i, the outputs of patch row i as (cols, P, P, C) float32) for every row, top to bottom.
 
+    Streams: a chunk's patches are cut from the uint8 frame and normalised just before its call,
+    and a row's outputs are kept only until every patch of it and of the rows above is done, so
+    memory is a few patch rows, not every patch of the frame (docs/pipeline.md, "Memory")."""
+    n_cols, channels = len(cols), x_u8.shape[2]
+    windows = sliding_window_view(x_u8, (patch, patch), axis=(0, 1))  # [top, left, channel, i, j], no copy
+    tops, lefts = np.asarray(rows), np.asarray(cols)
+    held: dict[int, np.ndarray] = {}
+    missing = np.full(len(rows), n_cols)
+    ready = 0
+    for theme, members in _chunks(themes, batch):
+        i, j = np.divmod(members, n_cols)
 
-def _tiles(x: np.ndarray, rows: list[int], cols: list[int], patch: int) -> np.ndarray:
-    """All patches of the grid, row-major, as one (rows·cols, P, P, 3) array: picked from a strided
-    view of every P×P window (no copy until the pick; 12× faster than indexing rows, then columns,
-    on a 1280×720 frame)."""
-    windows = sliding_window_view(x, (patch, patch), axis=(0, 1))  # [top, left, channel, i, j]
-    picked = windows[np.asarray(rows)[:, None], np.asarray(cols)].transpose(0, 1, 3, 4, 2)
-    return np.ascontiguousarray(picked).reshape(-1, patch, patch, x.shape[2])
+        def fill(out: np.ndarray) -> None:
+            with ws.phase("convert"):
+                normalise(windows[tops[i], lefts[j]].transpose(0, 2, 3, 1), out)
+
+        y = _run_chunk(models[theme], fill, len(members), (patch, patch, channels), batch, layout, ws)
+        for row in np.unique(i).tolist():
+            here = i == row
+            held.setdefault(row, np.empty((n_cols, patch, patch, channels), np.float32))[j[here]] = y[here]
+            missing[row] -= int(here.sum())
+        while ready < len(rows) and missing[ready] == 0:
+            yield ready, held.pop(ready)
+            ready += 1
 
 
 def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -216,53 +232,49 @@ def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerMode
     models = [m.as_float if isinstance(m, IntegerModel) else m for m in models]
     h, w = frame_u8.shape[:2]
     ph, pw = max(h, patch), max(w, patch)
-    padded = np.pad(frame_u8, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-    with ws.phase("convert"):
-        x = normalise(padded)
+    padded = np.pad(frame_u8, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge") if (ph, pw) != (h, w) else frame_u8
     rows, cols = positions(ph, patch, stride), positions(pw, patch, stride)
     themes = theme_indices(theme_map, len(rows), len(cols))
-
-    tiles = _tiles(x, rows, cols, patch)
-    used = sorted(set(themes.tolist()))
-    if len(used) == 1:
-        outputs = _run_model(models[used[0]], tiles, batch, layout, ws)
-    else:
-        outputs = np.empty_like(tiles)
-        for t in used:
-            members = np.flatnonzero(themes == t)
-            outputs[members] = _run_model(models[t], tiles[members], batch, layout, ws)
-    grid = outputs.reshape(len(rows), len(cols), patch, patch, 3)
-    return _blend(grid, rows, cols, ph, pw, window(patch, stride), blend)[:h, :w]
+    patch_rows = _patch_rows(models, padded, patch, rows, cols, themes, batch, layout, ws)
+    return _blend(patch_rows, rows, cols, (ph, pw, frame_u8.shape[2]), window(patch, stride), blend)[:h, :w]
 
 
-def _blend(grid: np.ndarray, rows: list[int], cols: list[int], ph: int, pw: int, w: np.ndarray, blend: str) -> np.ndarray:
-    """Step 5 one axis at a time: the grid is a product of row and column positions and W = w⊗w, so
-    Σ_k W·patch_k is a sum over columns within each patch row, then over rows, and Σ_k W is the outer
-    product of the 1-D weight sums. For paste, writing columns then rows in order leaves the same
-    last writer at every pixel as writing patches row-major."""
-    patch = grid.shape[2]
-    if _abutting(rows, patch, ph) and _abutting(cols, patch, pw):
+def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: list[int], shape: tuple[int, int, int],
+           w: np.ndarray, blend: str) -> np.ndarray:
+    """Step 5 one axis at a time, one patch row at a time: the grid is a product of row and column
+    positions and W = w⊗w, so Σ_k W·patch_k is a sum over columns within each patch row (a strip
+    P high), then over the strips in row order; Σ_k W is the outer product of the 1-D weight sums.
+    For paste, writing columns then rows in order leaves the same last writer at every pixel as
+    writing patches row-major. Each pixel's sum is taken in the same order as when every patch was
+    held at once, so the result is the same bit for bit."""
+    patch = len(w)
+    out = np.zeros(shape, dtype=np.float32)
+    strip = np.zeros((patch, shape[1], shape[2]), dtype=np.float32)
+    if _abutting(rows, patch, shape[0]) and _abutting(cols, patch, shape[1]):
         # Patches tile the frame exactly: each pixel has one patch, W = 1 there (O = 0), so both
         # blends are that patch's value, and W·y / W is y bit for bit.
-        return grid.transpose(0, 2, 1, 3, 4).reshape(ph, pw, 3)
-    strips = np.zeros((len(rows), patch, pw, 3), dtype=np.float32)
-    out = np.zeros((ph, pw, 3), dtype=np.float32)
-    if blend == "paste":
-        for j, c in enumerate(cols):
-            strips[:, :, c:c + patch] = grid[:, j]
-        for i, r in enumerate(rows):
-            out[r:r + patch] = strips[i]
+        for i, y in patch_rows:
+            out[rows[i]:rows[i] + patch] = y.transpose(1, 0, 2, 3).reshape(strip.shape)
         return out
-    for j, c in enumerate(cols):
-        strips[:, :, c:c + patch] += w[None, None, :, None] * grid[:, j]
-    for i, r in enumerate(rows):
-        out[r:r + patch] += w[:, None, None] * strips[i]
-    norm_r, norm_c = np.zeros(ph, dtype=np.float32), np.zeros(pw, dtype=np.float32)
+    for i, y in patch_rows:
+        if blend == "paste":
+            for j, c in enumerate(cols):  # the columns cover the strip edge to edge: every pixel is written
+                strip[:, c:c + patch] = y[j]
+            out[rows[i]:rows[i] + patch] = strip
+            continue
+        strip.fill(0)
+        for j, c in enumerate(cols):
+            strip[:, c:c + patch] += w[None, :, None] * y[j]
+        out[rows[i]:rows[i] + patch] += w[:, None, None] * strip
+    if blend == "paste":
+        return out
+    norm_r, norm_c = np.zeros(shape[0], dtype=np.float32), np.zeros(shape[1], dtype=np.float32)
     for r in rows:
         norm_r[r:r + patch] += w
     for c in cols:
         norm_c[c:c + patch] += w
-    return out / (norm_r[:, None] * norm_c[None, :])[:, :, None]
+    out /= (norm_r[:, None] * norm_c[None, :])[:, :, None]
+    return out
 
 
 def _check_modes(blend: str, layout: str) -> None:
@@ -333,13 +345,16 @@ def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, ba
     tiles, done = _exact_grid(frame_u8, patch, ws)
     scratch = ws.get("rounding", (min(batch, len(tiles)), patch, patch, frame_u8.shape[2]), np.float32)
 
-    def convert_in(chunk: np.ndarray, out: np.ndarray) -> np.ndarray:
-        with ws.phase("convert"):
-            return normalise(chunk, out)
+    for start in range(0, len(tiles), batch):
+        chunk = tiles[start:start + batch]
 
-    for where, y in _model_chunks(model, tiles, batch, layout, ws, prepare=convert_in):
+        def convert_in(out: np.ndarray) -> None:
+            with ws.phase("convert"):
+                normalise(chunk, out)
+
+        y = _run_chunk(model, convert_in, len(chunk), tiles.shape[1:], batch, layout, ws)
         with ws.phase("convert"):
-            quantise(y, out=done[where], scratch=scratch[:len(y)])
+            quantise(y, out=done[start:start + len(chunk)], scratch=scratch[:len(y)])
     return _untile(done, frame_u8, patch)
 
 

@@ -1,13 +1,16 @@
 """`pytest --ygan-bundle BUNDLE`: a bundle's parity as tests in the user's own CI.
 
 One test per artifact (golden patches), per pipeline check (an artifact on one golden frame) and per
-stand-in case, plus one that the manifest is intact. The checks are verify's, run once per session;
-an artifact whose backend this machine lacks is skipped with the reason, never passed. Registered
-through the `pytest11` entry point, so it is active wherever ygan-mobile is installed and does
-nothing without the option.
+stand-in case, plus one that the bundle can be run at all. The checks are verify's, run once per
+session, and the verdicts are verify's: a check that could not run fails, unless its backend was
+skipped by name (`--ygan-skip-backend`), which is a skip with the reason. Every failure is the
+one line `ygan verify` prints, never a traceback. Registered through the `pytest11` entry point,
+so it is active wherever ygan-mobile is installed and does nothing without the option.
 """
 
 from __future__ import annotations
+
+import argparse
 
 import pytest
 
@@ -20,6 +23,21 @@ def pytest_addoption(parser):
     group.addoption("--ygan-threshold", action="append", default=[], metavar="PRECISION=DB",
                     help="override a parity threshold of the bundle, e.g. int8-full=35 (repeatable)")
     group.addoption("--ygan-threads", type=int, default=2, help="runtime threads for the bundle checks (default: 2)")
+    group.addoption("--ygan-skip-backend", action="append", default=[], metavar="FORMAT",
+                    help="skip the artifacts of this format (onnx, tflite or coreml), e.g. where its runtime is "
+                         "not installed (repeatable)")
+
+
+class CheckFailed(Exception):
+    """A check that failed or a bundle that was refused; shown as its one line, not a traceback."""
+
+
+def _errors():
+    from reference_runtime.backends import BackendError
+    from reference_runtime.manifest import ManifestError
+    from reference_runtime.verify import OptionError
+
+    return ManifestError, BackendError, OptionError, argparse.ArgumentTypeError
 
 
 class ParityRun:
@@ -37,12 +55,22 @@ class ParityRun:
             opts = self.config.option
             cache = getattr(self.config, "cache", None)  # absent with -p no:cacheprovider: then BUNDLE/parity.json
             out = cache.mkdir("ygan") / "parity.json" if cache else None
-            self.doc = verify_bundle(opts.ygan_bundle, parse_thresholds(opts.ygan_threshold),
-                                     threads=opts.ygan_threads, out=out)
+            try:
+                self.doc = verify_bundle(opts.ygan_bundle, parse_thresholds(opts.ygan_threshold), threads=opts.ygan_threads,
+                                         out=out, skip=tuple(opts.ygan_skip_backend))
+            except _errors() as exc:
+                raise CheckFailed(f"verify: error: {exc}") from None
         return self.doc
 
 
-class CheckItem(pytest.Item):
+class OneLineItem(pytest.Item):
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class CheckItem(OneLineItem):
     def __init__(self, *, kind: str, key, run: ParityRun, **kwargs):
         super().__init__(**kwargs)
         self.kind, self.key, self.parity = kind, key, run
@@ -51,36 +79,32 @@ class CheckItem(pytest.Item):
         from reference_runtime.verify import failures
 
         doc = self.parity.get()
-        rows = {"model": doc["models"], "pipeline": doc["pipeline"], "stand_in": doc["stand_ins"]}[self.kind]
-        row = next(r for r in rows if _row_key(self.kind, r) == self.key)
+        section = {"model": "models", "pipeline": "pipeline", "stand_in": "stand_ins"}[self.kind]
+        row = next((r for r in doc[section] if _row_key(self.kind, r) == self.key), None)
+        if row is None:
+            raise CheckFailed(f"{self.name}: verify wrote no result for this check")
         if row["status"] == "not verified":
             pytest.skip(f"{row['id']}: not verified: {row.get('reason', '')}")
         if row["status"] != "pass":
-            single = {"models": [], "pipeline": [], "stand_ins": [], {"model": "models", "pipeline": "pipeline",
-                                                                       "stand_in": "stand_ins"}[self.kind]: [row]}
-            raise CheckFailed("\n".join(failures(single)))
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, CheckFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+            raise CheckFailed("\n".join(failures({"models": [], "pipeline": [], "stand_ins": [], section: [row]})))
 
     def reportinfo(self):
         return self.path, None, f"ygan {self.kind}: {self.name}"
 
 
-class ManifestItem(pytest.Item):
-    def runtest(self):
-        from reference_runtime.manifest import read_manifest
+class ManifestItem(OneLineItem):
+    """Fails with the reader's one line when the bundle must not be run at all."""
 
-        read_manifest(self.config.option.ygan_bundle)
+    def __init__(self, *, problem: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def runtest(self):
+        if self.problem:
+            raise CheckFailed(self.problem)
 
     def reportinfo(self):
         return self.path, None, f"ygan manifest: {self.name}"
-
-
-class CheckFailed(Exception):
-    """A parity check below its threshold; shown as the one-line verdict, not a traceback."""
 
 
 def _row_key(kind: str, row: dict):
@@ -93,15 +117,20 @@ def _row_key(kind: str, row: dict):
 
 class BundleCollector(pytest.Collector):
     def collect(self):
-        from reference_runtime.manifest import ManifestError, read_manifest
-        from reference_runtime.verify import frame_indices, load_goldens
+        from reference_runtime.cli import parse_thresholds
+        from reference_runtime.goldens import frame_indices, load_goldens
+        from reference_runtime.manifest import read_manifest
+        from reference_runtime.verify import check_options
 
-        yield ManifestItem.from_parent(self, name="manifest")
+        opts = self.config.option
         try:
-            bundle = read_manifest(self.config.option.ygan_bundle)
+            bundle = read_manifest(opts.ygan_bundle)
             goldens = load_goldens(bundle)
-        except ManifestError:
-            return  # the manifest test above fails with the reader's message
+            check_options(bundle, parse_thresholds(opts.ygan_threshold), opts.ygan_threads, tuple(opts.ygan_skip_backend))
+        except _errors() as exc:
+            yield ManifestItem.from_parent(self, name="manifest", problem=f"verify: error: {exc}")
+            return
+        yield ManifestItem.from_parent(self, name="manifest", problem=None)
         run = ParityRun(self.config)
         for artifact in bundle.artifacts:
             yield CheckItem.from_parent(self, name=f"model[{artifact['id']}]", kind="model", key=artifact["id"], run=run)

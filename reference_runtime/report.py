@@ -28,7 +28,7 @@ from reference_runtime.report_chart import Point, psnr_size_svg
 from reference_runtime.report_data import ArtifactRow, artifact_rows, pipeline_entry, verdict
 from reference_runtime.report_quality import copy_pictures, load_quality, section as quality_section, stale
 from reference_runtime.report_images import PALETTE_STOPS, difference_levels, heatmap, save_png, scale_for
-from reference_runtime.verify import frame_outputs, verify_bundle
+from reference_runtime.verify import frame_outputs, unwritable, verify_bundle
 
 AMPLIFY = 32.0  # heatmap gain: int8 errors of 1–2 levels become visible, 8+ levels saturate
 FRAME = 0  # the golden frame pictured (the largest crop)
@@ -200,9 +200,13 @@ def write_report(bundle: Path, out: Path | None = None, *, threads: int = 2, amp
         raise ReportError(f"the heatmap gain must be positive, got {amplify}")
     bundle = Path(bundle)
     b = read_manifest(bundle)
+    target = Path(out) if out is not None else bundle / "report"
+    problem = "is a file, not a folder" if target.exists() and not target.is_dir() else \
+        unwritable(target.parent / f".{target.name}.new")
+    if problem:  # before verify runs, not after
+        raise ReportError(f"{target}: {problem}: choose a writable folder with -o")
     parity = load_parity(bundle, threads, log)
     bench = load_bench(bundle)
-    target = Path(out) if out is not None else bundle / "report"
     target.parent.mkdir(parents=True, exist_ok=True)
     built = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     built.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared

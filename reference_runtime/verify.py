@@ -7,7 +7,9 @@ Three kinds of check, each against the thresholds in the manifest (or the caller
   model check) and on the uint8 frames (PSNR and SSIM, reported);
 - stand-in: the identity and affine pipeline vectors the app cores are tested against, recomputed
   here, so a bundle whose vectors this runtime's pipeline does not reproduce is not shipped to them.
-An artifact whose backend this machine lacks is "not verified": reported, never counted as passing.
+The gate fails closed: an artifact that cannot be loaded or run is a failed check, and so is one
+whose runtime this machine lacks, unless the caller skipped that backend by name (`skip`, recorded
+in parity.json): then its checks are "not verified", reported with the reason, never passing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -24,33 +25,17 @@ from typing import Callable
 import numpy as np
 
 from reference_runtime import metrics, pipeline
-from reference_runtime.backends import BackendError, open_artifact
-from reference_runtime.manifest import Bundle, file_sha256, load_npz, read_manifest
+from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
+from reference_runtime.goldens import Goldens, frame_indices, load_goldens
+from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
 SCHEMA = "ygan-mobile/parity"
 STAND_IN_FLOAT_TOL = 1e-5
+SKIPPABLE = ("onnx", "tflite", "coreml")  # the artifact formats, each run by one backend
 
 
-@dataclass
-class Goldens:
-    patches: dict[str, np.ndarray]
-    frames: dict[str, np.ndarray]
-    frames_entry: dict
-    pipeline: dict[str, np.ndarray]
-    cases: list[dict]
-
-
-def load_goldens(bundle: Bundle) -> Goldens:
-    def arrays(kind: str) -> tuple[dict[str, np.ndarray], dict]:
-        entry = bundle.golden(kind)
-        if entry is None:
-            raise BackendError(f"{bundle.root / 'manifest.json'}: no '{kind}' golden file: rebuild the bundle")
-        return load_npz(bundle.path(entry)), entry
-
-    patches, _ = arrays("patches")
-    frames, frames_entry = arrays("frames")
-    stand_ins, pipeline_entry = arrays("pipeline")
-    return Goldens(patches, frames, frames_entry, stand_ins, pipeline_entry["cases"])
+class OptionError(ValueError):
+    """An option verify cannot honour (e.g. zero threads, a backend or precision the bundle lacks)."""
 
 
 def threshold(precision: str, thresholds: dict[str, float]) -> float:
@@ -81,10 +66,6 @@ def data_range(role: str, reference: np.ndarray) -> float:
 def _db(value: float) -> float | None:
     """JSON has no infinity: a bit-exact result is stored as null (max_abs 0 says why)."""
     return None if math.isinf(value) else round(value, 3)
-
-
-def frame_indices(frames: dict[str, np.ndarray]) -> list[int]:
-    return sorted(int(k.split(".")[1]) for k in frames if k.startswith("frame."))
 
 
 def render_with(runner, artifact: dict, goldens: Goldens, frame: np.ndarray) -> np.ndarray:
@@ -119,22 +100,31 @@ def model_check(artifact: dict, runner, goldens: Goldens, limit: float) -> dict:
             "psnr_db": _db(db), "threshold_db": limit, "data_range": rng, "status": "pass" if db >= limit else "fail"}
 
 
-def pipeline_checks(artifact: dict, runner, goldens: Goldens, limit: float) -> list[dict]:
-    rows = []
-    for i in frame_indices(goldens.frames):
-        frame = goldens.frames[f"frame.{i}"]
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def frame_row(artifact: dict, i: int, frame: np.ndarray, limit: float) -> dict:
+    return {"id": artifact["id"], "theme": artifact["theme"], "frame": i, "height": int(frame.shape[0]),
+            "width": int(frame.shape[1]), "threshold_db": limit}
+
+
+def pipeline_check(artifact: dict, runner, goldens: Goldens, i: int, limit: float) -> dict:
+    """One golden frame through the pipeline; a run that raises is this frame's failed row."""
+    frame = goldens.frames[f"frame.{i}"]
+    row = frame_row(artifact, i, frame, limit)
+    try:
         got = render_with(runner, artifact, goldens, frame)
-        want = goldens.frames[f"torch_float.{artifact['theme']}.{i}"]
-        want_u8 = goldens.frames[f"torch_u8.{artifact['theme']}.{i}"]
-        got_u8 = pipeline.quantise(got)
-        db = metrics.psnr(got, want)
-        rows.append({"id": artifact["id"], "theme": artifact["theme"], "frame": i, "height": int(frame.shape[0]),
-                     "width": int(frame.shape[1]), "psnr_db": _db(db), "max_abs": metrics.max_abs(got, want),
-                     "psnr_u8_db": _db(metrics.psnr(got_u8, want_u8, data_range=255.0)),
-                     "max_u8_diff": int(np.abs(got_u8.astype(np.int16) - want_u8).max()),
-                     "ssim": round(metrics.ssim(got_u8, want_u8), 6), "threshold_db": limit,
-                     "status": "pass" if db >= limit else "fail"})
-    return rows
+    except Exception as exc:  # the artifact failed to run: this check fails, named, and the others go on
+        return {**row, "status": "fail", "reason": _first_line(exc)}
+    want = goldens.frames[f"torch_float.{artifact['theme']}.{i}"]
+    want_u8 = goldens.frames[f"torch_u8.{artifact['theme']}.{i}"]
+    got_u8 = pipeline.quantise(got)
+    db = metrics.psnr(got, want)
+    return {**row, "psnr_db": _db(db), "max_abs": metrics.max_abs(got, want),
+            "psnr_u8_db": _db(metrics.psnr(got_u8, want_u8, data_range=255.0)),
+            "max_u8_diff": int(np.abs(got_u8.astype(np.int16) - want_u8).max()),
+            "ssim": round(metrics.ssim(got_u8, want_u8), 6), "status": "pass" if db >= limit else "fail"}
 
 
 def _stand_in_model(case: dict) -> Callable[[np.ndarray], np.ndarray]:
@@ -174,43 +164,107 @@ def _describe(artifact: dict) -> dict:
     return {k: artifact.get(k) for k in ("id", "format", "precision", "role", "theme", "size", "macs")}
 
 
+def check_options(bundle: Bundle, thresholds: dict[str, float], threads: int, skip: tuple[str, ...]) -> None:
+    """Refuse what cannot be meant — no threads, a backend or precision name the bundle does not use —
+    and a bundle with nothing to verify, before any check runs."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise OptionError(f"--threads {threads}: need at least 1 runtime thread")
+    for name in skip:
+        if name not in SKIPPABLE:
+            raise OptionError(f"--skip-backend {name}: not a backend; name one of {', '.join(SKIPPABLE)}")
+    precisions = {"palettized" if a["precision"].startswith("palettized") else a["precision"] for a in bundle.artifacts}
+    for key, value in thresholds.items():
+        if key not in precisions | set(bundle.data["thresholds_db"]):
+            raise OptionError(f"--threshold {key}={value}: the bundle has no precision '{key}' (has {', '.join(sorted(precisions))})")
+        if not math.isfinite(value):
+            raise OptionError(f"--threshold {key}={value}: need a finite number of dB, e.g. {key}=35")
+    if not bundle.artifacts:
+        raise ManifestError(f"{bundle.root / 'manifest.json'}: lists no artifacts: nothing to verify; rebuild the bundle")
+
+
+def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float, threads: int,
+                  skip: tuple[str, ...]) -> tuple[dict, list[dict]]:
+    """The model row and the pipeline rows of one artifact. Fails closed: a file its backend cannot
+    load or run fails every check; a missing backend fails them too unless its format is in `skip`."""
+    row = {**_describe(artifact), "backend": None, "threshold_db": limit}
+    frames = [frame_row(artifact, i, goldens.frames[f"frame.{i}"], limit) for i in frame_indices(goldens.frames)
+              ] if artifact["role"] == "patch_model" else []
+
+    def not_run(status: str, reason: str) -> tuple[dict, list[dict]]:
+        return {**row, "status": status, "reason": reason}, [{**f, "status": status, "reason": reason} for f in frames]
+
+    if artifact["format"] in skip:
+        return not_run("not verified", f"skipped: --skip-backend {artifact['format']}")
+    try:
+        runner = open_artifact(bundle.root, artifact, threads=threads)
+    except BackendUnavailable as exc:
+        return not_run("fail", f"not verified: {_first_line(exc)}; or skip it by name: --skip-backend "
+                               f"{artifact['format']} (pytest: --ygan-skip-backend {artifact['format']})")
+    except BackendError as exc:
+        return not_run("fail", _first_line(exc))
+    row["backend"] = runner.backend
+    try:
+        row.update(model_check(artifact, runner, goldens, limit))
+    except Exception as exc:  # the artifact failed to run: a failed check, named, not a crash of the whole run
+        row.update(status="fail", reason=_first_line(exc))
+    return row, [pipeline_check(artifact, runner, goldens, f["frame"], limit) for f in frames]
+
+
 def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = 2,
                   out: str | Path | None = None, only: Callable[[dict], bool] | None = None,
-                  log: Callable[[str], None] = lambda message: None) -> dict:
+                  log: Callable[[str], None] = lambda message: None, skip: tuple[str, ...] = ()) -> dict:
     """Run every check, write parity.json (atomically; BUNDLE/parity.json unless `out`), return it.
 
-    ManifestError when the bundle must not be run at all; otherwise every problem is a row."""
+    ManifestError when the bundle must not be run at all, OptionError for options it cannot honour;
+    otherwise every problem is a row, and `ok` is true only when every check ran and passed, or
+    belongs to a backend skipped by name."""
     bundle = read_manifest(bundle_root)
-    limits = {**bundle.data["thresholds_db"], **(thresholds or {})}
+    thresholds = thresholds or {}
+    check_options(bundle, thresholds, threads, tuple(skip))
+    target = Path(out) if out else bundle.root / "parity.json"
+    check_writable(target)
+    limits = {**bundle.data["thresholds_db"], **thresholds}
     goldens = load_goldens(bundle)
     models, frames = [], []
     for artifact in bundle.artifacts:
         if only is not None and not only(artifact):
             continue
-        limit = threshold(artifact["precision"], limits)
-        row = _describe(artifact)
-        try:
-            runner = open_artifact(bundle.root, artifact, threads=threads)
-        except BackendError as exc:
-            models.append({**row, "backend": None, "threshold_db": limit, "status": "not verified",
-                           "reason": str(exc).splitlines()[0]})
-            log(f"{artifact['id']}: not verified ({str(exc).splitlines()[0]})")
-            continue
-        try:
-            models.append({**row, "backend": runner.backend, **model_check(artifact, runner, goldens, limit)})
-            if artifact["role"] == "patch_model":
-                frames += pipeline_checks(artifact, runner, goldens, limit)
-        except Exception as exc:  # the artifact failed to run: a failed check, named, not a crash of the whole run
-            models.append({**row, "backend": runner.backend, "threshold_db": limit, "status": "fail",
-                           "reason": str(exc).splitlines()[0]})
-        log(f"{artifact['id']}: {models[-1]['status']}")
+        row, rows = artifact_rows(bundle, artifact, goldens, threshold(artifact["precision"], limits), threads, tuple(skip))
+        models.append(row)
+        frames += rows
+        log(f"{artifact['id']}: {row['status']}" + (f" ({row['reason']})" if row.get("reason") else ""))
     stand_ins = stand_in_checks(goldens)
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "bundle_manifest_sha256": file_sha256(bundle.root / "manifest.json"), "thresholds_db": limits,
+           "skipped_backends": sorted(set(skip)),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}
-    write_json(Path(out) if out else bundle.root / "parity.json", doc)
+    write_json(target, doc)
     return doc
+
+
+def check_writable(path: Path) -> None:
+    """Before any work: an output that cannot be written is one line now, not a traceback after the run."""
+    problem = unwritable(path)
+    if problem:
+        raise OptionError(f"{path}: {problem}: choose another path with -o")
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a file cannot be written at `path` (a directory, or no file can be created where it
+    would go), or None. Probes with a real temporary file: permission bits do not bind root, and a
+    read-only file system does not show in them."""
+    if path.is_dir():
+        return "is a directory"
+    folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write into {folder} ({exc.strerror or exc})"
+    return None
 
 
 def write_json(path: Path, doc: dict) -> None:
@@ -220,10 +274,17 @@ def write_json(path: Path, doc: dict) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(doc, handle, indent=1, allow_nan=False)
             handle.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; parity.json is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def failures(doc: dict) -> list[str]:
@@ -234,7 +295,9 @@ def failures(doc: dict) -> list[str]:
             what = r.get("reason") or f"PSNR {r['psnr_db']} dB < {r['threshold_db']} dB (max abs {r['max_abs']:.3g})"
             lines.append(f"{r['id']}: golden patches: {what}")
     for r in doc["pipeline"]:
-        if r["status"] == "fail":
+        if r["status"] == "fail" and r.get("reason"):
+            lines.append(f"{r['id']}: golden frame {r['frame']} through the pipeline: {r['reason']}")
+        elif r["status"] == "fail":
             lines.append(f"{r['id']}: golden frame {r['frame']} through the pipeline: PSNR {r['psnr_db']} dB "
                          f"< {r['threshold_db']} dB (uint8 PSNR {r['psnr_u8_db']} dB, SSIM {r['ssim']:.4f})")
     for r in doc["stand_ins"]:

@@ -63,3 +63,43 @@ def test_a_tampered_bundle_fails_its_manifest_test(pytester, bundle, tmp_path):
 def test_without_the_option_the_plugin_adds_nothing(pytester):
     pytester.makepyfile("def test_one():\n    assert True\n")
     pytester.runpytest("-q").assert_outcomes(passed=1)
+
+
+NO_LITERT = "import sys\nfor m in ('ai_edge_litert', 'ai_edge_litert.interpreter', 'tflite_runtime', 'tflite_runtime.interpreter'):\n    sys.modules[m] = None\n"
+
+
+@pytest.mark.slow
+def test_without_litert_the_plugin_agrees_with_the_cli(pytester, bundle):
+    """Each TFLite check fails with verify's line unless skipped by name, then it is a skip with the reason."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    tflite = [a for a in manifest["artifacts"] if a["format"] == "tflite"]
+    checks = len(tflite) + 2 * sum(a["role"] == "patch_model" for a in tflite)
+    pytester.makeconftest(NO_LITERT)
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=_expected_tests(bundle) - checks, failed=checks)
+    result.stdout.fnmatch_lines(["*tflite/encoder.fp32: golden patches: not verified: no TFLite interpreter*"])
+    result.stdout.no_fnmatch_line("*StopIteration*")
+    skipped = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "--ygan-skip-backend", "tflite",
+                                            "-p", "no:cacheprovider", "-q", "-rs")
+    skipped.assert_outcomes(passed=_expected_tests(bundle) - checks, skipped=checks)
+    skipped.stdout.fnmatch_lines(["*tflite/encoder.fp32: not verified: skipped: --skip-backend tflite*"])
+
+
+@pytest.mark.slow
+def test_a_refused_bundle_is_one_line(pytester, bundle, tmp_path):
+    import numpy as np
+
+    from reference_runtime.manifest import file_sha256
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    path = copy / "golden" / "patches.npz"
+    np.savez(path, x=np.array([{"a": 1}], dtype=object))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    entry = next(g for g in manifest["golden"] if g["kind"] == "patches")
+    entry["sha256"], entry["size"] = file_sha256(path), path.stat().st_size
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(copy), "-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["verify: error: *patches.npz: holds something other than plain arrays*"])
+    assert len(result.stdout.lines) < 12, "\n".join(result.stdout.lines)

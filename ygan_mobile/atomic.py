@@ -27,6 +27,24 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def unwritable(final: str | os.PathLike) -> str | None:
+    """Why no file can be written at `final` (a directory, or no file can be created where it would
+    go), or None: checked before work starts, so a long run does not end in a traceback. Probes
+    with a real temporary file: permission bits do not bind root, nor show a read-only file system."""
+    final = Path(final)
+    if final.is_dir():
+        return "is a directory"
+    folder = next((p for p in [final.parent, *final.parent.parents] if p.exists()), Path("."))
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write into {folder} ({exc.strerror or exc})"
+    return None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

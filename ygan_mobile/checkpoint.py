@@ -6,6 +6,7 @@ is written atomically, so an interrupted save leaves the previous checkpoint int
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,30 @@ def load(path: str | Path) -> Checkpoint:
         raise YganError(f"checkpoint '{path}' is not a readable safetensors file ({exc}): point at a file written by 'ygan train'") from None
     if header.get("format") != FORMAT:
         raise YganError(f"'{path}' is a safetensors file but not a ygan-mobile checkpoint: point at a file written by 'ygan train'")
-    meta = json.loads(header["meta"])
-    meta["param_groups"] = json.loads(header["param_groups"])
-    return Checkpoint(Config.from_dict(json.loads(header["config"])), int(header["step"]), tensors, meta)
+    with damaged(path, "its header is damaged", "point at a checkpoint written by 'ygan train'"):
+        meta = json.loads(header["meta"])
+        meta["param_groups"] = json.loads(header["param_groups"])
+        return Checkpoint(Config.from_dict(json.loads(header["config"])), read_step(header), tensors, meta)
+
+
+def read_step(header: dict[str, str]) -> int:
+    step = int(header["step"])
+    if step < 0:
+        raise ValueError(f"step {step} is negative")
+    return step
+
+
+@contextlib.contextmanager
+def damaged(path: Path, what: str, fix: str):
+    """A checkpoint's header or weights that cannot be what its writer wrote (missing or mistyped
+    keys, JSON that is not JSON, a config its tensors do not fit) as one YganError line."""
+    try:
+        yield
+    except YganError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise YganError(f"checkpoint '{path}': {what} ({type(exc).__name__}: {reason[:200]}): {fix}") from None
 
 
 def restore(ckpt: Checkpoint, model: YGan, optimizers: dict[str, torch.optim.Optimizer] | None = None) -> None:
@@ -99,8 +121,9 @@ def restore(ckpt: Checkpoint, model: YGan, optimizers: dict[str, torch.optim.Opt
 def load_model(path: str | Path) -> tuple[YGan, Checkpoint]:
     """The trained networks in eval mode, ready for rendering, distillation or export."""
     ckpt = load(path)
-    model = YGan.create(ckpt.config.model, list(ckpt.config.data.themes))
-    restore(ckpt, model)
+    with damaged(resolve(path), "its weights do not fit its config", "point at a checkpoint written by 'ygan train'"):
+        model = YGan.create(ckpt.config.model, list(ckpt.config.data.themes))
+        restore(ckpt, model)
     for module in model.modules().values():
         module.eval()
     return model, ckpt

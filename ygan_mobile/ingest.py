@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -147,6 +147,7 @@ class VideoInfo:
     width: int
     height: int
     frames: int
+    promised: int | None = field(default=None, compare=False)  # what the header says (frame count, or duration × rate); None if it says nothing
 
 
 def _open_video(path: Path):
@@ -169,17 +170,30 @@ def _fps(stream) -> float:
 
 
 def video_info(path: str | os.PathLike) -> VideoInfo:
-    """The frame count comes from the header when it has one, else from counting packets (no decoding)."""
+    """The frame count comes from the header when it has one, else from counting packets (no decoding).
+    `promised` is the header's count, or its duration times the rate: a truncated file still
+    promises what the whole one held, which is how a short decode is noticed."""
     path = Path(path)
     with _open_video(path) as container:
         stream = container.streams.video[0]
         frames = stream.frames
+        promised = frames or _promised_by_duration(container, stream)
         if not frames:
             try:
                 frames = sum(1 for p in container.demux(stream) if p.size)
             except Exception as exc:
                 raise YganError(f"{path}: the video is damaged ({_reason(exc)}) — re-encode it") from None
-        return VideoInfo(_fps(stream), stream.codec_context.width, stream.codec_context.height, int(frames))
+        return VideoInfo(_fps(stream), stream.codec_context.width, stream.codec_context.height, int(frames), promised)
+
+
+def _promised_by_duration(container, stream) -> int | None:
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration:
+        seconds = container.duration / 1_000_000  # av.time_base: microseconds
+    else:
+        return None
+    return round(seconds * _fps(stream)) or None
 
 
 def read_video_frames(path: str | os.PathLike, fps: float | None = None,

@@ -18,6 +18,10 @@ class BackendError(Exception):
     """An artifact this machine cannot run, or a run that failed; names the artifact."""
 
 
+class BackendUnavailable(BackendError):
+    """This machine lacks the runtime for a format (not the artifact's fault): what --skip-backend is for."""
+
+
 class Runner(Protocol):
     backend: str
 

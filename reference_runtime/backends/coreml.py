@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import BackendError, check_input
+from reference_runtime.backends import BackendError, BackendUnavailable, check_input
 
 
 class MilRunner:
@@ -37,9 +37,14 @@ class PredictRunner:
     backend = "coreml"
 
     def __init__(self, path: Path, artifact: dict):
-        import coremltools as ct
-
-        self.model = ct.models.MLModel(str(path))
+        try:
+            import coremltools as ct
+        except ImportError:
+            raise BackendUnavailable(f"{artifact['id']}: no coremltools: pip install coremltools") from None
+        try:
+            self.model = ct.models.MLModel(str(path))
+        except Exception as exc:
+            raise BackendError(f"{artifact['id']}: Core ML cannot load it: {str(exc).splitlines()[0]}") from None
         self.artifact = artifact
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -54,5 +59,5 @@ def open_coreml(path: Path, artifact: dict):
     try:
         import reference_runtime.coreml_mil  # noqa: F401  (present once the interpreter is installed)
     except ImportError:
-        raise BackendError(f"{artifact['id']}: Core ML needs macOS or reference_runtime.coreml_mil") from None
+        raise BackendUnavailable(f"{artifact['id']}: Core ML needs macOS or reference_runtime.coreml_mil") from None
     return MilRunner(path, artifact)

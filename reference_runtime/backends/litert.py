@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import (BackendError, byte_tables, check_input, dequantise_into, from_layout,
+from reference_runtime.backends import (BackendError, BackendUnavailable, byte_tables, check_input, dequantise_into, from_layout,
                                         quantise_into, to_layout)
 from reference_runtime.pipeline import IntegerModel
 
@@ -22,7 +22,7 @@ def interpreter_class():
         try:
             from tflite_runtime.interpreter import Interpreter
         except ImportError:
-            raise BackendError("no TFLite interpreter: pip install ai-edge-litert") from None
+            raise BackendUnavailable("no TFLite interpreter: pip install ai-edge-litert") from None
     return Interpreter
 
 
@@ -33,7 +33,7 @@ class LiteRunner:
         try:
             self.interp = interpreter_class()(model_path=str(path), num_threads=threads)
             self.interp.allocate_tensors()
-        except BackendError:
+        except BackendUnavailable:
             raise
         except Exception as exc:
             raise BackendError(f"{artifact['id']}: LiteRT cannot load it: {str(exc).splitlines()[0]}") from None

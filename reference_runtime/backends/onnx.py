@@ -6,14 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import BackendError, check_input, dequantise, from_layout, quantise, to_layout
+from reference_runtime.backends import BackendError, BackendUnavailable, check_input, dequantise, from_layout, quantise, to_layout
 
 
 class OnnxRunner:
     backend = "onnxruntime"
 
     def __init__(self, path: Path, artifact: dict, threads: int):
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise BackendUnavailable("no onnxruntime: pip install onnxruntime") from None
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from ygan_mobile import ingest
+from ygan_mobile.atomic import unwritable
 from ygan_mobile.errors import YganError
 from ygan_mobile.render.renderer import SAMPLINGS, RenderOptions, make_renderer
 
@@ -35,6 +36,8 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, help="processing size: the frame's longer side in pixels")
     p.add_argument("--fps", type=float, help="video: output frame rate (frames resampled by time)")
     p.add_argument("--seed", type=int, default=0, help="random sampling seed")
+    p.add_argument("--strict", action="store_true",
+                   help="video: fail (writing nothing) when the file decodes to fewer frames than its header promises")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -54,10 +57,37 @@ def check_arguments(args: argparse.Namespace) -> None:
         if bad:
             raise YganError(message)
     out = Path(args.output)
+    problem = unwritable(out)
+    if problem:
+        raise YganError(f"output '{out}' {problem}: choose a writable file path with -o")
     if not (ingest.is_image_path(out) or ingest.is_video_path(out)):
         raise YganError(f"output '{out}' has no image or video extension: use e.g. .png, .jpg or .mp4")
     if ingest.is_video_path(args.input) != ingest.is_video_path(out):
         raise YganError(f"input '{args.input}' and output '{out}' must both be images or both videos: change the output extension")
+
+
+BATCH_BYTES = 1 << 30  # one batch of float32 patches may take at most 1 GiB
+
+
+def processing_shape(height: int, width: int, size: int | None) -> tuple[int, int]:
+    """The frame's shape after --size (the longer side, aspect kept), as ingest.resize_to makes it."""
+    if not size:
+        return height, width
+    scale = size / max(width, height)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def check_fits(height: int, width: int, patch: int, batch: int) -> None:
+    """Refuse, before any work, a request whose frame or batch cannot fit: the pipelines stream
+    patches, so memory is the frame (padded to at least the patch) plus a batch of patches."""
+    ph, pw = max(height, patch), max(width, patch)
+    if ph * pw > ingest.MAX_PIXELS:
+        raise YganError(f"rendering {width}×{height} with --patch {patch} means a {pw}×{ph} frame, more than the "
+                        f"{ingest.MAX_PIXELS:,}-pixel limit: use a smaller --size or --patch")
+    need = batch * 3 * patch * patch * 4
+    if need > BATCH_BYTES:
+        raise YganError(f"--patch {patch} with --batch {batch} needs {need / 2**30:.1f} GiB for one batch of patches, "
+                        f"more than {BATCH_BYTES / 2**30:.0f} GiB: use a smaller --patch or --batch")
 
 
 def options(args: argparse.Namespace, model_patch: int) -> RenderOptions:
@@ -77,16 +107,22 @@ def run_render(args: argparse.Namespace) -> int:
     check_arguments(args)
     video = ingest.is_video_path(args.input)
     if video:
-        ingest.video_info(args.input)
+        info = ingest.video_info(args.input)
+        height, width = info.height, info.width
     else:
         frame = ingest.load_image(args.input)
-        if args.size:
-            frame = ingest.resize_to(frame, args.size)
+        height, width = frame.shape[:2]
+    if args.patch:
+        check_fits(*processing_shape(height, width, args.size), args.patch, args.batch)
+    if not video and args.size:
+        frame = ingest.resize_to(frame, args.size)
     themes = [t for item in args.theme or [] for t in item.split(",") if t] or None
     models, model_patch = load_patch_models(args.checkpoint, themes)
+    check_fits(*processing_shape(height, width, args.size), args.patch or model_patch, args.batch)
     render = make_renderer(list(models.values()), model_patch, options(args, model_patch))
     if video:
-        count = render_video(args.input, args.output, render, fps=args.fps, size=args.size, progress=not args.quiet)
+        count = render_video(args.input, args.output, render, fps=args.fps, size=args.size, progress=not args.quiet,
+                             strict=args.strict)
         print(f"wrote {args.output} ({count} frames, themes: {', '.join(models)})")
     else:
         ingest.save_image(args.output, render(frame))
