@@ -125,3 +125,12 @@ def test_a_changed_model_or_a_missing_manifest_shows_one_error(bundle, served, t
     out = page(f"{served(tmp_path / 'empty')}?ep=wasm")
     assert out["status"] == "error" and "manifest.json: not found (HTTP 404)" in out["error"], out
 
+
+
+def test_serve_refuses_a_bad_bundle_or_half_a_certificate_with_one_line(bundle, tmp_path, capsys):
+    from reference_runtime.cli import main
+
+    assert main(["serve", str(tmp_path / "nowhere"), "--port", "0"]) == 2
+    assert "manifest.json: not found" in capsys.readouterr().err
+    assert main(["serve", str(bundle), "--port", "0", "--cert", str(tmp_path / "c.pem")]) == 2
+    assert "--cert and --key go together" in capsys.readouterr().err
