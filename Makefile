@@ -1,17 +1,23 @@
 # The two commands of the README. Both install what is missing first (see scripts/install.sh).
 VENV := .venv
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: install demo test
 
-$(STAMP): pyproject.toml constraints.txt scripts/install.sh
+$(STAMP): pyproject.toml constraints.txt scripts/install.sh web_demo/package-lock.json
 	bash scripts/install.sh
 	touch $(STAMP)
+
+# Test-only tools (the web page's browser driver) on top of what the demo needs.
+$(TEST_STAMP): $(STAMP) web_demo/package-lock.json
+	bash scripts/install.sh --test
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ygan build --preset quick -o bundle
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(VENV)/bin/python -m pytest -q

@@ -16,7 +16,7 @@ from typing import Callable
 import onnx
 import torch
 
-from convert import calibration, coreml, export_onnx, golden, manifest, opsupport, parity, tflite
+from convert import calibration, coreml, export_onnx, golden, manifest, onnx_quant, opsupport, parity, tflite
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
@@ -55,8 +55,10 @@ Progress = Callable[[str], None]
 
 def step_count(plan: dict[str, list[str]], n_jobs: int) -> int:
     """Progress steps of one run: an export per network, a conversion per network and target,
-    plus goldens and parity."""
-    return n_jobs * (1 + ("tflite" in plan) + ("coreml" in plan)) + 2
+    an int8 QDQ quantisation per patch model (jobs are the encoder, then a generator and a patch
+    model per theme), plus goldens and parity."""
+    qdq = (n_jobs - 1) // 2 if onnx_quant.PRECISION in plan.get("onnx", []) else 0
+    return n_jobs * (1 + ("tflite" in plan) + ("coreml" in plan)) + qdq + 2
 
 
 def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = None,
@@ -91,6 +93,10 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
         seconds["golden"] = time.monotonic() - clock
 
         made: list[tuple[str, str, Job, Path]] = [("onnx", "fp32", j, exported[j.key].path) for j in work if "onnx" in plan]
+        if onnx_quant.PRECISION in plan.get("onnx", []):
+            clock = time.monotonic()
+            made += _onnx_int8(staging, work, exported, samples, opts.batch, progress)
+            seconds["onnx-int8"] = time.monotonic() - clock
         if "tflite" in plan:
             clock = time.monotonic()
             made += _tflite(staging, work, exported, plan["tflite"], samples, net, progress)
@@ -132,6 +138,18 @@ def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict
     ]
 
 
+def _onnx_int8(staging: Path, work: list[Job], exported: dict, samples: Samples, batch: int,
+               progress: Progress) -> list[tuple[str, str, Job, Path]]:
+    """The int8 QDQ patch models, calibrated on the TFLite int8 calibration patches."""
+    made = []
+    for job in (j for j in work if j.role == "patch_model"):
+        progress(f"onnx int8 {job.key}")
+        path = onnx_quant.quantize(exported[job.key].path, staging / "onnx" / f"{job.key}.{onnx_quant.PRECISION}.onnx",
+                                   job.input_name, samples.calibration, batch, job.key)
+        made.append(("onnx", onnx_quant.PRECISION, job, path))
+    return made
+
+
 def _tflite(staging: Path, work: list[Job], exported: dict, precisions: list[str], samples: Samples,
             net: Networks, progress: Progress) -> list[tuple[str, str, Job, Path]]:
     scratch = staging / ".scratch" / "calibration"
@@ -160,7 +178,7 @@ def _describe_all(staging: Path, made, exported: dict, goldens: dict, thresholds
             costs[job.key] = (count_macs(job.module, one), count_params(job.module), shape)
         macs, params, shape = costs[job.key]
         entry = describe(staging, fmt, precision, job, path, output_shape=shape, macs=macs, params=params,
-                         opset=exported[job.key].opset if fmt == "onnx" else None)
+                         opset=export_onnx.opset_of(onnx.load(str(path), load_external_data=False)) if fmt == "onnx" else None)
         entry["parity"] = parity.measure(staging, entry, goldens, thresholds)
         if fmt == "coreml" and precision.startswith("palettized") and entry["parity"]["status"] == "not verified":
             nbits = int(precision.removeprefix("palettized-").removesuffix("bit"))

@@ -16,10 +16,11 @@ from convert.source import Networks
 from ygan_mobile.errors import YganError
 
 FORMATS = ("onnx", "tflite", "coreml")
-PRECISIONS = {"onnx": ("fp32",), "tflite": tflite.PRECISIONS, "coreml": coreml.PRECISIONS}
+# onnx int8-qdq: the patch models only (what the web page runs), quantised by onnxruntime (onnx_quant.py).
+PRECISIONS = {"onnx": ("fp32", "int8-qdq"), "tflite": tflite.PRECISIONS, "coreml": coreml.PRECISIONS}
 # palettized-4bit is opt-in: on the quick student its compression-only estimate is 26–40 dB, below
 # the 32 dB threshold for most generators, so it is only built when asked for by name.
-DEFAULT_PRECISIONS = {"onnx": ("fp32",), "tflite": tflite.PRECISIONS,
+DEFAULT_PRECISIONS = {"onnx": ("fp32", "int8-qdq"), "tflite": tflite.PRECISIONS,
                       "coreml": ("fp32", "fp16", "int8-weights", "palettized-6bit")}
 LAYOUT = {"onnx": "NCHW", "tflite": "NHWC", "coreml": "NCHW"}
 EXTENSION = {"onnx": "onnx", "tflite": "tflite", "coreml": "mlpackage"}
@@ -63,8 +64,8 @@ def precisions_for(formats: list[str], requested: list[str] | None) -> dict[str,
     plan = {}
     for f in formats:
         chosen = [p for p in PRECISIONS[f] if p in requested] if requested else list(DEFAULT_PRECISIONS[f])
-        if f == "onnx":
-            chosen = ["fp32"]  # the ONNX artifact is the float reference whatever else is asked
+        if f == "onnx":  # the fp32 ONNX artifact is the float reference whatever else is asked
+            chosen = ["fp32", *(p for p in chosen if p != "fp32")]
         plan[f] = chosen
     empty = [f for f, p in plan.items() if not p]
     if empty:

@@ -1,8 +1,8 @@
-"""`python -m reference_runtime verify|report BUNDLE`: the runtime's verbs without torch or tensorflow.
+"""`python -m reference_runtime verify|report|serve BUNDLE`: the runtime's verbs without torch or tensorflow.
 
-`ygan verify` and `ygan report` call the same functions. Exit codes: 0 every check passed (or
-belongs to a backend skipped with --skip-backend), 1 a check failed or could not run, 2 a bundle
-that must not run or bad arguments.
+`ygan verify`, `ygan report` and `ygan serve` call the same functions. Exit codes: 0 every check
+passed (or belongs to a backend skipped with --skip-backend), 1 a check failed or could not run, 2 a
+bundle that must not run or bad arguments.
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", help="bundle directory (runs verify first when parity.json is missing or stale)")
     p.add_argument("-o", "--out", help="report folder (default: BUNDLE/report)")
+
+
+def add_serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", help="bundle directory (with manifest.json and onnx/)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; 0.0.0.0 for a phone on the same network, see docs/web.md)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--web-dir", type=Path, default=None, help="the page's folder (default: web_demo/ of this checkout)")
+    p.add_argument("--cert", type=Path, help="PEM certificate: serve https (a phone needs it for the camera and WebCrypto)")
+    p.add_argument("--key", type=Path, help="PEM private key of --cert")
 
 
 def summary(doc: dict) -> str:
@@ -89,11 +99,38 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from reference_runtime.manifest import read_manifest
+    from reference_runtime.serve import WEB_DIR, ServeError, check_web_dir, start
+
+    web = args.web_dir or WEB_DIR
+    try:
+        if (args.cert is None) != (args.key is None):
+            raise ServeError("--cert and --key go together (a PEM certificate and its private key)")
+        read_manifest(Path(args.bundle))
+        check_web_dir(web)
+        server, url = start(Path(args.bundle), web, args.host, args.port, args.cert, args.key)
+    except (ManifestError, ServeError, OSError) as exc:
+        print(f"serve: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"serving {args.bundle} at {url} (Ctrl-C stops)", flush=True)
+    if args.host == "0.0.0.0":
+        print("on a phone on the same network: the same port at this machine's address (docs/web.md)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reference_runtime",
                                      description="Run a ygan-mobile bundle as a phone would: parity and report.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     add_verify_arguments(verbs.add_parser("verify", help="check per-model and pipeline parity; write parity.json"))
     add_report_arguments(verbs.add_parser("report", help="write the static HTML report of a bundle"))
+    add_serve_arguments(verbs.add_parser("serve", help="serve the web page and the bundle on localhost (web_demo/)"))
     args = parser.parse_args(argv)
-    return run_verify(args) if args.verb == "verify" else run_report(args)
+    return {"verify": run_verify, "report": run_report, "serve": run_serve}[args.verb](args)

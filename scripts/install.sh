@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing: Debian packages, then the .venv with the pinned set.
 # Idempotent: packages already present are not touched.
+#   scripts/install.sh          what `make demo` and `ygan serve` need (the web page's onnxruntime-web)
+#   scripts/install.sh --test   also what only the tests need (playwright-core, the web page's Chromium driver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# emoji font: theme glyphs; chromium: the report's screenshot test; JDK 17 + junit4 + gson + npm: the Kotlin pipeline tests.
+# emoji font: theme glyphs; chromium: the report's screenshot test and the web page's browser test; JDK 17 + junit4 + gson + npm: the Kotlin pipeline tests.
 APT_PACKAGES=(fonts-noto-color-emoji chromium openjdk-17-jdk-headless junit4 libgoogle-gson-java)
 KOTLIN_VERSION=2.4.20
 
@@ -28,6 +30,23 @@ if [[ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]] || \
   echo "installing kotlin-compiler $KOTLIN_VERSION from npm into .tools/"
   mkdir -p .tools
   npm install --silent --no-audit --no-fund --prefix .tools "kotlin-compiler@$KOTLIN_VERSION"
+fi
+
+# The web page's npm packages, exactly as web_demo/package-lock.json pins them: onnxruntime-web (its
+# .wasm files are served from node_modules, no CDN) always; playwright-core (a devDependency) for --test.
+web_ok() {
+  [[ $(node -p "require('./web_demo/node_modules/onnxruntime-web/package.json').version" 2>/dev/null) == \
+     $(node -p "require('./web_demo/package.json').dependencies['onnxruntime-web']") ]] || return 1
+  [[ "${1:-}" != "--test" ]] || [[ $(node -p "require('./web_demo/node_modules/playwright-core/package.json').version" 2>/dev/null) == \
+     $(node -p "require('./web_demo/package.json').devDependencies['playwright-core']") ]]
+}
+if ! web_ok "${1:-}"; then
+  echo "installing the web page's npm packages into web_demo/node_modules"
+  if [[ "${1:-}" == "--test" ]]; then
+    npm ci --silent --no-audit --no-fund --prefix web_demo
+  else
+    npm ci --silent --no-audit --no-fund --omit=dev --prefix web_demo
+  fi
 fi
 
 PYTHON=${PYTHON:-python3.11}

@@ -46,7 +46,8 @@ def test_onnx_and_tflite_all_precisions_pass(tflite_bundle):
     validate(manifest)
     arts = manifest["artifacts"]
     assert {(a["format"], a["precision"]) for a in arts} == {
-        ("onnx", "fp32"), ("tflite", "fp32"), ("tflite", "fp16"), ("tflite", "int8-dynamic"), ("tflite", "int8-full")}
+        ("onnx", "fp32"), ("onnx", "int8-qdq"), ("tflite", "fp32"), ("tflite", "fp16"), ("tflite", "int8-dynamic"),
+        ("tflite", "int8-full")}
     assert {a["role"] for a in arts} == {"encoder", "generator", "patch_model"}
     for a in arts:
         assert a["parity"]["status"] == "pass", (a["id"], a["parity"])
@@ -60,6 +61,11 @@ def test_onnx_and_tflite_all_precisions_pass(tflite_bundle):
         assert t["dtype"] == "int8" and t["scale"] > 0 and isinstance(t["zero_point"], int)
     gen = next(a for a in arts if a["id"] == "tflite/generator.flowers.int8-full")
     assert gen["inputs"][0]["shape"] == [2, 8] and gen["outputs"][0]["shape"] == [2, 16, 16, 3]
+    qdq = [a for a in arts if a["precision"] == "int8-qdq"]
+    assert [a["id"] for a in qdq] == ["onnx/patch_model.flowers.int8-qdq"]  # the patch models only
+    assert qdq[0]["inputs"] == onnx_pm["inputs"] and qdq[0]["outputs"] == onnx_pm["outputs"]  # float I/O, as fp32
+    assert 32.0 <= qdq[0]["parity"]["psnr_db"] < onnx_pm["parity"]["psnr_db"] and qdq[0]["parity"]["threshold_db"] == 32.0
+    assert result.seconds["onnx-int8"] > 0
     assert [g["kind"] for g in manifest["golden"]] == ["patches", "frames", "pipeline"]
     assert not list(out.parent.glob(".bundle.convert-*"))
 
@@ -194,3 +200,23 @@ def test_cli_on_teacher_checkpoint(tmp_path, capsys):
         args = parser.parse_args(["--checkpoint", str(ckpt), "-o", str(tmp_path / "c"), "--quiet", *bad])
         with pytest.raises(YganError, match=match):
             run_convert(args)
+
+
+def test_onnx_keeps_fp32_and_adds_int8_qdq_only_when_asked_or_by_default():
+    from convert.plan import precisions_for
+
+    assert precisions_for(["onnx"], None) == {"onnx": ["fp32", "int8-qdq"]}
+    assert precisions_for(["onnx", "tflite"], ["int8-full"]) == {"onnx": ["fp32"], "tflite": ["int8-full"]}
+    assert precisions_for(["onnx"], ["int8-qdq"]) == {"onnx": ["fp32", "int8-qdq"]}
+
+
+def test_qdq_calibration_feeds_full_batches_of_the_calibration_patches():
+    import numpy as np
+
+    from convert.onnx_quant import _Patches
+
+    patches = np.arange(5, dtype=np.float32)[:, None, None, None] * np.ones((5, 3, 2, 2), np.float32)
+    reader = _Patches("x", patches, 2)
+    feeds = iter(reader.get_next, None)
+    firsts = [feed["x"][:, 0, 0, 0].tolist() for feed in feeds]
+    assert firsts == [[0, 1], [2, 3], [4, 0]]  # cycled, never zero-padded

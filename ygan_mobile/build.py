@@ -40,6 +40,10 @@ def build(args: argparse.Namespace) -> int:
         from ygan_mobile.build_android import copy_to_android
 
         print(f"android assets: {copy_to_android(bundle, Path(args.android_dir))}")
+    if code == 0 and args.web_dir:
+        from ygan_mobile.build_web import copy_to_web
+
+        print(f"web page bundle: {copy_to_web(bundle, Path(args.web_dir))}")
     print_summary(ctx, time.monotonic() - began)
     return code
 

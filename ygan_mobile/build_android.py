@@ -25,13 +25,17 @@ def copy_to_android(bundle: Path, android_dir: Path) -> Path:
         raise YganError(f"bundle '{bundle}' has no {', '.join(missing)}: build with the tflite target before --android-dir")
     if not android_dir.is_dir():
         raise YganError(f"--android-dir '{android_dir}' is not a directory: pass the Android project root (the one holding app/)")
-    target = android_dir / ASSETS
+    return copy_atomically(bundle, android_dir / ASSETS, COPIED)
+
+
+def copy_atomically(bundle: Path, target: Path, names: tuple[str, ...]) -> Path:
+    """Replace `target` by a copy of the bundle's `names`, swapped in by renames; return `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".bundle.copy-", dir=target.parent))
     try:
         fresh = staging / "bundle"
         fresh.mkdir()
-        for name in COPIED:
+        for name in names:
             source = bundle / name
             if source.is_dir():
                 shutil.copytree(source, fresh / name)

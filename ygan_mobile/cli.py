@@ -80,6 +80,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run_report(args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from reference_runtime.cli import run_serve
+
+    return run_serve(args)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from ygan_mobile.restore.command import run_eval
 
@@ -128,7 +134,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_convert_arguments(p)
     p.set_defaults(func=cmd_convert)
 
-    from reference_runtime.cli import add_report_arguments, add_verify_arguments
+    from reference_runtime.cli import add_report_arguments, add_serve_arguments, add_verify_arguments
 
     p = verbs.add_parser("verify", help="check a bundle's per-model and pipeline parity; write parity.json")
     add_verify_arguments(p)
@@ -137,6 +143,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("report", help="write the HTML report of a bundle: parity table, pictures, PSNR/size chart")
     add_report_arguments(p)
     p.set_defaults(func=cmd_report)
+
+    p = verbs.add_parser("serve", help="serve the web page (web_demo/) and a bundle: the bundle live in a (phone) browser")
+    add_serve_arguments(p)
+    p.set_defaults(func=cmd_serve)
 
     p = verbs.add_parser("render", help="render an image or a video through a trained model's patch pipeline")
     add_render_arguments(p)
@@ -150,6 +160,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default="bundle", help="bundle directory (default: bundle)")
     p.add_argument("--android-dir", metavar="DIR",
                    help="also copy manifest.json, tflite/ and golden/ into DIR/app/src/main/assets/bundle")
+    p.add_argument("--web-dir", metavar="DIR",
+                   help="also copy manifest.json, onnx/ and golden/ into DIR/bundle (the web page, e.g. web_demo)")
     p.set_defaults(func=cmd_build)
 
     from ygan_mobile.bench import add_bench_arguments
