@@ -96,8 +96,10 @@ def damaged(path: Path, what: str, fix: str):
     keys, JSON that is not JSON, a config its tensors do not fit) as one YganError line."""
     try:
         yield
-    except YganError:
-        raise
+    except YganError as exc:
+        if str(path) in str(exc):
+            raise
+        raise YganError(f"checkpoint '{path}': {what} ({exc}): {fix}") from None
     except (KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise YganError(f"checkpoint '{path}': {what} ({type(exc).__name__}: {reason[:200]}): {fix}") from None
