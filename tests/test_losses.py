@@ -82,3 +82,31 @@ def test_one_step_lowers_each_loss():
     before, after = _step(list(gen.parameters()), lambda: losses.generator_loss(critic(gen(z)), z, enc(gen(z)), 1.0))
     assert after < before
     assert math.isfinite(after)
+
+
+def test_theme_match_finds_the_tile_lit_like_the_patch():
+    """y*(x) is the training tile whose coarse light is nearest x's (data.matching)."""
+    import numpy as np
+
+    from ygan_mobile.data.matching import ThemePool, coarse_light
+    from ygan_mobile.data.patches import PatchSampler, PatchSplit
+    from ygan_mobile.data.photos import NamedImage
+
+    def tile(name, value, half):  # dark tile with a bright left or top half
+        px = np.full((8, 8, 3), value, np.uint8)
+        if half == "left":
+            px[:, :4] = 250
+        else:
+            px[:4] = 250
+        return NamedImage(name, px)
+
+    images = (tile("a", 10, "left"), tile("b", 10, "top"))
+    pool = ThemePool.of(PatchSplit(PatchSampler(images, 8, 0), PatchSampler(images, 8, 0)), cells=2)
+    assert pool.tiles.shape == (4, 3, 8, 8)  # both tiles and their mirror images
+    x = torch.full((2, 3, 8, 8), -0.9)
+    x[0, :, :4, :] = 0.9  # bright top → tile b
+    x[1, :, :, 4:] = 0.9  # bright right → the mirror image of tile a
+    matched = pool.match(x)
+    assert torch.equal(coarse_light(matched[0:1], 2), coarse_light(pool.tiles[1:2], 2))
+    assert matched[1, 0, 0, 7] > 0.9 and matched[1, 0, 0, 0] < -0.8
+    assert losses.theme_match_loss(matched, matched) == 0

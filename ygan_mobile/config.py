@@ -66,13 +66,11 @@ class TrainConfig:
     lr_final: float = 1.0  # cosine decay of both learning rates to lr·lr_final at the last step; 1 = constant
     paired: float = 0.0  # weight of ‖G(E(x)) − y‖² when x and y are a degraded/clean pair
     adversarial: float = 1.0  # weight of −D(G(z)) in the generator loss
-    gan_loss: str = "wgan-gp"  # "wgan-gp" (critic score, gradient penalty) or "hinge" (R1 on real patches)
-    r1: float = 0.0  # weight of the R1 penalty γ/2·E‖∇D(y)‖² (hinge only)
     generator_init: str = "decoder"  # how generators start the adversarial phase: "decoder" (copies of the
-    # warmed-up decoder), "theme" (each warmed up as a decoder of its theme's patches, ‖y − G(E(y))‖²) or "scratch"
-    theme_recon: float = 0.0  # weight of ‖y − G(E(y))‖² in the adversarial phase (E frozen)
-    structure: float = 0.0  # weight of the low-pass luminance term ‖L̄(G(z)) − L̄(x)‖² (docs/training.md)
-    structure_cells: int = 1  # L̄: the luminance averaged over structure_cells × structure_cells cells of the patch
+    # warmed-up decoder) or "match" (trained through the warm-up on the theme-match term, docs/training.md)
+    theme_match: float = 0.0  # weight of ‖G(E(x)) − y*(x)‖², y* the theme tile nearest x by coarse light
+    match_cells: int = 4  # y*: luminance compared on a match_cells × match_cells grid
+    match_pool: int = 0  # y* is drawn from the first match_pool training tiles (and their mirror images); 0 = all
 
 
 @dataclass(frozen=True)
@@ -109,8 +107,7 @@ class Config:
         return cfg
 
 
-GAN_LOSSES = ("wgan-gp", "hinge")
-GENERATOR_INITS = ("decoder", "theme", "scratch")
+GENERATOR_INITS = ("decoder", "match")
 POSITIVE = (0, None, True)  # > 0
 # (lowest, highest, lowest excluded) allowed, None = unbounded; a value's type is its default's (int accepted for float).
 RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
@@ -122,8 +119,8 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "cycle_encoder": (0, None, False), "gp_weight": (0, None, False), "warmup": (0, None, False),
               "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
               "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
-              "adversarial": (0, None, False), "r1": (0, None, False), "theme_recon": (0, None, False),
-              "structure": (0, None, False), "structure_cells": (1, None, False)},
+              "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
+              "match_pool": (0, None, False)},
 }
 
 
@@ -152,12 +149,10 @@ def _check_ranges(cfg: "Config") -> None:
     d, t = cfg.data, cfg.train
     if not d.themes or any(not isinstance(n, str) or not n for n in d.themes) or len(set(d.themes)) != len(d.themes):
         raise YganError(f"[data] themes = {d.themes!r} must list one or more distinct theme names, e.g. [\"flowers\"]")
-    if t.gan_loss not in GAN_LOSSES:
-        raise YganError(f"[train] gan_loss = {t.gan_loss!r} is not one of {', '.join(GAN_LOSSES)}")
     if t.generator_init not in GENERATOR_INITS:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
-    if t.structure_cells > cfg.model.patch:
-        raise YganError(f"[train] structure_cells = {t.structure_cells} exceeds the patch size {cfg.model.patch}")
+    if t.match_cells > cfg.model.patch:
+        raise YganError(f"[train] match_cells = {t.match_cells} exceeds the patch size {cfg.model.patch}")
 
 
 def _check_task(data: DataConfig) -> None:

@@ -37,32 +37,10 @@ def paired_loss(restored: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     return (restored - clean).pow(2).mean()
 
 
-def structure_loss(fake: torch.Tensor, x: torch.Tensor, cells: int = 1) -> torch.Tensor:
-    """‖L̄(G(z)) − L̄(x)‖² with L̄ the BT.601 luminance averaged over cells × cells blocks: the output
-    keeps the input's light and dark at the scale of the patch (what a mosaic shows from afar),
-    while everything finer is left to the theme."""
-    luma = torch.tensor([0.299, 0.587, 0.114], dtype=fake.dtype).view(1, 3, 1, 1)
-    pool = torch.nn.functional.adaptive_avg_pool2d
-    return (pool((fake * luma).sum(1, keepdim=True), cells) - pool((x * luma).sum(1, keepdim=True), cells)).pow(2).mean()
-
-
-def theme_reconstruction_loss(y: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
-    """‖y − G(E(y))‖² (as MSE) for theme patches y through the frozen photograph encoder: it teaches
-    G to paint its theme from any latent E gives, before and beside the critic."""
-    return (y - decoded).pow(2).mean()
-
-
-def hinge_critic_loss(critic_fake: torch.Tensor, critic_real: torch.Tensor) -> torch.Tensor:
-    """ℓ_D in hinge form: E[max(0, 1 − D(y))] + E[max(0, 1 + D(G(z)))]."""
-    return torch.relu(1 - critic_real).mean() + torch.relu(1 + critic_fake).mean()
-
-
-def r1_penalty(critic: nn.Module, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(D(y), E‖∇D(y)‖²): the R1 regulariser on real patches, with the scores it was computed from."""
-    real = real.detach().requires_grad_(True)
-    scores = critic(real)
-    (grad,) = torch.autograd.grad(scores.sum(), real, create_graph=True)
-    return scores, grad.flatten(1).pow(2).sum(1).mean()
+def theme_match_loss(fake: torch.Tensor, matched: torch.Tensor) -> torch.Tensor:
+    """‖G(E(x)) − y*(x)‖² (as MSE), y*(x) the theme tile nearest x by coarse light (data.matching):
+    a real element lit like the patch it replaces, the target a theme lacks as ground truth."""
+    return (fake - matched).pow(2).mean()
 
 
 def critic_loss(critic_fake: torch.Tensor, critic_real: torch.Tensor, penalty: torch.Tensor, weight: float) -> torch.Tensor:

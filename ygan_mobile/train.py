@@ -13,7 +13,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -24,6 +24,7 @@ from ygan_mobile.atomic import write_text
 from ygan_mobile.config import Config
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
+from ygan_mobile.data.matching import ThemePool
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.models import YGan
@@ -37,6 +38,7 @@ class Data:
     a: PatchSplit
     b: dict[str, PatchSplit]
     paired: bool = False  # batch k of a and of b are the same crops (a restoration task)
+    pools: dict[str, ThemePool] = field(default_factory=dict)  # the theme-match term's tiles
 
 
 def load_data(cfg: Config) -> Data:
@@ -49,7 +51,13 @@ def load_data(cfg: Config) -> Data:
         theme: domain_b(theme, patch, seed + 1 + i, holdout, path=cfg.data.data_b or None, count=cfg.data.theme_tiles)
         for i, theme in enumerate(cfg.data.themes)
     }
-    return Data(a, b)
+    t = cfg.train
+    if not (t.theme_match or t.generator_init == "match"):
+        return Data(a, b)
+    try:
+        return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool) for theme, split in b.items()})
+    except ValueError as exc:
+        raise YganError(f"train.theme_match / generator_init=\"match\": {exc} — a --data-b theme cannot use it") from None
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
@@ -109,6 +117,9 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
                world: World = World()) -> dict[str, float]:
     """One optimisation step of every network on this rank's shard of the batch; returns the losses.
 
+    Warm-up steps train E and Dec on ℓ_auto and, with generator_init = "match", each generator on the
+    theme-match term against a detached z (docs/training.md); later steps are the adversarial phase.
+
     The shared encoder learns from ℓ_auto and, weighted by `cycle_encoder`, from every theme's
     cycle term on a detached G(z), so it learns to read a latent back from a themed patch without
     the critic's gradients reaching it. In a restoration task (paired data) the pixel loss against
@@ -121,16 +132,13 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     record: dict[str, float] = {}
     encoder_terms = []
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
-    if step < t.warmup and t.generator_init == "theme":
+    if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            y = world.shard(data.b[theme].train.batch(step, t.batch))
-            with torch.no_grad():
-                z_y = model.encoder(y)
-            loss_t = losses.theme_reconstruction_loss(y, nets.generators[theme](z_y))
+            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), data.pools[theme].match(x))
             opts[f"generator.{theme}"].zero_grad()
-            loss_t.backward()
+            loss_m.backward()
             opts[f"generator.{theme}"].step()
-            record[f"theme_recon.{theme}"] = loss_t.item()
+            record[f"theme_match.{theme}"] = loss_m.item()
     if step >= t.warmup:
         if step == t.warmup and t.generator_init == "decoder":
             start_generators_from_decoder(model)
@@ -143,15 +151,8 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             y = world.shard(data.b[theme].train.batch(step, t.batch))
             fake = gen(z)
             alpha = world.shard(torch.rand(t.batch, generator=mixing))
-            if t.gan_loss == "hinge":
-                if t.r1:
-                    real_score, penalty = losses.r1_penalty(critic, y)
-                else:
-                    real_score, penalty = critic(y), torch.zeros(())
-                loss_d = losses.hinge_critic_loss(critic(fake.detach()), real_score) + 0.5 * t.r1 * penalty
-            else:
-                penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
-                loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
+            penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
+            loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
             opts[f"critic.{theme}"].zero_grad()
             loss_d.backward()
             opts[f"critic.{theme}"].step()
@@ -159,16 +160,10 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             frozen_critic = model.critics[theme].requires_grad_(False)
             model.encoder.requires_grad_(False)
             loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
-            if t.theme_recon:
-                with torch.no_grad():
-                    z_y = model.encoder(y)
-                loss_t = losses.theme_reconstruction_loss(y, gen(z_y))
-                loss_g = loss_g + t.theme_recon * loss_t
-                record[f"theme_recon.{theme}"] = loss_t.item()
-            if t.structure:
-                loss_s = losses.structure_loss(fake, x, t.structure_cells)
-                loss_g = loss_g + t.structure * loss_s
-                record[f"structure.{theme}"] = loss_s.item()
+            if t.theme_match:
+                loss_m = losses.theme_match_loss(fake, data.pools[theme].match(x))
+                loss_g = loss_g + t.theme_match * loss_m
+                record[f"theme_match.{theme}"] = loss_m.item()
             if data.paired:
                 loss_pair = losses.paired_loss(fake, y)
                 loss_g = loss_g + t.paired * loss_pair

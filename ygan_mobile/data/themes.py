@@ -35,7 +35,7 @@ class EmojiStyle:
     rotation: float  # ± degrees
     scale: tuple[float, float]  # the element's longer side as a fraction of the tile
     hue_jitter: float  # ± degrees
-    brightness: tuple[float, float]  # the glyph's colours are scaled by a factor from here
+    brightness: tuple[float, float]  # the glyph's colours are scaled by a factor from here (on a dark ground)
 
 
 EMOJI_STYLES = {
@@ -85,7 +85,8 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
     return np.clip(np.asarray(coarse.resize((size, size), Image.Resampling.BICUBIC)), 0, 1)
 
 
-def _background(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.ndarray:
+def _background(rng: np.random.Generator, size: int, style: EmojiStyle) -> tuple[np.ndarray, float]:
+    """A soft two-colour gradient and its brightness (HSV value)."""
     value = rng.uniform(*style.background_value)  # one brightness per tile, so the tile's mean is chosen
     ends = [_hsv_to_rgb(rng.uniform(*style.background_hues) % 360, rng.uniform(0.3, 0.8), min(1.0, value * rng.uniform(0.85, 1.15)))
             for _ in range(2)]
@@ -93,11 +94,12 @@ def _background(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.nd
     yy, xx = np.mgrid[0:size, 0:size] / max(size - 1, 1)
     t = np.clip(0.5 + (xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle), 0, 1)[..., None]
     sky = ends[0] * (1 - t) + ends[1] * t
-    return np.clip(sky * (0.8 + 0.4 * _smooth_noise(rng, size, 5)[..., None]), 0, 1)
+    return np.clip(sky * (0.8 + 0.4 * _smooth_noise(rng, size, 5)[..., None]), 0, 1), value
 
 
 def _paste_glyph(tile: Image.Image, rng: np.random.Generator, style: EmojiStyle, side: int,
-                 centre: tuple[float, float]) -> None:
+                 centre: tuple[float, float], light: bool) -> None:
+    """On a light background the glyph is darkened, so every element stands out from its ground."""
     glyph = _glyph(style.glyphs[int(rng.integers(len(style.glyphs)))])
     factor = side / max(glyph.size)
     glyph = glyph.resize((max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor))),
@@ -107,21 +109,23 @@ def _paste_glyph(tile: Image.Image, rng: np.random.Generator, style: EmojiStyle,
         glyph = glyph.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     rgba = np.asarray(glyph.convert("RGBA"), dtype=np.float64) / 255
     rgb = _hue_rotate(rgba[..., :3], rng.uniform(-style.hue_jitter, style.hue_jitter))
-    rgb = rgb * rng.uniform(*style.brightness) * rng.uniform(0.92, 1.08, size=3)
+    rgb = rgb * (rng.uniform(0.3, 0.6) if light else rng.uniform(*style.brightness)) * rng.uniform(0.92, 1.08, size=3)
     paint = Image.fromarray((np.dstack([np.clip(rgb, 0, 1), rgba[..., 3]]) * 255 + 0.5).astype(np.uint8), "RGBA")
     tile.paste(paint, (round(centre[1] - glyph.width / 2), round(centre[0] - glyph.height / 2)), paint)
 
 
 def _emoji_tile(rng: np.random.Generator, size: int, style: EmojiStyle) -> np.ndarray:
     """One whole glyph near the centre; sometimes part of a smaller one cut by the edge first."""
-    tile = Image.fromarray((_background(rng, size, style) * 255 + 0.5).astype(np.uint8), "RGB")
+    ground, value = _background(rng, size, style)
+    tile = Image.fromarray((ground * 255 + 0.5).astype(np.uint8), "RGB")
+    light = value > 0.55
     if rng.random() < NEIGHBOUR_CHANCE:
         corner = rng.choice([-0.05, 1.05], size=2) * size
-        _paste_glyph(tile, rng, style, max(4, int(rng.uniform(0.35, 0.6) * size)), tuple(corner))
+        _paste_glyph(tile, rng, style, max(4, int(rng.uniform(0.35, 0.6) * size)), tuple(corner), light)
     side = max(4, int(rng.uniform(*style.scale) * size))
     slack = max(0.0, (size - side) / 2)
     centre = size / 2 + rng.uniform(-slack, slack, size=2)
-    _paste_glyph(tile, rng, style, side, tuple(centre))
+    _paste_glyph(tile, rng, style, side, tuple(centre), light)
     return np.asarray(tile, dtype=np.uint8)
 
 

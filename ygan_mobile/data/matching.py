@@ -1,0 +1,50 @@
+"""Theme tiles matched to photograph patches by their coarse light, the targets of the theme-match
+term ‖G(E(x)) − y*(x)‖² (docs/training.md).
+
+y*(x) is the training tile of the theme whose luminance, averaged over a cells × cells grid, is
+nearest to x's: a real element, lit like the patch it replaces. The nearest tile is a pure function
+of x, so the generator can learn the mapping (a random pick among near tiles would average into a
+blur); different patches find different tiles, which keeps the elements varied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ygan_mobile.data.patches import PatchSplit, to_tensor
+
+LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+
+
+def coarse_light(x: torch.Tensor, cells: int) -> torch.Tensor:
+    """(N,3,P,P) in [-1,1] → (N, cells²): the luminance averaged over a cells × cells grid."""
+    return F.adaptive_avg_pool2d((x * LUMA).sum(1, keepdim=True), cells).flatten(1)
+
+
+@dataclass(frozen=True)
+class ThemePool:
+    tiles: torch.Tensor  # (N,3,P,P) float32 in [-1,1]: the theme's training tiles and their mirror images
+    keys: torch.Tensor  # (N, cells²)
+    cells: int
+
+    @classmethod
+    def of(cls, split: PatchSplit, cells: int, size: int = 0) -> "ThemePool":
+        """The first `size` (0: all) whole training tiles (data.themes draws them at the patch size)."""
+        import numpy as np
+
+        p = split.train.patch
+        tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)][:size or None]
+        if not tiles:
+            raise ValueError("theme matching needs tiles of exactly one patch (the drawn themes)")
+        stack = np.stack(tiles + [t[:, ::-1] for t in tiles])
+        x = to_tensor(stack)
+        return cls(x, coarse_light(x, cells), cells)
+
+    def match(self, x: torch.Tensor) -> torch.Tensor:
+        """The nearest tile to each patch of x by coarse light, (N,3,P,P)."""
+        with torch.no_grad():
+            nearest = torch.cdist(coarse_light(x, self.cells), self.keys).argmin(1)
+        return self.tiles[nearest]
