@@ -65,6 +65,7 @@ def convert(onnx_path: Path, out_dir: Path, stem: str, precisions: list[str], in
     ndim = np.load(calibration, mmap_mode="r").ndim
     shape = [1] * (ndim - 1) + [1]
     mean, std = np.zeros(shape).tolist(), np.ones(shape).tolist()
+    scratch = Path(scratch).resolve()  # absolute: onnx2tf runs inside it, and a relative bundle path (-o bundle) would move
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="onnx2tf-", dir=scratch) as tmp:
         work = Path(tmp)
