@@ -2,13 +2,16 @@
 # Installs what the project needs and is missing: Debian packages, then the .venv with the pinned set.
 # Idempotent: packages already present are not touched.
 #   scripts/install.sh          what `make demo` and `ygan serve` need (the web page's onnxruntime-web)
-#   scripts/install.sh --test   also what only the tests need (playwright-core, the web page's Chromium driver)
+#   scripts/install.sh --test   also what only the tests need (Chromium and playwright-core, the JDK and Kotlin compiler)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# emoji font: theme glyphs; chromium: the report's screenshot test and the web page's browser test; JDK 17 + junit4 + gson + npm: the Kotlin pipeline tests.
-APT_PACKAGES=(fonts-noto-color-emoji chromium openjdk-17-jdk-headless junit4 libgoogle-gson-java)
+# emoji font: theme glyphs (the demo). Test-only (--test): chromium for the report's screenshot test and the web
+# page's browser test; JDK 17 + junit4 + gson and the Kotlin compiler for the Kotlin pipeline tests.
+APT_PACKAGES=(fonts-noto-color-emoji)
+TEST_APT_PACKAGES=(chromium openjdk-17-jdk-headless junit4 libgoogle-gson-java)
 KOTLIN_VERSION=2.4.20
+[[ "${1:-}" != "--test" ]] || APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -24,9 +27,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-# The Kotlin compiler comes from npm into .tools/ (no Android SDK or Gradle needed for the pure-Kotlin core).
-if [[ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]] || \
-   [[ $(node -p "require('./.tools/node_modules/kotlin-compiler/package.json').version" 2>/dev/null) != "$KOTLIN_VERSION" ]]; then
+# The Kotlin compiler comes from npm into .tools/ (no Android SDK or Gradle needed for the pure-Kotlin core); tests only.
+if [[ "${1:-}" == "--test" ]] && { [[ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]] || \
+   [[ $(node -p "require('./.tools/node_modules/kotlin-compiler/package.json').version" 2>/dev/null) != "$KOTLIN_VERSION" ]]; }; then
   echo "installing kotlin-compiler $KOTLIN_VERSION from npm into .tools/"
   mkdir -p .tools
   npm install --silent --no-audit --no-fund --prefix .tools "kotlin-compiler@$KOTLIN_VERSION"

@@ -1,0 +1,24 @@
+"""Stack a bundle's quality pictures (quality/mosaic_<theme>.png, written by `ygan build`) into the
+README's first picture. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE docs/img/readme_themes.png"""
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+
+def stack(bundle: Path, out: Path) -> None:
+    panels = [Image.open(p).convert("RGB") for p in sorted((bundle / "quality").glob("mosaic_*.png"))]
+    if not panels:
+        raise SystemExit(f"{bundle}/quality has no mosaic_*.png: build the bundle with `ygan build` first")
+    width = max(p.width for p in panels)
+    sheet = Image.new("RGB", (width, sum(p.height for p in panels)), (255, 255, 255))
+    top = 0
+    for p in panels:
+        sheet.paste(p, (0, top))
+        top += p.height
+    sheet.save(out, optimize=True)
+
+
+if __name__ == "__main__":
+    stack(Path(sys.argv[1]), Path(sys.argv[2]))
