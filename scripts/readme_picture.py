@@ -1,5 +1,5 @@
 """Stack a bundle's quality pictures (quality/mosaic_<theme>.png, written by `ygan build`) into the
-README's first picture. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE docs/img/readme_themes.png"""
+README's first picture. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE docs/img/readme_themes.jpg (a .jpg is JPEG quality 90)"""
 
 import sys
 from pathlib import Path
@@ -17,7 +17,7 @@ def stack(bundle: Path, out: Path) -> None:
     for p in panels:
         sheet.paste(p, (0, top))
         top += p.height
-    sheet.save(out, optimize=True)
+    sheet.save(out, quality=90, optimize=True) if out.suffix.lower() in (".jpg", ".jpeg") else sheet.save(out, optimize=True)
 
 
 if __name__ == "__main__":
