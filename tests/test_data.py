@@ -200,3 +200,18 @@ def test_video_source_takes_frames_spread_over_the_clip(tmp_path):
     images = load_source(tmp_path / "clip.mp4", 16, video_frames=4)
     assert [i.name for i in images] == ["clip.mp4#000000", "clip.mp4#000003", "clip.mp4#000006", "clip.mp4#000009"]
     assert [round((i.pixels.mean() - 10) / 20) for i in images] == [0, 3, 6, 9]
+
+
+def test_theme_match_pool_of_a_users_images_is_crops_of_them(tmp_path):
+    """--data-b images are not one patch each: the theme-match pool takes fixed crops of them."""
+    from PIL import Image
+
+    from ygan_mobile.data.matching import ThemePool
+
+    for i in range(4):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (60, 50, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    split = domain_b("art", 16, seed=1, holdout=0.25, path=tmp_path)
+    pool = ThemePool.of(split, cells=4, size=20)
+    again = ThemePool.of(split, cells=4, size=20)
+    assert pool.tiles.shape == (20, 3, 16, 16) and pool.keys.shape == (20, 16)
+    assert torch.equal(pool.tiles, again.tiles)  # a pure function of the seed

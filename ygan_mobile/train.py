@@ -54,10 +54,7 @@ def load_data(cfg: Config) -> Data:
     t = cfg.train
     if not (t.theme_match or t.generator_init == "match"):
         return Data(a, b)
-    try:
-        return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool) for theme, split in b.items()})
-    except ValueError as exc:
-        raise YganError(f"train.theme_match / generator_init=\"match\": {exc} — a --data-b theme cannot use it") from None
+    return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool) for theme, split in b.items()})
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:

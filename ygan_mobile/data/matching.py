@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ygan_mobile.data.patches import PatchSplit, to_tensor
 
+USER_CROPS = 2000
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
@@ -32,15 +34,14 @@ class ThemePool:
 
     @classmethod
     def of(cls, split: PatchSplit, cells: int, size: int = 0) -> "ThemePool":
-        """The first `size` (0: all) whole training tiles (data.themes draws them at the patch size)."""
-        import numpy as np
-
+        """The first `size` (0: all) whole training tiles when they are one patch each (the drawn
+        themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed random crops of them."""
         p = split.train.patch
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)][:size or None]
-        if not tiles:
-            raise ValueError("theme matching needs tiles of exactly one patch (the drawn themes)")
-        stack = np.stack(tiles + [t[:, ::-1] for t in tiles])
-        x = to_tensor(stack)
+        if len(tiles) < len(split.train.images):
+            x = split.train.batch(0, size or USER_CROPS)  # a pure function of the seed, flips included
+        else:
+            x = to_tensor(np.stack(tiles + [t[:, ::-1] for t in tiles]))
         return cls(x, coarse_light(x, cells), cells)
 
     def match(self, x: torch.Tensor) -> torch.Tensor:
