@@ -120,7 +120,8 @@ def test_reconvert_keeps_other_stages_and_replaces_own(tmp_path):
     convert(tiny_teacher(), out, Options(targets=["onnx"], batch=2, golden=4))
     assert (out / "checkpoints" / "keep.txt").read_text() == "teacher"
     assert not (out / "onnx" / "stale.onnx").exists()
-    assert sorted(p.name for p in (out / "onnx").iterdir()) == ["encoder.onnx", "generator.flowers.onnx", "patch_model.flowers.onnx"]
+    assert sorted(p.name for p in (out / "onnx").iterdir()) == ["encoder.onnx", "generator.flowers.onnx",
+                                                                 "patch_model.flowers.int8-qdq.onnx", "patch_model.flowers.onnx"]
 
 
 def test_failed_convert_leaves_previous_bundle(tmp_path, monkeypatch):
