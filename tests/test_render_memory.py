@@ -4,7 +4,7 @@ of the frame (docs/pipeline.md, "Memory"; before streaming: 9.6 GB in torch, 1.9
 
 Each render runs in a fresh interpreter under an address-space limit of what it had mapped after
 its imports plus the budget, so a pipeline that needs more fails at once rather than swapping the
-machine; the peak resident size is read back from getrusage.
+machine; the peak resident size is read back from /proc/self/status (VmHWM).
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ mapped = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswit
 room = int(sys.argv[2]) * 2**20
 resource.setrlimit(resource.RLIMIT_AS, (mapped + room, mapped + room))
 out = render()
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "shape": list(out.shape)}))
+# VmHWM is this process's own peak; getrusage's ru_maxrss would carry the forking parent's across exec
+peak_kb = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+print(json.dumps({"peak_mb": peak_kb / 1024, "shape": list(out.shape)}))
 """
 
 
