@@ -110,3 +110,15 @@ def test_theme_match_finds_the_tile_lit_like_the_patch():
     assert torch.equal(coarse_light(matched[0:1], 2), coarse_light(pool.tiles[1:2], 2))
     assert matched[1, 0, 0, 7] > 0.9 and matched[1, 0, 0, 0] < -0.8
     assert losses.theme_match_loss(matched, matched) == 0
+
+
+def test_theme_match_pool_of_drawn_tiles_is_the_first_tiles_and_their_mirrors():
+    from ygan_mobile.data import domain_b
+    from ygan_mobile.data.matching import ThemePool
+
+    split = domain_b("stars", 16, seed=1, holdout=0.25, count=12)
+    pool = ThemePool.of(split, cells=4, size=5)
+    first = torch.stack([torch.from_numpy(i.pixels.astype("float32") / 127.5 - 1).permute(2, 0, 1)
+                         for i in split.train.images[:5]])
+    assert pool.tiles.shape == (10, 3, 16, 16)
+    assert torch.allclose(pool.tiles[:5], first) and torch.allclose(pool.tiles[5:], first.flip(-1))

@@ -37,10 +37,11 @@ class ThemePool:
         """The first `size` (0: all) whole training tiles when they are one patch each (the drawn
         themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed random crops of them."""
         p = split.train.patch
-        tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)][:size or None]
+        tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
             x = split.train.batch(0, size or USER_CROPS)  # a pure function of the seed, flips included
         else:
+            tiles = tiles[:size or None]
             x = to_tensor(np.stack(tiles + [t[:, ::-1] for t in tiles]))
         return cls(x, coarse_light(x, cells), cells)
 
