@@ -253,7 +253,8 @@ def check_writable(path: Path) -> None:
 def unwritable(path: Path) -> str | None:
     """Why a file cannot be written at `path` (a directory, or no file can be created where it
     would go), or None. Probes with a real temporary file: permission bits do not bind root, and a
-    read-only file system does not show in them."""
+    read-only file system does not show in them. Deliberate twin of ygan_mobile.atomic.unwritable:
+    the phone side imports nothing of ours, and the teacher side must not import the runtime."""
     if path.is_dir():
         return "is a directory"
     folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
