@@ -1,7 +1,8 @@
 """The runtime installed as the README says, alone: a clean venv with `pip install "<project>[runtime]"`.
 
 What a user's CI does: no torch, no tensorflow, then `pytest --ygan-bundle` on a bundle, which must
-pass every check (Core ML through the runtime's own MIL reader) and leave the bundle as it was. The
+pass every check (Core ML through the runtime's own MIL reader) and leave the bundle as it was; and
+`ygan` there lists its verbs, the training ones saying in one line what to install. The
 source is copied first so the build writes nothing into this checkout. Packages come from the
 configured index with the pinned constraints (the pip cache makes a second run quick).
 """
@@ -84,3 +85,17 @@ def test_the_runtime_alone_passes_a_bundle_without_torch_or_tensorflow(venv, bun
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert re.search(rf"\b{expected} passed\b", run.stdout), run.stdout[-2000:]
     assert _snapshot(bundle) == before
+
+
+@pytest.mark.slow
+def test_ygan_without_the_training_extras_says_so_in_one_line(venv, tmp_path):
+    ygan = venv / "bin" / "ygan"
+    help_text = _run(ygan, "--help", cwd=tmp_path)
+    assert help_text.returncode == 0 and "Traceback" not in help_text.stderr, help_text.stderr
+    assert "verify" in help_text.stdout and "[needs the training extras]" in help_text.stdout
+    for verb in (["train"], ["convert", "--checkpoint", "run", "-o", "out"], ["build"]):
+        said = _run(ygan, *verb, cwd=tmp_path)
+        assert said.returncode == 2 and "Traceback" not in said.stderr, said.stderr
+        assert said.stderr.strip().splitlines() == [
+            f"ygan {verb[0]}: error: needs the training extras, and this environment has no 'torch': "
+            'pip install "ygan-mobile[convert]" (the runtime alone runs verify, report and serve)']
