@@ -3,6 +3,8 @@
 Why a fixed batch: onnx2tf fails on a dynamic batch feeding ConvTranspose (DESIGN §3), and a phone
 runs a fixed-size tensor anyway, so the batch B is part of the artifact and recorded in the manifest.
 Why the torch.export-based exporter: the TorchScript one is deprecated since torch 2.9.
+Why `lean`: a student is exported in the form whose int8 TFLite graph XNNPACK runs whole
+(convert/lean.py); its function is unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from torch import nn
 
 from convert.fold import fold_batchnorm
+from convert.lean import dcr_depth_to_space, lean
 from convert.quiet import quiet
 from ygan_mobile.errors import YganError
 
@@ -32,7 +35,7 @@ class OnnxExport:
 def export(module: nn.Module, example: torch.Tensor, path: Path, label: str,
            input_name: str, output_name: str, opset: int = OPSET) -> OnnxExport:
     """Write `module` (folded, eval mode) as ONNX; raise YganError naming the op if export fails."""
-    folded = fold_batchnorm(module)
+    folded = lean(fold_batchnorm(module))  # the student's XNNPACK-friendly export form, same math
     try:
         with quiet():
             program = torch.onnx.export(folded, (example,), dynamo=True, opset_version=opset, verbose=False,
@@ -40,7 +43,7 @@ def export(module: nn.Module, example: torch.Tensor, path: Path, label: str,
         model = program.model_proto
     except Exception as exc:  # the exporter raises many types; the user needs the op it choked on
         raise YganError(f"ONNX export of {label} failed: {_first_line(exc)} — use only the ops of DESIGN §3") from None
-    model = simplify(model, label)
+    model = dcr_depth_to_space(simplify(model, label))
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save_model(model, str(path))
     return OnnxExport(path, opset_of(model), input_name, output_name)

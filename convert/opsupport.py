@@ -14,13 +14,13 @@ import onnx
 from ygan_mobile.errors import YganError
 
 # Ops of the teacher (Conv/ConvTranspose/Gemm/LeakyRelu/Relu/Tanh) and the student (depthwise Conv,
-# nearest Resize), plus the shape plumbing the exporter emits around them and the activations
+# nearest Resize, and DepthToSpace in its export form, convert/lean.py), plus the shape plumbing the exporter emits around them and the activations
 # DESIGN §3 names (ReLU6 exports as Clip).
 _CORE = frozenset({
     "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div",
     "Relu", "LeakyRelu", "Clip", "Tanh", "Sigmoid",
     "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Identity", "Constant",
-    "Resize", "Upsample", "Pad", "MaxPool", "AveragePool", "BatchNormalization",
+    "Resize", "Upsample", "DepthToSpace", "Pad", "MaxPool", "AveragePool", "BatchNormalization",
 })
 
 # Normalisations that run in float but break integer quantisation: onnx2tf fails on int16
