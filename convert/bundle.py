@@ -17,7 +17,8 @@ from typing import Callable
 import onnx
 import torch
 
-from convert import calibration, coreml, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity, tflite
+from convert import (calibration, coreml, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity, tflite,
+                     tflite_io)
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
@@ -187,6 +188,8 @@ def _tflite(staging: Path, work: list[Job], exported: dict, precisions: list[str
         cal = codes if job.input_name == "z" else images
         paths = tflite.convert(exported[job.key].path, staging / "tflite", job.key, precisions, job.input_name,
                                cal, default, job.key, staging / ".scratch")
+        for path in paths.values():  # same tensor names and signature in every precision
+            tflite_io.set_contract(path, job.input_name, job.output_name)
         made += [("tflite", p, job, path) for p, path in paths.items()]
     return made
 

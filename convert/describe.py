@@ -10,7 +10,7 @@ from pathlib import Path
 
 import onnx
 
-from convert import tflite
+from convert import tflite, tflite_io
 from convert.plan import LAYOUT, Job
 from convert.manifest import file_entry
 
@@ -59,4 +59,6 @@ def describe(bundle: Path, fmt: str, precision: str, job: Job, path: Path, *, ou
     }
     if opset is not None:
         entry["opset"] = opset
+    if fmt == "tflite":
+        entry["signature"] = tflite_io.SIGNATURE
     return entry

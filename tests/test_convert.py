@@ -105,6 +105,29 @@ def test_int8_patch_model_runs_whole_in_xnnpack_without_layout_ops(tflite_bundle
     assert whole > 0
 
 
+def test_every_tflite_precision_has_one_io_contract(tflite_bundle):
+    """Same tensor names and a serving_default signature in fp32, fp16, int8-dynamic and int8-full,
+    as the manifest says; a manifest naming another contract fails to open, in one line."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from reference_runtime.backends import BackendError
+    from reference_runtime.backends.litert import LiteRunner
+
+    out, _ = tflite_bundle
+    arts = [a for a in json.loads((out / "manifest.json").read_text())["artifacts"] if a["format"] == "tflite"]
+    want = {"encoder": ("x", "z"), "generator": ("z", "y"), "patch_model": ("x", "y")}
+    assert len(arts) == 4 * 3
+    for a in arts:
+        names = want[a["role"]]
+        assert (a["signature"], a["inputs"][0]["name"], a["outputs"][0]["name"]) == ("serving_default", *names), a["id"]
+        interp = Interpreter(model_path=str(out / a["path"]))
+        assert interp.get_signature_list() == {"serving_default": {"inputs": [names[0]], "outputs": [names[1]]}}, a["id"]
+        assert (interp.get_input_details()[0]["name"], interp.get_output_details()[0]["name"]) == names
+    wrong = {**arts[0], "outputs": [{**arts[0]["outputs"][0], "name": "Identity"}]}
+    with pytest.raises(BackendError, match="does not describe this file"):
+        LiteRunner(out / wrong["path"], wrong, threads=1)
+
+
 def test_goldens_hold_the_contract_keys(tflite_bundle):
     import numpy as np
 

@@ -1,7 +1,10 @@
 """TFLite artifacts through LiteRT's Interpreter (XNNPACK on the CPU, as on a phone without a delegate).
 
 `ai_edge_litert` is the maintained successor of `tflite_runtime` with the same API; the latter is
-used only where the former is not installed. Tensors are taken by index (onnx2tf names them).
+used only where the former is not installed. Where the manifest names a signature (every bundle
+since issue 22: `serving_default`, the same tensor names in all precisions) the input and output are
+found through it by the manifest's names, so a file whose contract differs fails to open instead of
+being fed the wrong tensor; older bundles' files are taken by index.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class LiteRunner(CallableRunner):
             raise BackendError(f"{artifact['id']}: LiteRT cannot load it: {str(exc).splitlines()[0]}") from None
         self.artifact = artifact
         self.input, self.output = artifact["inputs"][0], artifact["outputs"][0]
-        self.i, self.o = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
+        self.i, self.o = self._io(artifact)
         declared = tuple(int(d) for d in self.i["shape"])
         if declared != tuple(self.input["shape"]) or np.dtype(self.i["dtype"]) != np.dtype(self.input["dtype"]):
             raise BackendError(f"{artifact['id']}: the manifest says input {tuple(self.input['shape'])} "
@@ -49,6 +52,20 @@ class LiteRunner(CallableRunner):
         self._y = np.empty(tuple(int(d) for d in self.o["shape"]), np.float32)
         self._q = np.empty(self._y.shape, self.o["dtype"])
         self._integer: IntegerModel | None | bool = False  # False: not built yet
+
+    def _io(self, artifact: dict) -> tuple[dict, dict]:
+        """The interpreter's input and output details, through the manifest's signature if it names one."""
+        inputs, outputs = self.interp.get_input_details(), self.interp.get_output_details()
+        key = artifact.get("signature")
+        if key is None:
+            return inputs[0], outputs[0]
+        signature = self.interp.get_signature_list().get(key)
+        want_in, want_out = artifact["inputs"][0]["name"], artifact["outputs"][0]["name"]
+        if signature is None or signature["inputs"] != [want_in] or signature["outputs"] != [want_out]:
+            raise BackendError(f"{artifact['id']}: the manifest says signature {key!r} {want_in} → {want_out}, the file has "
+                               f"{self.interp.get_signature_list()}: the manifest does not describe this file")
+        by_name = {d["name"]: d for d in inputs + outputs}
+        return by_name[want_in], by_name[want_out]
 
     def run(self, x: np.ndarray) -> np.ndarray:
         check_input(self.artifact, x)
