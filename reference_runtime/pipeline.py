@@ -256,6 +256,12 @@ def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: 
         for i, y in patch_rows:
             out[rows[i]:rows[i] + patch] = y.transpose(1, 0, 2, 3).reshape(strip.shape)
         return out
+    # With S = P (O = 0) every weight is 1 and the leading columns abut: those patches go into the
+    # zeroed strip as one block copy (0 + y is y) and only the overlapping last column is added, and
+    # the products by 1 are skipped; each pixel's sum keeps its order, so no bit changes (the
+    # general path's share of a 1280×720 frame, issue 22).
+    ones = bool(np.all(w == 1))
+    lead = _abutting_prefix(cols, patch) if ones else 0
     for i, y in patch_rows:
         if blend == "paste":
             for j, c in enumerate(cols):  # the columns cover the strip edge to edge: every pixel is written
@@ -263,9 +269,10 @@ def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: 
             out[rows[i]:rows[i] + patch] = strip
             continue
         strip.fill(0)
-        for j, c in enumerate(cols):
-            strip[:, c:c + patch] += w[None, :, None] * y[j]
-        out[rows[i]:rows[i] + patch] += w[:, None, None] * strip
+        strip[:, :lead * patch] = y[:lead].transpose(1, 0, 2, 3).reshape(patch, lead * patch, shape[2])
+        for j in range(lead, len(cols)):
+            strip[:, cols[j]:cols[j] + patch] += y[j] if ones else w[None, :, None] * y[j]
+        out[rows[i]:rows[i] + patch] += strip if ones else w[:, None, None] * strip
     if blend == "paste":
         return out
     norm_r, norm_c = np.zeros(shape[0], dtype=np.float32), np.zeros(shape[1], dtype=np.float32)
@@ -282,6 +289,14 @@ def _check_modes(blend: str, layout: str) -> None:
         raise ValueError(f"blend '{blend}' is not one of {BLENDS}")
     if layout not in LAYOUTS:
         raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
+
+
+def _abutting_prefix(starts: list[int], patch: int) -> int:
+    """How many leading positions sit at 0, P, 2P, … (patches that touch without overlapping)."""
+    count = 0
+    while count < len(starts) and starts[count] == count * patch:
+        count += 1
+    return count
 
 
 def _abutting(starts: list[int], patch: int, length: int) -> bool:

@@ -208,6 +208,23 @@ def test_feather_blend_by_hand():
     assert np.allclose(y[0, :, 0], [0.2, 0.2, col2, (w[3] * 0.2 + w[1] * -0.6) / (w[3] + w[1]), -0.6, -0.6])
 
 
+def test_stride_p_on_sides_not_multiples_of_p_averages_only_the_last_row_and_column():
+    """S = P on a 20×24 frame (P = 8): positions 0, 8, 12 and 0, 8, 16; every weight is 1, so a
+    pixel is its patch's value where one patch covers it and the plain mean where several do."""
+    rng = np.random.default_rng(3)
+    rows, cols = np_pipe.positions(20, 8, 8), np_pipe.positions(24, 8, 8)
+    assert (rows, cols) == ([0, 8, 12], [0, 8, 16])
+    ys = [rng.uniform(-1, 1, (len(cols), 8, 8, 3)).astype(np.float32) for _ in rows]
+    got = np_pipe._blend(iter(enumerate(ys)), rows, cols, (20, 24, 3), np_pipe.window(8, 8), "feather")
+    total, count = np.zeros((20, 24, 3), np.float64), np.zeros((20, 24, 1))
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            total[r:r + 8, c:c + 8] += ys[i][j]
+            count[r:r + 8, c:c + 8] += 1
+    assert np.allclose(got, total / count, atol=1e-6, rtol=0)
+    assert np.array_equal(got[:8, :16], np.concatenate([ys[0][0], ys[0][1]], axis=1))  # one patch each: exact
+
+
 def test_paste_takes_the_later_patch():
     y = np_pipe.render_float(np.zeros((4, 6, 3), np.uint8),
                              [lambda x: np.stack([np.full(x.shape[1:], v, np.float32) for v in (0.2, -0.6)])],
