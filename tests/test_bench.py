@@ -79,7 +79,13 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
         assert ratio["value"] == pytest.approx(want) and ratio["frame"] == "40x24" and ratio["threads"] == 1
     assert rows[("litert", "student", "int8-full")]["key"] in doc["ratios"]["student_int8_litert_vs_teacher_pytorch_fps"]["rows"]
 
+    from reference_runtime.cpu import cpu_description
+
+    here = cpu_description()
+    assert doc["machine"]["cpu"] == here["model"] and doc["machine"]["isa"] == here["isa"]
+    assert doc["machine"]["packages"]["ai-edge-litert"] and "onnx2tf" in doc["machine"]["packages"]
     table = (bundle / "bench.md").read_text()
+    assert f"{here['model']} (ISA: " in table and f"ai-edge-litert {doc['machine']['packages']['ai-edge-litert']}" in table
     assert sum(line.startswith("| 40x24 |") for line in table.splitlines()) == len(expected)
     assert (bundle / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and doc["plot"] == "bench.png"
     assert "student_int8_litert_vs_teacher_pytorch_fps" in capsys.readouterr().out
@@ -105,3 +111,13 @@ def test_bad_bench_input_is_one_clear_error(tmp_path, capsys):
         assert main(["bench", str(tmp_path), *flags]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "bench.json").exists()
+
+
+def test_cpu_description_names_the_int8_isa_flags_of_x86_and_arm():
+    from reference_runtime.cpu import cpu_description
+
+    x86 = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu sse avx2 fma avx512f avx512_vnni amx_tile amx_int8 avx_vnni\n"
+    assert cpu_description(x86) == {"model": "Intel(R) Xeon(R) Platinum 8481C",
+                                    "isa": ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8"]}
+    arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm asimddp i8mm\nHardware\t: Qualcomm Technologies, Inc SM8550\n"
+    assert cpu_description(arm) == {"model": "Qualcomm Technologies, Inc SM8550", "isa": ["asimd", "asimddp", "i8mm"]}

@@ -122,19 +122,16 @@ def others_cores(start: tuple | None, end: tuple | None) -> float | None:
 def machine_info() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from reference_runtime.cpu import cpu_description
+
+    described = cpu_description()
     versions = {}
-    for package in ("torch", "numpy", "onnxruntime", "ai-edge-litert"):
+    for package in ("torch", "numpy", "onnxruntime", "ai-edge-litert", "onnx2tf", "tensorflow"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+    return {"cpu": described["model"], "isa": described["isa"], "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "packages": versions, "load_before": os.getloadavg()[0],
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 

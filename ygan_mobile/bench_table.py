@@ -69,6 +69,15 @@ def _size(n: int | None) -> str:
     return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
+def _isa(machine: dict[str, Any]) -> str:
+    """The CPU's int8-relevant ISA flags; bench.json files from before issue 22 have none recorded."""
+    return "ISA: " + (", ".join(machine["isa"]) or "none of the listed") if "isa" in machine else "ISA not recorded"
+
+
+def _versions(machine: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {v}" for name, v in machine.get("packages", {}).items() if v)
+
+
 def _others(machine: dict[str, Any]) -> str:
     if machine.get("others_cores") is None:
         return f"1-min load {machine['load_before']:.2f} before the run"
@@ -82,7 +91,8 @@ def markdown(doc: dict[str, Any]) -> str:
              f"theme `{doc['theme']}`, patch {doc['patch']}, stride {doc['stride']}, blend {doc['blend']}, "
              f"{doc['warmup']} warm-up + {doc['repeats']} timed frames per row (interleaved, each after an untimed "
              f"settling frame). "
-             f"Machine: {doc['machine']['cpu']}, {doc['machine']['cores']} cores, {_others(doc['machine'])}.",
+             f"Machine: {doc['machine']['cpu']} ({_isa(doc['machine'])}), {doc['machine']['cores']} cores, "
+             f"{_others(doc['machine'])}; {_versions(doc['machine'])}.",
              "Outside model = frame time minus time in the model call; the numpy pipeline splits it into "
              "tiling + blending and pixel conversion (normalising and rounding, or a full-integer model's byte "
              "tables); the torch pipeline does not (—).",
