@@ -312,6 +312,8 @@ def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerMode
     _check_modes(blend, layout)
     ws = workspace if workspace is not None else Workspace()
     h, w = frame_u8.shape[:2]
+    if stride == patch and np.ndim(theme_map) == 0 and h >= patch and w >= patch and (h % patch or w % patch):
+        return _render_edge_bands(frame_u8, models, patch, blend, batch, int(theme_map), layout, ws)
     if stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
         model = models[int(theme_map)]
         if isinstance(model, IntegerModel) and layout == "NHWC":
@@ -323,6 +325,30 @@ def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerMode
                      theme_map=theme_map, layout=layout, workspace=ws)
     with ws.phase("convert"):
         return quantise(y)
+
+
+def _render_edge_bands(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], patch: int, blend: str,
+                       batch: int, theme: int, layout: str, ws: Workspace) -> np.ndarray:
+    """S = P on sides that are not multiples of P (e.g. 1280×720 with P = 32): the grid is the exact
+    tiling of the top-left multiple-of-P core plus one extra patch row at H − P and column at W − P,
+    and only those overlap. So the core takes the exact-tiling path (the frame's uint8 bytes, no
+    float frame) and only the bands that the extra row and column touch are blended in float: the
+    bottom band from the last core patch row down, the right band from the last core patch column
+    across. A pixel of a band is covered by the same patches, summed in the same order, as in the
+    general path over the whole frame, so every byte is the same (tests/test_render_pipeline.py);
+    the price is re-running the last core patch row and column, which the general path would blend
+    as a full-frame float accumulate, divide and round (issue 22)."""
+    h, w = frame_u8.shape[:2]
+    core_h, core_w = h - h % patch, w - w % patch
+    kw = dict(patch=patch, stride=patch, blend=blend, batch=batch, theme_map=theme, layout=layout, workspace=ws)
+    out = np.empty_like(frame_u8)
+    out[:core_h, :core_w] = render_frame(np.ascontiguousarray(frame_u8[:core_h, :core_w]), models, **kw)
+    for band, region in (((slice(core_h - patch, h), slice(None)), h % patch), ((slice(None), slice(core_w - patch, w)), w % patch)):
+        if region:
+            y = render_float(frame_u8[band], models, **kw)
+            with ws.phase("convert"):
+                out[band] = quantise(y)
+    return out
 
 
 def _grid(frame: np.ndarray, patch: int) -> np.ndarray:

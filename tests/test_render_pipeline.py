@@ -125,9 +125,10 @@ def test_normalise_and_quantise_match_the_spec_formulas():
 
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 @pytest.mark.parametrize("blend", ["feather", "paste"])
-@pytest.mark.parametrize("h,w,batch", [(32, 48, 16), (48, 16, 5), (8, 8, 3)])
+@pytest.mark.parametrize("h,w,batch", [(32, 48, 16), (48, 16, 5), (8, 8, 3), (20, 28, 5), (24, 13, 4), (11, 16, 3)])
 def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
-    """S = P dividing both sides takes the uint8 shortcut in render_frame; it must change no bit."""
+    """S = P takes the uint8 shortcut in render_frame (for the multiple-of-P core when P does not
+    divide a side, with float bands for the overlapping last row and column); it must change no bit."""
     _, nchw = conv_pair(7)
     model = nchw if layout == "NCHW" else (lambda x: nchw(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1))
     img = frame(h, w, seed=batch)
@@ -156,7 +157,7 @@ def integer_pair():
     return np_pipe.IntegerModel(run, *byte_tables(IN8, OUT8), as_float), as_float
 
 
-@pytest.mark.parametrize("h,w,patch,batch", [(32, 48, 8, 16), (16, 8, 8, 3), (10, 15, 5, 3), (10, 15, 5, 4)])
+@pytest.mark.parametrize("h,w,patch,batch", [(32, 48, 8, 16), (16, 8, 8, 3), (10, 15, 5, 3), (10, 15, 5, 4), (20, 28, 8, 4)])
 def test_integer_model_gives_the_bytes_of_the_float_path(h, w, patch, batch):
     """Byte tables replace normalise → quantise and dequantise → round exactly, with two bytes per
     lookup (even chunk sizes) or one (odd: 5·5·3·3), and a zero-padded last chunk (10×15 at batch 4)."""
