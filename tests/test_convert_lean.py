@@ -64,3 +64,11 @@ def test_a_teacher_is_exported_as_it_is():
     teacher = tiny_teacher_model()
     module = PatchModel(teacher.encoder, teacher.generators[next(iter(teacher.generators))])
     assert lean(module) is module
+
+
+def test_op_profile_refuses_a_missing_file_in_one_line(tmp_path, capsys):
+    from convert.op_profile import main
+
+    assert main([str(tmp_path / "none.tflite")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: no such .tflite file: {tmp_path / 'none.tflite'}"]
