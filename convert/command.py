@@ -1,6 +1,6 @@
 """`ygan convert`: checkpoint in, bundle out, with a progress bar and a one-screen summary.
 
-The lead wires `add_convert_arguments` and `run_convert` into ygan_mobile.cli; bad input surfaces
+The lead wires `add_convert_arguments` and `run_convert` into ygan.cli; bad input surfaces
 as YganError (one line, exit 2 there). Exit 1 when an artifact misses its parity threshold: the
 bundle is still written so the numbers can be inspected, but CI must not ship it.
 """

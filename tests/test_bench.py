@@ -12,7 +12,7 @@ from convert.bundle import Options, convert
 from convert.source import load_networks
 from distill.config import build as distill_config
 from distill.train import distill
-from ygan_mobile.cli import main
+from ygan.cli import main
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.train import train
 

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from test_train import model_tensors
-from ygan_mobile.cli import main
+from ygan.cli import main
 from ygan_mobile.errors import YganError
 
 TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=40",
@@ -163,8 +163,8 @@ def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, t
 @pytest.mark.slow
 def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
     from reference_runtime.report_quality import load_quality
-    from ygan_mobile import build_quality
-    from ygan_mobile.build_stages import quality_numbers
+    from ygan import build_quality
+    from ygan.build_stages import quality_numbers
     from ygan_mobile.mosaic import heldout
 
     def too_few(*args, **kwargs):
@@ -186,7 +186,7 @@ def _inputs(bundle: Path, stage: str) -> str:
 def test_interrupted_build_resumes_the_unfinished_stage(bundle, tmp_path):
     out = tmp_path / "bundle"
     args = argv(out, 'convert.targets=["onnx"]')
-    proc = subprocess.Popen([sys.executable, "-m", "ygan_mobile", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "ygan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     ckpt = out / "checkpoints/teacher/checkpoint.safetensors"
     deadline = time.monotonic() + 180
@@ -230,6 +230,6 @@ def test_bad_overrides_are_one_clear_error(tmp_path, capsys):
         assert message in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
     with pytest.raises(YganError, match="exactly one --theme"):
-        from ygan_mobile.build_config import flag_overrides
+        from ygan.build_config import flag_overrides
 
         flag_overrides(["a", "b"], None, "folder", None)

@@ -13,7 +13,8 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from ygan_mobile import checkpoint, cli
+from ygan import cli
+from ygan_mobile import checkpoint
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 

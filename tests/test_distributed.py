@@ -61,10 +61,10 @@ def test_ranks_stay_identical_and_match_one_process(tmp_path):
 
     cfg = preset(tmp_path, f"train.steps={steps}", f"train.checkpoint_every={steps}")
     single, ddp = tmp_path / "single", tmp_path / "ddp"
-    one = subprocess.run([sys.executable, "-m", "ygan_mobile", "train", "--preset", str(cfg), "--out", str(single), "--quiet"],
+    one = subprocess.run([sys.executable, "-m", "ygan", "train", "--preset", str(cfg), "--out", str(single), "--quiet"],
                          capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = subprocess.run(torchrun("-m", "ygan_mobile", "train", "--preset", str(cfg), "--out", str(ddp), "--quiet"),
+    two = subprocess.run(torchrun("-m", "ygan", "train", "--preset", str(cfg), "--out", str(ddp), "--quiet"),
                          capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr[-3000:]
     a, b = weights(single), weights(ddp)
@@ -86,7 +86,7 @@ def initial_weights(*extra: str) -> dict[str, torch.Tensor]:
 def test_two_ranks_stopped_midway_resume_as_one_process(tmp_path):
     cfg = preset(tmp_path, "train.steps=400", "train.checkpoint_every=5")
     out = tmp_path / "run"
-    proc = subprocess.Popen(torchrun("-m", "ygan_mobile", "train", "--preset", str(cfg), "--out", str(out), "--quiet"),
+    proc = subprocess.Popen(torchrun("-m", "ygan", "train", "--preset", str(cfg), "--out", str(out), "--quiet"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -95,7 +95,7 @@ def test_two_ranks_stopped_midway_resume_as_one_process(tmp_path):
     proc.communicate(timeout=120)
     stopped = load(out).step
     assert 0 < stopped < 400, "the stop must land mid-run"
-    done = subprocess.run([sys.executable, "-m", "ygan_mobile", "train", "--preset", str(cfg), "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "ygan", "train", "--preset", str(cfg), "--out", str(out),
                            "--resume", "--quiet"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((out / "metrics.json").read_text())["step"] == 400
@@ -127,13 +127,13 @@ def test_distillation_ranks_stay_identical(teacher, tmp_path):
 def test_distillation_on_two_ranks_resumes_on_one(teacher, tmp_path):
     out = tmp_path / "student"
     sets = [a for s in STUDENT for a in ("--set", s)]
-    two = subprocess.run(torchrun("-m", "ygan_mobile", "distill", "--teacher", str(teacher), "--out", str(out), "--quiet",
+    two = subprocess.run(torchrun("-m", "ygan", "distill", "--teacher", str(teacher), "--out", str(out), "--quiet",
                                   *sets, "--set", "train.steps=6", "--set", "train.checkpoint_every=3"),
                          capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr[-3000:]
     assert two.stdout.count("distillation finished at step 6") == 1  # one summary, from rank 0
     assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()][-1] == 5
-    one = subprocess.run([sys.executable, "-m", "ygan_mobile", "distill", "--teacher", str(teacher), "--out", str(out),
+    one = subprocess.run([sys.executable, "-m", "ygan", "distill", "--teacher", str(teacher), "--out", str(out),
                           "--quiet", "--resume", *sets, "--set", "train.steps=10"], capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())

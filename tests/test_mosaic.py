@@ -93,7 +93,7 @@ def test_judge_tells_checkerboards_from_smooth_gradients():
 
 
 def test_quality_table_and_warnings_flag_a_weak_judge_and_a_fooled_baseline():
-    from ygan_mobile.build_quality import MAX_BASELINE, manifest_summary, table, warnings
+    from ygan.build_quality import MAX_BASELINE, manifest_summary, table, warnings
 
     scores = {"recognisability": 0.8, "baseline_input": 0.05, "baseline_colour": MAX_BASELINE + 0.1,
               "structure_r": 0.7, "variety": 0.6, "patches": 100}

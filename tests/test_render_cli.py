@@ -13,7 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ygan_mobile import checkpoint, cli, ingest
+from ygan import cli
+from ygan_mobile import checkpoint, ingest
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 from ygan_mobile.render import spec
@@ -146,7 +147,7 @@ def test_mismatched_output_and_missing_checkpoint_are_one_error(photo, tmp_path,
 def test_process_exit_code_and_no_traceback(ckpt, photo, tmp_path):
     bad = _bad_input(tmp_path, photo, "truncated")
     out = tmp_path / "out.png"
-    result = subprocess.run([sys.executable, "-m", "ygan_mobile", "render", str(bad), "-o", str(out), "--checkpoint", str(ckpt)],
+    result = subprocess.run([sys.executable, "-m", "ygan", "render", str(bad), "-o", str(out), "--checkpoint", str(ckpt)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()

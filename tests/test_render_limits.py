@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 
 from reference_runtime.cli import main as runtime_main
-from ygan_mobile import checkpoint, cli, ingest
+from ygan import cli
+from ygan_mobile import checkpoint, ingest
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 

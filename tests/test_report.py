@@ -287,7 +287,7 @@ def test_bad_input_keeps_the_previous_report(bundle, index, tmp_path):
 
 @pytest.mark.slow
 def test_cli_prints_the_index_and_refuses_a_missing_bundle(bundle, index, tmp_path, capsys):
-    from ygan_mobile.cli import main
+    from ygan.cli import main
 
     copy = _copy(bundle, tmp_path)
     assert main(["report", str(copy)]) == 0

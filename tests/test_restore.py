@@ -15,8 +15,8 @@ from ygan_mobile.data import NamedImage, domain_a, load_photos, restoration_targ
 from ygan_mobile.errors import YganError
 from ygan_mobile.losses import paired_loss
 from ygan_mobile.restore import baselines
-from ygan_mobile.restore.data import has_colour
-from ygan_mobile.restore.degrade import Degradation, blur, greyscale
+from ygan_mobile.data.restoration import has_colour
+from ygan_mobile.data.degrade import Degradation, blur, greyscale
 from ygan_mobile.restore.quality import colourfulness, psnr_u8, ssim_u8
 
 
@@ -127,7 +127,7 @@ def test_every_baseline_improves_on_its_degraded_input(task, gain):
 
 @pytest.mark.parametrize("name", RESTORE_PRESETS + tuple(f"{n}-full" for n in RESTORE_PRESETS))
 def test_restoration_presets_load_with_a_bundle_config(name):
-    from ygan_mobile.build_config import resolve
+    from ygan.build_config import resolve
 
     raw = load_preset(name)
     cfg = Config.from_dict(teacher_tables(raw))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ygan_mobile.cli import main
+from ygan.cli import main
 
 TINY = ["model.patch=8", "model.latent=64", "model.width=16", "train.steps=300", "train.warmup=50", "train.batch=16",
         "train.eval_patches=64", "train.checkpoint_every=100", "train.threads=1",

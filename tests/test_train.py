@@ -32,7 +32,7 @@ def model_tensors(run: Path) -> dict[str, torch.Tensor]:
 
 
 def ygan(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ygan_mobile", *args], capture_output=True, text=True, **kw)
+    return subprocess.run([sys.executable, "-m", "ygan", *args], capture_output=True, text=True, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_kill_and_resume_gives_identical_weights(tmp_path, finished_run, how):
         lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
     preset.write_text("\n".join(lines) + "\n")
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "ygan_mobile", "train", "--preset", str(preset), "--out", str(out), "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "ygan", "train", "--preset", str(preset), "--out", str(out), "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline and proc.poll() is None:

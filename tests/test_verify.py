@@ -27,7 +27,7 @@ from test_convert_fixtures import tiny_student
 
 PATCH_MODEL = "onnx/patch_model.flowers"
 TRAINING_PACKAGES = ("torch", "tensorflow", "tf_keras", "keras", "onnx2tf", "coremltools", "sklearn",
-                     "ygan_mobile", "distill", "convert")
+                     "ygan", "ygan_mobile", "distill", "convert")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from reference_runtime import metrics
 from reference_runtime.manifest import file_sha256, load_npz
 from reference_runtime.serve import check_web_dir, start
 from test_convert_fixtures import tiny_student
-from ygan_mobile.build_web import copy_to_web
+from ygan.build_web import copy_to_web
 
 WEB = Path(__file__).resolve().parents[1] / "web_demo"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import ModelConfig
-from ygan_mobile.restore.degrade import Degradation
+from ygan_mobile.data.degrade import Degradation
 
 RESTORE_PRESETS = ("colorize", "denoise", "superres2", "superres4", "deblur")
 PRESETS = ("quick", "full") + RESTORE_PRESETS + tuple(f"{name}-full" for name in RESTORE_PRESETS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ygan_mobile.bench_timing import CallTimer, Contender
+from ygan.bench_timing import CallTimer, Contender
 
 TFLITE_ORDER = ("fp32", "fp16", "int8-dynamic", "int8-full")
 

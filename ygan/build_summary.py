@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ygan_mobile.build_stages import STAGES, Context
+from ygan.build_stages import STAGES, Context
 
 
 def _result(name: str, n: dict, ctx: Context) -> str:
@@ -57,7 +57,7 @@ def print_summary(ctx: Context, seconds: float) -> None:
               f"{(ctx.bundle / 'parity.json').resolve()} and the report; this bundle must not ship")
     quality = ctx.state.stages.get("quality")
     if statuses.get("quality") in ("ran", "skipped") and quality is not None and "models" in quality.numbers:
-        from ygan_mobile.build_quality import table
+        from ygan.build_quality import table
 
         n = quality.numbers
         print("mosaic quality (held-out photographs; docs/build.md \"Mosaic quality\"):")

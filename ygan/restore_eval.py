@@ -21,8 +21,8 @@ from ygan_mobile.config import Config
 from ygan_mobile.data import photographs, split_by_source
 from ygan_mobile.errors import YganError
 from ygan_mobile.restore.baselines import INPUT_NAME, baselines
-from ygan_mobile.restore.data import clean_images
-from ygan_mobile.restore.degrade import Degradation
+from ygan_mobile.data.restoration import clean_images
+from ygan_mobile.data.degrade import Degradation
 from ygan_mobile.restore.quality import colourfulness, psnr_u8, ssim_u8
 
 _EVAL_NOISE = 13
@@ -84,7 +84,7 @@ def methods(bundle: Path, d: Degradation, threads: int) -> list[Method]:
     from distill.checkpoint import load_student
     from reference_runtime.backends import BackendError, open_artifact
     from reference_runtime.manifest import ManifestError, read_manifest
-    from ygan_mobile.build_stages import STUDENT_CKPT, TEACHER_CKPT
+    from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
     from ygan_mobile.checkpoint import load_model
 
     try:
@@ -125,7 +125,7 @@ def mean_scores(per_image: list[dict[str, float]]) -> dict[str, float]:
 
 
 def teacher_config(bundle: Path) -> Config:
-    from ygan_mobile.build_stages import TEACHER_CKPT
+    from ygan.bundle_paths import TEACHER_CKPT
     from ygan_mobile.checkpoint import load
 
     path = bundle / TEACHER_CKPT

@@ -1,5 +1,5 @@
-"""`ygan eval PRESET BUNDLE` (restoration: restore.evaluate) and `ygan eval BUNDLE` (art themes: the
-mosaic quality of ygan_mobile.build_quality, the measurement of `ygan build`'s quality stage).
+"""`ygan eval PRESET BUNDLE` (restoration: ygan.restore_eval) and `ygan eval BUNDLE` (art themes: the
+mosaic quality of ygan.build_quality, the measurement of `ygan build`'s quality stage).
 
 Why a restoration preset is named again: it says which task and degradation the user means to measure, and a
 bundle built with other settings (another task, another noise σ) would answer a different question,
@@ -65,7 +65,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     written to --out (default BUNDLE/eval) so the build's own quality.json and manifest stay as built."""
     import json
 
-    from ygan_mobile.build_quality import measure, preset_label, table, teacher_config, write
+    from ygan.build_quality import measure, preset_label, table, teacher_config, write
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
@@ -94,8 +94,8 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
 
 
 def run_restore_eval(args: argparse.Namespace) -> int:
-    from ygan_mobile.restore import eval_report
-    from ygan_mobile.restore.evaluate import evaluate_bundle, teacher_config
+    from ygan import restore_eval_report as eval_report
+    from ygan.restore_eval import evaluate_bundle, teacher_config
 
     bundle = Path(args.bundle)
     if args.side is None:

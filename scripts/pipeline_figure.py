@@ -1,5 +1,5 @@
 """Draws the figure of docs/pipeline.md from the pipeline's own functions, so the picture cannot
-drift from the code. Regenerate: .venv/bin/python -m ygan_mobile.render.figure docs/img/pipeline_grid.png"""
+drift from the code. Regenerate: .venv/bin/python scripts/pipeline_figure.py docs/img/pipeline_grid.png"""
 
 from __future__ import annotations
 

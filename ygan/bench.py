@@ -144,9 +144,9 @@ def run_bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ygan_mobile.atomic import atomic_path, write_text
-    from ygan_mobile.bench_runners import Setup, contenders, load_torch
-    from ygan_mobile.bench_table import markdown, plot, ratios
-    from ygan_mobile.bench_timing import measure, summarise
+    from ygan.bench_runners import Setup, contenders, load_torch
+    from ygan.bench_table import markdown, plot, ratios
+    from ygan.bench_timing import measure, summarise
 
     bundle = Path(args.bundle)
     frames, threads = parse_frames(args.frames), parse_threads(args.threads)
@@ -162,8 +162,8 @@ def run_bench(args: argparse.Namespace) -> int:
         raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(manifest['themes'])}")
     notes: list[str] = []
     setup = Setup(bundle, manifest, theme, stride,
-                  _run_dir(args.teacher, bundle / "checkpoints" / "teacher", "teacher", notes),
-                  _run_dir(args.student, bundle / "checkpoints" / "student", "student", notes))
+                  _run_dir(args.teacher, bundle / TEACHER, "teacher", notes),
+                  _run_dir(args.student, bundle / STUDENT, "student", notes))
     models = load_torch(setup)
     machine = machine_info()
     inputs = {f"{w}x{h}": test_frame(bundle, manifest, w, h) for w, h in frames}
@@ -216,7 +216,7 @@ def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
 
 
 def print_summary(doc: dict[str, Any], bundle: Path) -> None:
-    from ygan_mobile.bench_table import SHARES, reference_point
+    from ygan.bench_table import SHARES, reference_point
 
     frame, t = reference_point(doc["frames"], doc["threads"])
     print(f"\n{frame}, {t} threads (median of {doc['repeats']} frames; full table in bench.md)")

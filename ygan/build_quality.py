@@ -45,7 +45,7 @@ class Measured:
 
 
 def teacher_config(bundle: Path):
-    from ygan_mobile.build_stages import TEACHER_CKPT
+    from ygan.bundle_paths import TEACHER_CKPT
     from ygan_mobile.checkpoint import load
 
     path = bundle / TEACHER_CKPT
@@ -67,7 +67,7 @@ def _torch_renderer(models: dict[str, Any], patch: int) -> Callable[[np.ndarray,
 
 
 def teacher_renderer(bundle: Path, patch: int):
-    from ygan_mobile.build_stages import TEACHER_CKPT
+    from ygan.bundle_paths import TEACHER_CKPT
     from ygan_mobile.checkpoint import load_patch_models
 
     models, _ = load_patch_models(bundle / TEACHER_CKPT)
@@ -78,7 +78,7 @@ def student_renderer(bundle: Path, patch: int, themes: list[str]):
     import torch
 
     from distill.checkpoint import load_student
-    from ygan_mobile.build_stages import STUDENT_CKPT
+    from ygan.bundle_paths import STUDENT_CKPT
 
     student, _ = load_student(bundle / STUDENT_CKPT)
 
@@ -153,7 +153,7 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
     import torch
 
     from reference_runtime.manifest import ManifestError, file_sha256, read_manifest
-    from ygan_mobile.build_stages import STUDENT_CKPT, TEACHER_CKPT
+    from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
     from ygan_mobile.mosaic.heldout import heldout
     from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judge, score
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ygan_mobile.build_android import copy_atomically
+from ygan.build_android import copy_atomically
 from ygan_mobile.errors import YganError
 
 COPIED = ("manifest.json", "onnx", "golden")

@@ -16,15 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-from ygan_mobile import build_state
-from ygan_mobile.build_config import flag_overrides, resolve
-from ygan_mobile.build_stages import STAGES, Context
-from ygan_mobile.build_state import StageRecord
+from ygan import build_state
+from ygan.build_config import flag_overrides, resolve
+from ygan.build_stages import STAGES, Context
+from ygan.build_state import StageRecord
 
 
 def build(args: argparse.Namespace) -> int:
     from ygan_mobile import __version__
-    from ygan_mobile.build_summary import print_summary
+    from ygan.build_summary import print_summary
 
     flags = flag_overrides(args.theme, args.data_a, args.data_b, args.seed)
     cfg = resolve(args.preset, list(args.overrides), flags)
@@ -37,11 +37,11 @@ def build(args: argparse.Namespace) -> int:
     began = time.monotonic()
     code = run_stages(ctx, __version__)
     if code == 0 and args.android_dir:
-        from ygan_mobile.build_android import copy_to_android
+        from ygan.build_android import copy_to_android
 
         print(f"android assets: {copy_to_android(bundle, Path(args.android_dir))}")
     if code == 0 and args.web_dir:
-        from ygan_mobile.build_web import copy_to_web
+        from ygan.build_web import copy_to_web
 
         print(f"web page bundle: {copy_to_web(bundle, Path(args.web_dir))}")
     print_summary(ctx, time.monotonic() - began)

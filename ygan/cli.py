@@ -45,7 +45,7 @@ def build_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ygan_mobile.summary import print_train_summary
+    from ygan.train_summary import print_train_summary
     from ygan_mobile.train import train
 
     cfg = build_config(args)
@@ -57,13 +57,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ygan_mobile.build import build
+    from ygan.build import build
 
     return build(args)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ygan_mobile.bench import run_bench
+    from ygan.bench import run_bench
 
     return run_bench(args)
 
@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ygan_mobile.restore.command import run_eval
+    from ygan.eval import run_eval
 
     return run_eval(args)
 
@@ -164,13 +164,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also copy manifest.json, onnx/ and golden/ into DIR/bundle (the web page, e.g. web_demo)")
     p.set_defaults(func=cmd_build)
 
-    from ygan_mobile.bench import add_bench_arguments
+    from ygan.bench import add_bench_arguments
 
     p = verbs.add_parser("bench", help="frame time of every backend of a bundle through the patch-render pipeline")
     add_bench_arguments(p)
     p.set_defaults(func=cmd_bench)
 
-    from ygan_mobile.restore.command import add_eval_arguments
+    from ygan.eval import add_eval_arguments
 
     p = verbs.add_parser("eval", help="quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
                           "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)")

@@ -15,14 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ygan_mobile.build_config import BuildConfig
-from ygan_mobile.build_state import BuildState, path_sha256, tree_fingerprint
+from ygan.build_config import BuildConfig
+from ygan.build_state import BuildState, path_sha256, tree_fingerprint
+from ygan.bundle_paths import STUDENT, STUDENT_CKPT, TEACHER, TEACHER_CKPT
 from ygan_mobile.errors import YganError
-
-TEACHER = "checkpoints/teacher"
-STUDENT = "checkpoints/student"
-TEACHER_CKPT = f"{TEACHER}/checkpoint.safetensors"
-STUDENT_CKPT = f"{STUDENT}/student.safetensors"
 
 
 @dataclass
@@ -166,7 +162,7 @@ def convert_numbers(bundle: Path) -> dict[str, Any]:
 
 def verify_inputs(ctx: Context) -> dict[str, Any]:
     """The manifest without the `quality` object the quality stage adds after verify (nothing verify reads)."""
-    from ygan_mobile.build_quality import core_sha256
+    from ygan.build_quality import core_sha256
 
     return {"manifest_core_sha256": core_sha256(_json(ctx.bundle / "manifest.json"))}
 
@@ -205,7 +201,7 @@ def quality_skip(ctx: Context) -> str:
 
 def _int8_full(ctx: Context) -> dict[str, str]:
     """path → sha256 of each theme's int8-full TFLite patch model, as convert recorded them."""
-    from ygan_mobile.build_quality import int8_full_artifacts
+    from ygan.build_quality import int8_full_artifacts
 
     manifest = _json(ctx.bundle / "manifest.json")
     return {a["path"]: a["sha256"] for a in int8_full_artifacts(manifest).values()}
@@ -222,7 +218,7 @@ def quality_inputs(ctx: Context) -> dict[str, Any]:
 
 
 def quality_run(ctx: Context, resume: bool) -> Ran:
-    from ygan_mobile.build_quality import NotMeasurable, measure, preset_label, stamp_manifest, write, write_unavailable
+    from ygan.build_quality import NotMeasurable, measure, preset_label, stamp_manifest, write, write_unavailable
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
