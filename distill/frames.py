@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ygan_mobile.render.spec import render_frame
+from ygan_mobile.render.torch_pipeline import render_frame
 
 
 def square_frame(pixels: np.ndarray, size: int) -> np.ndarray:

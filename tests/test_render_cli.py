@@ -17,7 +17,7 @@ from ygan import cli
 from ygan_mobile import checkpoint, ingest
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
-from ygan_mobile.render import spec
+from ygan_mobile.render import torch_pipeline
 
 TINY = ["model.patch=8", "model.latent=16", "model.width=8", 'data.themes=["stars", "flowers"]']
 
@@ -46,7 +46,7 @@ def test_render_image_matches_the_pipeline(ckpt, photo, tmp_path):
     out = tmp_path / "out.png"
     assert ygan(photo, "-o", out, "--checkpoint", ckpt, "--theme", "stars", "--stride", "4") == 0
     models, patch = checkpoint.load_patch_models(ckpt, ["stars"])
-    expected = spec.render_frame(ingest.load_image(photo), list(models.values()), patch=patch, stride=4)
+    expected = torch_pipeline.render_frame(ingest.load_image(photo), list(models.values()), patch=patch, stride=4)
     assert np.array_equal(ingest.load_image(out), expected)
 
 

@@ -25,9 +25,9 @@ frame = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint
 if which == "torch":
     import torch
     torch.set_num_threads(1)
-    from ygan_mobile.render import spec
+    from ygan_mobile.render import torch_pipeline
     model = lambda x: torch.tanh(x * 0.9)
-    render = lambda: spec.render_frame(frame, [model], patch=32, stride=16, batch=16)
+    render = lambda: torch_pipeline.render_frame(frame, [model], patch=32, stride=16, batch=16)
 else:
     from reference_runtime import pipeline
     model = lambda x: np.tanh(x * np.float32(0.9))

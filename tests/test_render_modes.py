@@ -7,7 +7,7 @@ import torch
 
 from ygan_mobile import ingest
 from ygan_mobile.errors import YganError
-from ygan_mobile.render import random_crops, salient, spec, stereo, themes
+from ygan_mobile.render import random_crops, salient, torch_pipeline, stereo, theme_map
 from ygan_mobile.render.renderer import RenderOptions, make_renderer, resized
 from ygan_mobile.render.video import render_video
 
@@ -18,7 +18,7 @@ def constant(value: float):
 
 def level(value: float) -> int:
     """The uint8 level a constant float output rounds to."""
-    return int(spec.to_u8(torch.full((3, 1, 1), value))[0, 0, 0])
+    return int(torch_pipeline.to_u8(torch.full((3, 1, 1), value))[0, 0, 0])
 
 
 def halves(h: int, w: int, dark: int = 10, bright: int = 240) -> np.ndarray:
@@ -28,11 +28,11 @@ def halves(h: int, w: int, dark: int = 10, bright: int = 240) -> np.ndarray:
 
 
 def test_luminance_bands_by_hand():
-    assert themes.band(np.array([0, 127.9, 128, 255]), 2).tolist() == [0, 0, 1, 1]
-    assert themes.band(np.array([0, 85.3, 85.4, 170.6, 170.7, 255]), 3).tolist() == [0, 0, 1, 1, 2, 2]  # edges 256/3, 512/3
+    assert theme_map.band(np.array([0, 127.9, 128, 255]), 2).tolist() == [0, 0, 1, 1]
+    assert theme_map.band(np.array([0, 85.3, 85.4, 170.6, 170.7, 255]), 3).tolist() == [0, 0, 1, 1, 2, 2]  # edges 256/3, 512/3
     frame = halves(8, 16)
-    assert themes.luminance_bands(frame, 8, 8, 2).tolist() == [[0, 1]]
-    assert themes.luminance_bands(frame, 8, 4, 3).tolist() == [[0, 1, 2]]  # the middle patch averages 125
+    assert theme_map.luminance_bands(frame, 8, 8, 2).tolist() == [[0, 1]]
+    assert theme_map.luminance_bands(frame, 8, 4, 3).tolist() == [[0, 1, 2]]  # the middle patch averages 125
 
 
 def test_random_boxes_reach_coverage_inside_the_frame_and_follow_the_seed():

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from reference_runtime import pipeline as np_pipe
-from ygan_mobile.render import spec as torch_pipe
+from ygan_mobile.render import torch_pipeline as torch_pipe
 
 
 def conv_pair(seed: int):

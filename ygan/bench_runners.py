@@ -1,6 +1,6 @@
 """The contenders of `ygan bench`: every way this bundle can render a frame, behind one interface.
 
-PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.spec, the original);
+PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.torch_pipeline, the original);
 ONNX and TFLite artifacts run through the reference runtime's numpy pipeline with its backends,
 i.e. what the phone-side code does (a full-integer artifact is fed bytes through its tables). Two
 identity-model rows (one per pipeline) time the pipeline alone, a cross-check of the overhead
@@ -86,7 +86,7 @@ def _open(bundle: Path, artifact: dict[str, Any], threads: int):
 
 def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contender]:
     """Every row for one thread count (torch's own thread count is set by the caller)."""
-    from ygan_mobile.render import spec as torch_pipeline
+    from ygan_mobile.render import torch_pipeline
 
     p, s, blend, batch = setup.patch, setup.stride, setup.blend, setup.batch
 

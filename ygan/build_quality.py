@@ -61,7 +61,7 @@ def int8_full_artifacts(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _torch_renderer(models: dict[str, Any], patch: int) -> Callable[[np.ndarray, str], np.ndarray]:
-    from ygan_mobile.render.spec import render_frame
+    from ygan_mobile.render.torch_pipeline import render_frame
 
     return lambda frame, theme: render_frame(frame, [models[theme]], patch=patch, stride=patch, batch=TORCH_BATCH)
 

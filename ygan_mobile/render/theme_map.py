@@ -1,6 +1,6 @@
 """Theme-map rules: which theme's generator each patch goes through when a frame mixes themes.
 
-The parity core (spec.py, step 8) takes any per-patch index grid; this is the rule `ygan render`
+The parity core (torch_pipeline.py, step 8) takes any per-patch index grid; this is the rule `ygan render`
 uses with several themes: a patch's mean input luminance picks one of n equal bands, darkest first.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ygan_mobile.render import spec
+from ygan_mobile.render import torch_pipeline
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -31,8 +31,8 @@ def padded(frame_u8: np.ndarray, patch: int) -> np.ndarray:
 
 def patch_means(values: np.ndarray, patch: int, stride: int) -> np.ndarray:
     """(rows, cols) means of a padded H×W map over the spec grid's patches."""
-    rows = spec.positions(values.shape[0], patch, stride)
-    cols = spec.positions(values.shape[1], patch, stride)
+    rows = torch_pipeline.positions(values.shape[0], patch, stride)
+    cols = torch_pipeline.positions(values.shape[1], patch, stride)
     return np.array([[values[r:r + patch, c:c + patch].mean() for c in cols] for r in rows])
 
 
