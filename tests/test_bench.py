@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from convert.source import load_networks
 from distill.config import build as distill_config
 from distill.train import distill

@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from convert.fold import fold_batchnorm
 from convert.hashing import sha256, size
 from convert.manifest import validate

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from convert.manifest import validate
 from test_convert_fixtures import tiny_teacher
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from convert.source import Networks
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import Generator, ModelConfig

@@ -215,7 +215,7 @@ def test_constexpr_weights_equal_coremltools_value_inference(converted, precisio
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", PRECISIONS[1:])
 def test_compressed_and_fp16_packages_clear_the_bundle_thresholds(converted, precision):
-    from convert.parity import THRESHOLDS_DB
+    from reference_runtime.verify import THRESHOLDS_DB
     from reference_runtime.metrics import psnr
     from reference_runtime.verify import data_range, threshold
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from test_convert_fixtures import tiny_student
 
 ROOT = Path(__file__).resolve().parents[1]

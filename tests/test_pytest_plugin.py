@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from test_convert_fixtures import tiny_student
 
 pytest_plugins = ["pytester"]

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from reference_runtime import report_chart, report_data, report_images
 from test_convert_fixtures import tiny_student
 

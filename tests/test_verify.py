@@ -19,7 +19,8 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.manifest import file_sha256
 from reference_runtime.verify import verify_bundle

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from reference_runtime import verify as verify_module
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.manifest import file_sha256, tree_sha256

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convert.bundle import Options, convert
+from convert.bundle import convert
+from convert.options import Options
 from reference_runtime import metrics
 from reference_runtime.manifest import file_sha256, load_npz
 from reference_runtime.serve import check_web_dir, start

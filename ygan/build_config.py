@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convert.options import DEFAULTS, HALF_PATCH
 from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
 from ygan_mobile.errors import YganError
 
@@ -23,14 +24,15 @@ STAGE_PREFIXES = ("distill.", "convert.", "quality.")
 
 @dataclass(frozen=True)
 class ConvertSettings:
-    """The `ygan convert` options a build uses (see docs/bundle.md); empty precisions = every default."""
-    targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
+    """The `ygan convert` options a build uses, as a TOML table can hold them (see docs/bundle.md);
+    empty precisions = every default. The defaults are convert's own (convert/options.py)."""
+    targets: list[str] = field(default_factory=lambda: list(DEFAULTS.targets))
     precisions: list[str] = field(default_factory=list)
-    batch: int = 64
-    stride: int = 0  # 0: half the patch
-    blend: str = "feather"
-    calibration: int = 128
-    golden: int = 32
+    batch: int = DEFAULTS.batch
+    stride: int = DEFAULTS.stride
+    blend: str = DEFAULTS.blend
+    calibration: int = DEFAULTS.calibration
+    golden: int = DEFAULTS.golden
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -126,5 +128,5 @@ def _check_convert(c: ConvertSettings, patch: int) -> None:
     precisions_for(c.targets, c.precisions or None)  # refuses unknown targets and precisions now, not mid-build
     if c.batch < 1 or c.calibration < 1 or c.golden < 1:
         raise YganError("convert.batch, convert.calibration and convert.golden must be ≥ 1")
-    if not 0 <= c.stride <= patch:
-        raise YganError(f"convert.stride={c.stride} must be between 1 and the patch size {patch} (0 = half the patch)")
+    if c.stride != HALF_PATCH and not 1 <= c.stride <= patch:
+        raise YganError(f"convert.stride={c.stride} must be between 1 and the patch size {patch} ({HALF_PATCH} = half the patch)")

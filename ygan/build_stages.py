@@ -103,13 +103,14 @@ def convert_inputs(ctx: Context) -> dict[str, Any]:
 
 
 def convert_run(ctx: Context, resume: bool) -> Ran:
-    from convert.bundle import Options, convert, step_count
+    from convert.bundle import convert, step_count
+    from convert.options import Options
     from convert.plan import jobs, precisions_for
     from convert.source import load_networks
 
     s = ctx.cfg.convert
     opts = Options(targets=list(s.targets), precisions=list(s.precisions) or None, batch=s.batch,
-                   stride=s.stride or None, blend=s.blend, calibration=s.calibration, golden=s.golden)
+                   stride=s.stride, blend=s.blend, calibration=s.calibration, golden=s.golden)
     net = load_networks(ctx.bundle / STUDENT_CKPT, "student")
     bar = _bar(step_count(precisions_for(opts.targets, opts.precisions), len(jobs(net, 1))), "convert", ctx.progress)
     started: list[str] = []
