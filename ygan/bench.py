@@ -143,10 +143,10 @@ def run_bench(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from ygan_mobile.atomic import atomic_path, write_text
     from ygan.bench_runners import Setup, contenders, load_torch
     from ygan.bench_table import markdown, plot, ratios
     from ygan.bench_timing import measure, summarise
+    from ygan_mobile.atomic import atomic_path, write_text
 
     bundle = Path(args.bundle)
     frames, threads = parse_frames(args.frames), parse_threads(args.threads)

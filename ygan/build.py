@@ -23,8 +23,8 @@ from ygan.build_state import StageRecord
 
 
 def build(args: argparse.Namespace) -> int:
-    from ygan_mobile import __version__
     from ygan.build_summary import print_summary
+    from ygan_mobile import __version__
 
     flags = flag_overrides(args.theme, args.data_a, args.data_b, args.seed)
     cfg = resolve(args.preset, list(args.overrides), flags)

@@ -111,9 +111,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from ygan_mobile import __version__
     from convert.command import add_convert_arguments
     from distill.command import add_distill_arguments
+    from ygan_mobile import __version__
     from ygan_mobile.render.command import add_render_arguments
 
     parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ygan_mobile.atomic import write_bytes, write_text
 from ygan.restore_eval import Evaluation, finite
+from ygan_mobile.atomic import write_bytes, write_text
 
 PICTURE_KINDS = ("input", "baseline", "teacher", "student")
 CROP = 96  # pixels of each image shown, enlarged ×2 so single pixels stay visible

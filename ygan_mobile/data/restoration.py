@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ygan_mobile.data.degrade import Degradation, add_noise
 from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, to_tensor
 from ygan_mobile.data.photos import NamedImage
-from ygan_mobile.data.degrade import Degradation, add_noise
 
 _NOISE, _HELDOUT_NOISE, _FIXED_NOISE = 11, 12, 14  # random streams of their own, apart from the patch draws
 

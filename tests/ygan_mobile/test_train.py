@@ -1,7 +1,6 @@
 """Training end to end on a tiny config: outputs, exact resume after a kill, and bad data."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -10,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
+from conftest import TINY_MODEL, model_tensors
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.train import train
 
 TINY = [
-    "model.patch=8", "model.latent=16", "model.width=8",
+    *TINY_MODEL,
     'data.themes=["stars", "flowers"]', "data.theme_tiles=12",
     "train.steps=40", "train.warmup=10", "train.batch=8", "train.eval_patches=32",
     "train.checkpoint_every=10", "train.log_every=5", "train.threads=1", "train.lr=1e-3",
@@ -25,10 +24,6 @@ TINY = [
 
 def tiny_config(*extra: str) -> Config:
     return Config.from_dict(apply_overrides(load_preset("quick"), TINY + list(extra)))
-
-
-def model_tensors(run: Path) -> dict[str, torch.Tensor]:
-    return {k: v for k, v in load_file(str(run / "checkpoint.safetensors")).items()}
 
 
 def ygan(*args: str, **kw) -> subprocess.CompletedProcess:

@@ -23,7 +23,7 @@ from reference_runtime.coreml_mil import constexpr, load_program
 from reference_runtime.coreml_mil.conv import conv2d, conv_transpose2d
 from reference_runtime.coreml_mil.proto import mil_pb2, model_pb2
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PRECISIONS = ["fp32", "fp16", "int8-weights", "palettized-6bit", "palettized-4bit"]
 ROLES = ["encoder", "generator", "patch_model"]
 
@@ -215,9 +215,8 @@ def test_constexpr_weights_equal_coremltools_value_inference(converted, precisio
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", PRECISIONS[1:])
 def test_compressed_and_fp16_packages_clear_the_bundle_thresholds(converted, precision):
-    from reference_runtime.verify import THRESHOLDS_DB
     from reference_runtime.metrics import psnr
-    from reference_runtime.verify import data_range, threshold
+    from reference_runtime.verify import THRESHOLDS_DB, data_range, threshold
 
     limit = threshold(precision, THRESHOLDS_DB)
     for role in ROLES:
@@ -262,9 +261,9 @@ def test_ios18_blockwise_shift_scale_equals_coremltools(with_offset):
 @pytest.mark.parametrize("role", ROLES)
 def test_teacher_fp32_package_matches_torch_within_1e4(tmp_path, role):
     """The teacher's encoder adds leaky_relu to the student's op set."""
+    from conftest import tiny_teacher
     from convert import coreml
     from convert.plan import jobs
-    from test_convert_fixtures import tiny_teacher
 
     job = next(j for j in jobs(tiny_teacher(), batch=2) if j.role == role)
     path = coreml.convert(job.module, job.example, tmp_path, job.key, ["fp32"], job.input_name, job.output_name, job.key)["fp32"]

@@ -19,10 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convert.bundle import convert
-from convert.options import Options
+from conftest import ROOT, Page
 from reference_runtime import report_chart, report_data, report_images
-from test_convert_fixtures import tiny_student
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,66 +28,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 LOAD_CHECK = ("<script>window.addEventListener('load', function () { var n = 0, all = document.images;"
               " for (var i = 0; i < all.length; i++) { if (all[i].complete && all[i].naturalWidth > 0) n++; }"
               " document.body.setAttribute('data-images-loaded', n + '/' + all.length); });</script>")
-
-
-class Page(HTMLParser):
-    """Tables by id (header texts, rows of cells with attributes), images, chart markers, the verdict."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.tables: dict[str, dict] = {}
-        self.images: list[str] = []
-        self.markers: list[dict] = []
-        self.verdict: dict | None = None
-        self._table: dict | None = None
-        self._row: list | None = None
-        self._cell: dict | None = None
-        self._in_verdict = False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "table":
-            self._table = self.tables.setdefault(a.get("id", f"table{len(self.tables)}"), {"head": [], "rows": []})
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = {"tag": tag, "attrs": a, "text": ""}
-        elif tag == "img":
-            self.images.append(a["src"])
-        elif tag == "circle" and "data-id" in a:
-            self.markers.append(a)
-        elif tag == "div" and a.get("id") == "verdict":
-            self.verdict = {"attrs": a, "text": ""}
-            self._in_verdict = True
-        elif tag == "ul":
-            self._in_verdict = False
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(self._cell)
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self._table is not None:
-            if all(c["tag"] == "th" for c in self._row):
-                self._table["head"] = [c["text"] for c in self._row]
-            else:
-                self._table["rows"].append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-        elif tag == "div":
-            self._in_verdict = False
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell["text"] += data
-        if self._in_verdict:
-            self.verdict["text"] += data
-
-    def rows(self, table: str) -> list[dict[str, dict]]:
-        """Rows of a table as {column header: cell}."""
-        t = self.tables[table]
-        return [dict(zip(t["head"], row)) for row in t["rows"]]
 
 
 def _read_page(index: Path) -> Page:
@@ -101,10 +39,10 @@ def _value(cell: dict) -> float:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
+def bundle(tiny_bundle, tmp_path_factory) -> Path:
+    """A copy of the session's tiny bundle: the report (and the verify it runs) writes into it."""
     out = tmp_path_factory.mktemp("report") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"],
-                                         batch=2, calibration=16, golden=4))
+    shutil.copytree(tiny_bundle, out)
     return out
 
 
@@ -306,7 +244,7 @@ def test_report_runs_without_torch_or_tensorflow(bundle, index, tmp_path):
             "bad = [m for m in ('torch', 'tensorflow', 'ygan_mobile', 'distill', 'convert') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "out" / "index.html").is_file()
 

@@ -19,13 +19,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from conftest import TINY_MODEL
 from ygan_mobile.checkpoint import load
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 from ygan_mobile.train import train
 
 HERE = Path(__file__).resolve().parent
-TINY = ["model.patch=8", "model.latent=16", "model.width=8", 'data.themes=["stars", "flowers"]', "data.theme_tiles=12",
+TINY = [*TINY_MODEL, 'data.themes=["stars", "flowers"]', "data.theme_tiles=12",
         "train.warmup=4", "train.batch=8", "train.eval_patches=16", "train.log_every=2", "train.threads=1",
         "train.lr=1e-3"]
 

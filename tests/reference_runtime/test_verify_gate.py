@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
 from reference_runtime import verify as verify_module
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.manifest import file_sha256, tree_sha256
-from test_convert_fixtures import tiny_student
 
 TFLITE_PATCH_MODEL = "tflite/patch_model.flowers.fp32"
 NO_LITERT = ("ai_edge_litert", "ai_edge_litert.interpreter", "tflite_runtime", "tflite_runtime.interpreter")

@@ -13,13 +13,14 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import TINY_MODEL
 from ygan import cli
 from ygan_mobile import checkpoint, ingest
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 from ygan_mobile.render import torch_pipeline
 
-TINY = ["model.patch=8", "model.latent=16", "model.width=8", 'data.themes=["stars", "flowers"]']
+TINY = [*TINY_MODEL, 'data.themes=["stars", "flowers"]']
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Run under torchrun by tests/test_distributed.py: k training or distillation steps, then every
+"""Run under torchrun by tests/ygan_mobile/test_distributed.py: k training or distillation steps, then every
 rank's weights.
 
 Uses the training code's own pieces (World, Nets, train_step; Objective for distillation) and

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import convert
-from convert.options import Options
-from test_convert_fixtures import tiny_student
-
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("plugin") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"],
-                                         batch=2, calibration=16, golden=4))
-    return out
+@pytest.fixture
+def bundle(tiny_bundle) -> Path:
+    """The session's tiny bundle (conftest.py); tests that tamper with it work on a copy."""
+    return tiny_bundle
 
 
 def _expected_tests(bundle: Path) -> int:

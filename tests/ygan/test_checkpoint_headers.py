@@ -13,12 +13,13 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from conftest import TINY_MODEL
 from ygan import cli
 from ygan_mobile import checkpoint
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 
-TINY = ["model.patch=8", "model.latent=16", "model.width=8", 'data.themes=["stars"]']
+TINY = [*TINY_MODEL, 'data.themes=["stars"]']
 
 
 @pytest.fixture(scope="module")

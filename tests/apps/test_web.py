@@ -19,15 +19,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
 from reference_runtime import metrics
 from reference_runtime.manifest import file_sha256, load_npz
 from reference_runtime.serve import check_web_dir, start
-from test_convert_fixtures import tiny_student
 from ygan.build_web import copy_to_web
 
-WEB = Path(__file__).resolve().parents[1] / "web_demo"
+WEB = Path(__file__).resolve().parents[2] / "web_demo"
 
 
 @pytest.fixture(scope="module")

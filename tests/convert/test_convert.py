@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import tiny_student, tiny_teacher, tiny_teacher_model
 from convert.bundle import convert
-from convert.options import Options
 from convert.fold import fold_batchnorm
 from convert.hashing import sha256, size
 from convert.manifest import validate
-from test_convert_fixtures import tiny_student, tiny_teacher, tiny_teacher_model
+from convert.options import Options
 from ygan_mobile.errors import YganError
 
 

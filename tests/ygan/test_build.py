@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from test_train import model_tensors
+from conftest import model_tensors
 from ygan.cli import main
 from ygan_mobile.errors import YganError
 
@@ -110,8 +110,8 @@ def test_changed_override_reruns_from_the_affected_stage(bundle):
 
 @pytest.mark.slow
 def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
+    from conftest import Page
     from reference_runtime.manifest import file_sha256, read_manifest
-    from test_report import Page
 
     doc = json.loads((bundle / "quality.json").read_text())
     assert set(doc["models"]) == {"teacher", "student", "int8-full"}

@@ -19,12 +19,12 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.manifest import file_sha256
 from reference_runtime.verify import verify_bundle
-from test_convert_fixtures import tiny_student
 
 PATCH_MODEL = "onnx/patch_model.flowers"
 TRAINING_PACKAGES = ("torch", "tensorflow", "tf_keras", "keras", "onnx2tf", "coremltools", "sklearn",

@@ -11,13 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import TINY_MODEL
 from reference_runtime.cli import main as runtime_main
 from ygan import cli
 from ygan_mobile import checkpoint, ingest
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
 
-TINY = ["model.patch=8", "model.latent=16", "model.width=8", 'data.themes=["stars"]']
+TINY = [*TINY_MODEL, 'data.themes=["stars"]']
 
 
 @pytest.fixture(scope="module")

@@ -14,21 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import convert
-from convert.options import Options
-from test_convert_fixtures import tiny_student
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 RUN = ROOT / "android_demo" / "run_tests.sh"
 SRC = ROOT / "android_demo" / "pipeline" / "src"
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("kotlin") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"], batch=2,
-                                         calibration=16, golden=4))
-    return out
+@pytest.fixture
+def bundle(tiny_bundle) -> Path:
+    """The session's tiny bundle (conftest.py), read only."""
+    return tiny_bundle
 
 
 def run_kotlin(bundle: Path, src: Path = SRC) -> tuple[int, int, str]:
