@@ -17,13 +17,14 @@ from typing import Callable
 import numpy as np
 import torch
 
+from reference_runtime import metrics
 from ygan_mobile.config import Config
 from ygan_mobile.data import photographs, split_by_source
+from ygan_mobile.data.degrade import Degradation
+from ygan_mobile.data.restoration import clean_images
 from ygan_mobile.errors import YganError
 from ygan_mobile.restore.baselines import INPUT_NAME, baselines
-from ygan_mobile.data.restoration import clean_images
-from ygan_mobile.data.degrade import Degradation
-from ygan_mobile.restore.quality import colourfulness, psnr_u8, ssim_u8
+from ygan_mobile.restore.colourfulness import colourfulness
 
 _EVAL_NOISE = 13
 
@@ -114,7 +115,7 @@ def classical_methods(d: Degradation) -> list[Method]:
 
 
 def score(out: np.ndarray, truth: np.ndarray, task: str) -> dict[str, float]:
-    s = {"psnr": psnr_u8(out, truth), "ssim": ssim_u8(out, truth)}
+    s = {"psnr": metrics.psnr(out, truth, data_range=255.0), "ssim": metrics.ssim(out, truth)}
     if task == "colorize":
         s["colourfulness"] = colourfulness(out)
     return s

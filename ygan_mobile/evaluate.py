@@ -25,7 +25,9 @@ class Data(Protocol):
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 2.0) -> float:
-    """PSNR in dB for tensors in [-1, 1] (data range 2)."""
+    """PSNR in dB (data range 2: tensors in [-1, 1]); the teacher side's one PSNR, for training and
+    distillation. ygan eval and verify use the runtime's (reference_runtime.metrics), which the
+    teacher and distill may not import."""
     mse = (a - b).double().pow(2).mean().item()
     return math.inf if mse == 0 else 10 * math.log10(data_range**2 / mse)
 

@@ -54,3 +54,23 @@ def test_a_preset_value_of_the_wrong_type_is_refused():
     raw["train"]["steps"] = "many"
     with pytest.raises(YganError, match=r"\[train\] steps = 'many' must be a int"):
         Config.from_dict(raw)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"modle": {}}, r"unknown config section\(s\) \['modle'\]: expected \['data', 'model', 'train'\]"),
+    ({"train": {"stepz": 3}}, r"unknown key\(s\) \['stepz'\] in \[train\]: known keys are \["),
+])
+def test_teacher_config_refuses_unknown_sections_and_keys(raw, message):
+    with pytest.raises(YganError, match=message):
+        Config.from_dict(raw)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"students": {}}, r"unknown distill config section\(s\) \['students'\]: expected \['eval', 'student', 'train'\]"),
+    ({"eval": {"frames": 3}}, r"unknown key\(s\) \['frames'\] in distill \[eval\]: known keys are \["),
+])
+def test_distill_config_refuses_unknown_sections_and_keys(raw, message):
+    from distill.config import DistillConfig
+
+    with pytest.raises(YganError, match=message):
+        DistillConfig.from_dict(raw)

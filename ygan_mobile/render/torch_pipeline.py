@@ -43,9 +43,10 @@ def to_float(frame_u8: np.ndarray) -> torch.Tensor:
 
 
 def to_u8(y: torch.Tensor) -> np.ndarray:
-    """float (3,H,W) → uint8 H×W×3: floor(clip((y + 1)·127.5, 0, 255) + 0.5), in place on one copy."""
-    u8 = (y.to(torch.float32) + 1).mul_(127.5).clamp_(0, 255).add_(0.5).floor_()
-    return u8.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+    """float (…,3,H,W) → uint8 (…,H,W,3): floor(clip((y + 1)·127.5, 0, 255) + 0.5), in place on one
+    copy. The teacher side's one u8 rounding: frames here, patch sheets in plots and distill."""
+    u8 = (y.detach().to(torch.float32) + 1).mul_(127.5).clamp_(0, 255).add_(0.5).floor_()
+    return u8.to(torch.uint8).movedim(-3, -1).contiguous().numpy()
 
 
 def run_chunk(model: PatchModel, chunk: torch.Tensor, batch: int) -> torch.Tensor:
