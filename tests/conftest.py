@@ -5,11 +5,14 @@ Test modules import the helpers (`from conftest import tiny_student`); fixtures 
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 from torch import nn
 
@@ -17,12 +20,31 @@ from convert.bundle import convert
 from convert.options import Options
 from convert.source import Networks
 from distill.students import StudentConfig, StudentModels
+from ygan_mobile import checkpoint
+from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import ModelConfig, YGan
 
 
 ROOT = Path(__file__).resolve().parents[1]
 # The smallest teacher the --set overrides make: tests add their themes, data and training steps.
 TINY_MODEL = ["model.patch=8", "model.latent=16", "model.width=8"]
+
+
+def untrained_teacher(out: Path, themes: tuple[str, ...] = ("stars",)) -> Path:
+    """A tiny teacher run directory with untrained weights (seed 0): enough to render, convert or
+    tamper with when what training learns does not matter."""
+    torch.manual_seed(0)
+    cfg = Config.from_dict(apply_overrides(load_preset("quick"), [*TINY_MODEL, f"data.themes={json.dumps(list(themes))}"]))
+    checkpoint.save(out, YGan.create(cfg.model, list(cfg.data.themes)), {}, 0, cfg, {})
+    return out
+
+
+@pytest.fixture(scope="session")
+def photo(tmp_path_factory) -> Path:
+    """A 45×61 random RGB PNG: not a multiple of any patch size, so padding and the grid's last row count."""
+    path = tmp_path_factory.mktemp("in") / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (45, 61, 3), dtype=np.uint8)).save(path)
+    return path
 
 
 def model_tensors(run: Path) -> dict[str, torch.Tensor]:

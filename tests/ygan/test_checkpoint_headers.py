@@ -8,25 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from conftest import TINY_MODEL
+from conftest import untrained_teacher
 from ygan import cli
 from ygan_mobile import checkpoint
-from ygan_mobile.config import Config, apply_overrides, load_preset
-from ygan_mobile.models import YGan
-
-TINY = [*TINY_MODEL, 'data.themes=["stars"]']
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    cfg = Config.from_dict(apply_overrides(load_preset("quick"), TINY))
-    return checkpoint.save(tmp_path_factory.mktemp("run"), YGan.create(cfg.model, list(cfg.data.themes)), {}, 0, cfg, {})
+    return checkpoint.resolve(untrained_teacher(tmp_path_factory.mktemp("run")))
 
 
 def _config(header: dict, edit) -> None:

@@ -56,21 +56,18 @@ def test_a_preset_value_of_the_wrong_type_is_refused():
         Config.from_dict(raw)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"modle": {}}, r"unknown config section\(s\) \['modle'\]: expected \['data', 'model', 'train'\]"),
-    ({"train": {"stepz": 3}}, r"unknown key\(s\) \['stepz'\] in \[train\]: known keys are \["),
-])
-def test_teacher_config_refuses_unknown_sections_and_keys(raw, message):
-    with pytest.raises(YganError, match=message):
-        Config.from_dict(raw)
-
-
-@pytest.mark.parametrize("raw, message", [
-    ({"students": {}}, r"unknown distill config section\(s\) \['students'\]: expected \['eval', 'student', 'train'\]"),
-    ({"eval": {"frames": 3}}, r"unknown key\(s\) \['frames'\] in distill \[eval\]: known keys are \["),
-])
-def test_distill_config_refuses_unknown_sections_and_keys(raw, message):
+def _distill(raw):
     from distill.config import DistillConfig
 
+    return DistillConfig.from_dict(raw)
+
+
+@pytest.mark.parametrize("parse, raw, message", [
+    (Config.from_dict, {"modle": {}}, r"unknown config section\(s\) \['modle'\]: expected \['data', 'model', 'train'\]"),
+    (Config.from_dict, {"train": {"stepz": 3}}, r"unknown key\(s\) \['stepz'\] in \[train\]: known keys are \["),
+    (_distill, {"students": {}}, r"unknown distill config section\(s\) \['students'\]: expected \['eval', 'student', 'train'\]"),
+    (_distill, {"eval": {"frames": 3}}, r"unknown key\(s\) \['frames'\] in distill \[eval\]: known keys are \["),
+])
+def test_teacher_and_distill_configs_refuse_unknown_sections_and_keys(parse, raw, message):
     with pytest.raises(YganError, match=message):
-        DistillConfig.from_dict(raw)
+        parse(raw)

@@ -8,33 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
 
-from conftest import TINY_MODEL
+from conftest import untrained_teacher
 from reference_runtime.cli import main as runtime_main
 from ygan import cli
 from ygan_mobile import checkpoint, ingest
-from ygan_mobile.config import Config, apply_overrides, load_preset
-from ygan_mobile.models import YGan
-
-TINY = [*TINY_MODEL, 'data.themes=["stars"]']
 
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    cfg = Config.from_dict(apply_overrides(load_preset("quick"), TINY))
-    out = tmp_path_factory.mktemp("run")
-    checkpoint.save(out, YGan.create(cfg.model, list(cfg.data.themes)), {}, 0, cfg, {})
-    return out
-
-
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("in") / "photo.png"
-    Image.fromarray(np.random.default_rng(1).integers(0, 256, (45, 61, 3), dtype=np.uint8)).save(path)
-    return path
+    return untrained_teacher(tmp_path_factory.mktemp("run"))
 
 
 def _error(capsys, verb: str) -> str:
