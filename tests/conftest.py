@@ -6,6 +6,7 @@ Test modules import the helpers (`from conftest import tiny_student`); fixtures 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -146,10 +147,16 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="session")
-def tiny_bundle(tmp_path_factory) -> Path:
+def tiny_bundle(tmp_path_factory) -> Iterator[Path]:
     """The tiny student converted once per session to ONNX and TFLite, fp32 and int8-full. Read it;
-    a test that writes into a bundle copies it first."""
+    a test that writes into a bundle copies it first (checked when the session ends)."""
     out = tmp_path_factory.mktemp("tiny") / "bundle"
     convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"],
                                          batch=2, calibration=16, golden=4))
-    return out
+    before = _listing(out)
+    yield out
+    assert _listing(out) == before, f"a test wrote into the shared tiny bundle: {sorted(set(_listing(out)) - set(before))}"
+
+
+def _listing(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}

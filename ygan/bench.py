@@ -146,6 +146,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from ygan.bench_runners import Setup, contenders, load_torch
     from ygan.bench_table import markdown, plot, ratios
     from ygan.bench_timing import measure, summarise
+    from ygan.bundle_paths import STUDENT, TEACHER
     from ygan_mobile.atomic import atomic_path, write_text
 
     bundle = Path(args.bundle)

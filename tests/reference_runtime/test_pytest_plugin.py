@@ -14,10 +14,13 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture
-def bundle(tiny_bundle) -> Path:
-    """The session's tiny bundle (conftest.py); tests that tamper with it work on a copy."""
-    return tiny_bundle
+@pytest.fixture(scope="module")
+def bundle(tiny_bundle, tmp_path_factory) -> Path:
+    """A copy of the session's tiny bundle (conftest.py): under -p no:cacheprovider the plugin writes
+    BUNDLE/parity.json, which the session's bundle must not get."""
+    out = tmp_path_factory.mktemp("plugin") / "bundle"
+    shutil.copytree(tiny_bundle, out)
+    return out
 
 
 def _expected_tests(bundle: Path) -> int:
