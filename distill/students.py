@@ -13,13 +13,12 @@ student generator feature map has a teacher feature map of the same size to be d
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ygan_mobile.models import PatchModel
+from ygan_mobile.models import PatchModel, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,7 @@ class StudentConfig:
     @property
     def levels(self) -> int:
         """2× steps between the 4×4 seed and the patch, as in the teacher."""
-        k = math.log2(self.patch / 4)
-        if self.patch < 8 or k != int(k):
-            raise ValueError(f"patch size {self.patch} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128 …)")
-        return int(k)
+        return resolution_levels(self.patch)
 
     def channels(self) -> list[int]:
         """Channel counts from the finest level (patch/2) to the coarsest (4×4)."""
