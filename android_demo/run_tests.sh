@@ -2,6 +2,8 @@
 # Compiles the pure-Kotlin pipeline core and its JUnit tests with kotlinc (no Gradle, no Android SDK)
 # and runs them against a bundle's golden vectors. Last line: "N passed, M failed".
 #   android_demo/run_tests.sh BUNDLE [SRC_DIR]   (SRC_DIR defaults to android_demo/pipeline/src)
+#   YGAN_PYTHON=.venv/bin/python android_demo/run_tests.sh BUNDLE   also runs the real int8 .tflite through the app's
+#   model class, in LiteRT via litert_bridge.py (RealModelTest)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -23,4 +25,6 @@ if [[ ! -f "$JAR" ]]; then
   [[ -f "$JAR.tmp.jar" ]] || { echo "kotlinc failed" >&2; exit 2; }
   mv "$JAR.tmp.jar" "$JAR"
 fi
-exec java -Dygan.bundle="$BUNDLE" -cp "$JAR:$CP" ygan.pipeline.TestMainKt
+BRIDGE=()
+[[ -z "${YGAN_PYTHON:-}" ]] || BRIDGE=(-Dygan.python="$YGAN_PYTHON" -Dygan.bridge="$HERE/litert_bridge.py")
+exec java -Dygan.bundle="$BUNDLE" "${BRIDGE[@]}" -cp "$JAR:$CP" ygan.pipeline.TestMainKt

@@ -7,6 +7,7 @@ then kept in a scratch folder outside the bundle.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from dataclasses import dataclass
@@ -16,12 +17,12 @@ from typing import Callable
 import onnx
 import torch
 
-from convert import calibration, coreml, export_onnx, golden, manifest, onnx_quant, opsupport, parity, tflite
+from convert import calibration, coreml, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity, tflite
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
 from convert.options import Options
-from convert.plan import Job, jobs, precisions_for
+from convert.plan import LAYOUT, Job, jobs, precisions_for
 from convert.samples import Samples, embedded_samples
 from convert.source import Networks
 from distill.macs import count_macs, count_params
@@ -59,6 +60,7 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
     if not 1 <= stride <= net.patch:
         raise YganError(f"--stride {stride} must be between 1 and the patch size {net.patch}")
     work = jobs(net, opts.batch)
+    cards = _card_maker(net, opts, stride)
     seconds: dict[str, float] = {}
     out = Path(out)
     staging = staging_dir(out)
@@ -95,23 +97,43 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
             for job in work:
                 progress(f"coreml {job.key}")
                 paths = coreml.convert(job.module, job.example, staging / "coreml", job.key, plan["coreml"],
-                                       job.input_name, job.output_name, job.key)
+                                       job.input_name, job.output_name, job.key,
+                                       card=functools.partial(cards, "coreml", job=job))
                 made += [("coreml", p, job, path) for p, path in paths.items()]
             seconds["coreml"] = time.monotonic() - clock
 
+        for fmt, precision, job, path in made:  # before hashing: the cards are part of the shipped bytes
+            if fmt == "onnx":
+                model_card.stamp_onnx(path, cards(fmt, precision, job=job))
+            elif fmt == "tflite":
+                model_card.stamp_tflite(path, cards(fmt, precision, job=job))
         clock = time.monotonic()
         progress("parity")
         artifacts = _describe_all(staging, made, exported, goldens, opts.thresholds)
         shutil.rmtree(staging / ".scratch", ignore_errors=True)
         seconds["parity"] = time.monotonic() - clock
         doc = manifest.build(kind=net.kind, checkpoint_sha256=net.checkpoint_sha256, seed=net.seed, patch=net.patch,
-                             latent=net.latent, stride=stride, batch=opts.batch, blend=opts.blend, themes=net.themes,
+                             latent=net.latent, pipeline=model_card.pipeline_params(net.patch, stride, opts.blend, opts.batch),
+                             themes=net.themes,
                              thresholds=opts.thresholds, golden=golden_entries, artifacts=artifacts)
         manifest.write(staging, doc)
         install(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Result(out, doc, seconds)
+
+
+def _card_maker(net: Networks, opts: Options, stride: int) -> Callable[..., model_card.ModelCard]:
+    """`cards(fmt, precision, job=job)`: the model card of one artifact of this run."""
+    pipeline = model_card.pipeline_params(net.patch, stride, opts.blend, opts.batch)
+    source = {"kind": net.kind, "checkpoint_sha256": net.checkpoint_sha256}
+
+    def cards(fmt: str, precision: str, *, job: Job) -> model_card.ModelCard:
+        return model_card.card(role=job.role, theme=job.theme, key=job.key, fmt=fmt, precision=precision,
+                               layout=LAYOUT[fmt], batch=opts.batch, latent=net.latent, input_name=job.input_name,
+                               output_name=job.output_name, integer_io=fmt == "tflite" and precision == "int8-full",
+                               pipeline=pipeline, source=source, author=opts.author, license=opts.license)
+    return cards
 
 
 def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict, stride: int, opts: Options) -> list[dict]:

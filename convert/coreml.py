@@ -10,12 +10,14 @@ calls `predict` (macOS only); packages are saved unloaded.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from convert.fold import fold_batchnorm
+from convert.model_card import ModelCard, stamp_coreml
 from convert.quiet import quiet
 from ygan_mobile.errors import YganError
 
@@ -48,8 +50,10 @@ def _compress(mlmodel, precision: str):
 
 
 def convert(module: nn.Module, example: torch.Tensor, out_dir: Path, stem: str, precisions: list[str],
-            input_name: str, output_name: str, label: str) -> dict[str, Path]:
-    """Write `<stem>.<precision>.mlpackage` for each requested precision; return precision → path."""
+            input_name: str, output_name: str, label: str,
+            card: Callable[[str], ModelCard] | None = None) -> dict[str, Path]:
+    """Write `<stem>.<precision>.mlpackage` for each requested precision; return precision → path.
+    `card(precision)` is the metadata stamped on each package before it is saved (model_card.py)."""
     wanted = [p for p in precisions if p in PRECISIONS]
     made: dict[str, Path] = {}
     if not wanted:
@@ -64,6 +68,8 @@ def convert(module: nn.Module, example: torch.Tensor, out_dir: Path, stem: str, 
                 else:
                     fp16 = fp16 or _base(module, example, input_name, output_name, fp16=True)
                     model = fp16 if precision == "fp16" else _compress(fp16, precision)
+                if card is not None:
+                    stamp_coreml(model, card(precision))
                 path = out_dir / f"{stem}.{precision}.mlpackage"
                 model.save(str(path))
                 made[precision] = path

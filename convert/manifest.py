@@ -45,15 +45,16 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def build(*, kind: str, checkpoint_sha256: str, seed: int, patch: int, latent: int, stride: int, batch: int,
-          blend: str, themes: list[str], thresholds: dict[str, float], golden: list[dict], artifacts: list[dict]) -> dict[str, Any]:
+def build(*, kind: str, checkpoint_sha256: str, seed: int, patch: int, latent: int, pipeline: dict[str, Any],
+          themes: list[str], thresholds: dict[str, float], golden: list[dict], artifacts: list[dict]) -> dict[str, Any]:
+    """The manifest document; `pipeline` is model_card.pipeline_params(...), which the artifacts' own
+    metadata repeats."""
     return _finite({
         "schema": SCHEMA, "version": VERSION, "tool_version": __version__,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "source": {"kind": kind, "checkpoint_sha256": checkpoint_sha256, "patch": patch, "latent": latent},
-        "pipeline": {"spec": 1, "patch": patch, "stride": stride, "blend": blend, "pad": "edge",
-                     "normalisation": NORMALISATION, "rounding": ROUNDING, "batch": batch},
+        "pipeline": pipeline,
         "themes": themes,
         "thresholds_db": thresholds,
         "golden": golden,

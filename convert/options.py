@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from convert import model_card
 from convert.plan import FORMATS
 from reference_runtime.verify import THRESHOLDS_DB
 
@@ -21,6 +22,8 @@ class Options:
     calibration: int = 128  # train patches for int8 calibration
     golden: int = 32  # held-out golden patches
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS_DB))
+    author: str = model_card.DEFAULT_AUTHOR  # written into every artifact's own metadata (model_card.py)
+    license: str = model_card.DEFAULT_LICENSE
 
 
 DEFAULTS = Options()

@@ -38,7 +38,9 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
                    help="do not check the artifacts of this format (onnx, tflite or coreml), e.g. where its "
                         "runtime is not installed; recorded in parity.json (repeatable)")
     p.add_argument("-o", "--out", help="where to write parity.json (default: BUNDLE/parity.json)")
-    p.add_argument("--quiet", action="store_true", help="print only the summary and the failures")
+    p.add_argument("--no-write", action="store_true",
+                   help="only check: write no parity.json, leave the bundle as it is (not with -o)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary and the failures")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,14 +77,15 @@ def run_verify(args: argparse.Namespace) -> int:
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:
         doc = verify_bundle(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log,
-                            skip=tuple(args.skip_backend))
+                            skip=tuple(args.skip_backend), write=not args.no_write)
     except (ManifestError, BackendError, OptionError) as exc:
         print(f"verify: error: {exc}", file=sys.stderr)
         return 2
     for line in failures(doc):
         print(f"FAIL {line}")
     print(summary(doc))
-    print(f"parity: {Path(args.out) if args.out else Path(args.bundle) / 'parity.json'}")
+    if not args.no_write:
+        print(f"parity: {Path(args.out) if args.out else Path(args.bundle) / 'parity.json'}")
     return 0 if doc["ok"] else 1
 
 
@@ -126,8 +129,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from reference_runtime.version import __version__
+
     parser = argparse.ArgumentParser(prog="python -m reference_runtime",
                                      description="Run a ygan-mobile bundle as a phone would: parity and report.")
+    parser.add_argument("--version", action="version", version=f"reference_runtime (ygan-mobile) {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     add_verify_arguments(verbs.add_parser("verify", help="check per-model and pipeline parity; write parity.json"))
     add_report_arguments(verbs.add_parser("report", help="write the static HTML report of a bundle"))

@@ -1,16 +1,20 @@
 """`pytest --ygan-bundle BUNDLE`: a bundle's parity as tests in the user's own CI.
 
 One test per artifact (golden patches), per pipeline check (an artifact on one golden frame) and per
-stand-in case, plus one that the bundle can be run at all. The checks are verify's, run once per
-session, and the verdicts are verify's: a check that could not run fails, unless its backend was
-skipped by name (`--ygan-skip-backend`), which is a skip with the reason. Every failure is the
-one line `ygan verify` prints, never a traceback. Registered through the `pytest11` entry point,
-so it is active wherever ygan-mobile is installed and does nothing without the option.
+stand-in case, plus one that the bundle can be run at all. They behave as pytest tests do:
+`--collect-only` lists them without running a model, `-k`, `-m` and `--deselect` select them, and each test
+runs only its own check (an artifact is opened once, by the first selected test that needs it). The
+verdicts are verify's, computed with verify's functions: a check that could not run fails, unless
+its backend was skipped by name (`--ygan-skip-backend`), which is a skip with the reason. Every
+failure is the one line `ygan verify` prints, never a traceback. Nothing is written: not into the
+bundle, not into pytest's cache. Registered through the `pytest11` entry point, so it is active
+wherever ygan-mobile is installed and does nothing without the option.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 
 import pytest
 
@@ -41,26 +45,47 @@ def _errors():
 
 
 class ParityRun:
-    """verify_bundle once, on the first test that needs it; its rows looked up by test."""
+    """The session's checks, each computed when its first test runs; artifacts opened once."""
 
-    def __init__(self, config):
-        self.config = config
-        self.doc: dict | None = None
+    def __init__(self, bundle, goldens, limits: dict[str, float], threads: int, skip: tuple[str, ...]):
+        self.bundle, self.goldens, self.limits, self.threads, self.skip = bundle, goldens, limits, threads, skip
+        self._opened: dict[str, tuple[object | None, dict]] = {}
+        self._stand_ins: list[dict] | None = None
 
-    def get(self) -> dict:
-        if self.doc is None:
-            from reference_runtime.cli import parse_thresholds
-            from reference_runtime.verify import verify_bundle
+    def _open(self, artifact: dict) -> tuple[object | None, dict]:
+        from reference_runtime.verify import open_checked
 
-            opts = self.config.option
-            cache = getattr(self.config, "cache", None)  # absent with -p no:cacheprovider: then BUNDLE/parity.json
-            out = cache.mkdir("ygan") / "parity.json" if cache else None
-            try:
-                self.doc = verify_bundle(opts.ygan_bundle, parse_thresholds(opts.ygan_threshold), threads=opts.ygan_threads,
-                                         out=out, skip=tuple(opts.ygan_skip_backend))
-            except _errors() as exc:
-                raise CheckFailed(f"verify: error: {exc}") from None
-        return self.doc
+        if artifact["id"] not in self._opened:
+            self._opened[artifact["id"]] = open_checked(self.bundle, artifact, self.threads, self.skip)
+        return self._opened[artifact["id"]]
+
+    def limit(self, artifact: dict) -> float:
+        from reference_runtime.verify import threshold
+
+        return threshold(artifact["precision"], self.limits)
+
+    def model_row(self, artifact: dict) -> dict:
+        from reference_runtime.verify import model_row, unopened_row
+
+        runner, verdict = self._open(artifact)
+        if runner is None:
+            return unopened_row(artifact, self.limit(artifact), verdict)
+        return model_row(artifact, runner, self.goldens, self.limit(artifact))
+
+    def pipeline_row(self, artifact: dict, i: int) -> dict:
+        from reference_runtime.verify import frame_row, pipeline_check
+
+        runner, verdict = self._open(artifact)
+        if runner is None:
+            return {**frame_row(artifact, i, self.goldens.frames[f"frame.{i}"], self.limit(artifact)), **verdict}
+        return pipeline_check(artifact, runner, self.goldens, i, self.limit(artifact))
+
+    def stand_in_row(self, key: str) -> dict | None:
+        from reference_runtime.verify import stand_in_checks
+
+        if self._stand_ins is None:  # all cases at once: pure numpy on small frames
+            self._stand_ins = stand_in_checks(self.goldens)
+        return next((r for r in self._stand_ins if r["key"] == key), None)
 
 
 class OneLineItem(pytest.Item):
@@ -71,21 +96,22 @@ class OneLineItem(pytest.Item):
 
 
 class CheckItem(OneLineItem):
-    def __init__(self, *, kind: str, key, run: ParityRun, **kwargs):
+    """One check: `row` computes its parity.json row when the test runs."""
+
+    def __init__(self, *, kind: str, row, **kwargs):
         super().__init__(**kwargs)
-        self.kind, self.key, self.parity = kind, key, run
+        self.kind, self.row = kind, row
 
     def runtest(self):
         from reference_runtime.verify import failures
 
-        doc = self.parity.get()
-        section = {"model": "models", "pipeline": "pipeline", "stand_in": "stand_ins"}[self.kind]
-        row = next((r for r in doc[section] if _row_key(self.kind, r) == self.key), None)
+        row = self.row()
         if row is None:
             raise CheckFailed(f"{self.name}: verify wrote no result for this check")
         if row["status"] == "not verified":
             pytest.skip(f"{row['id']}: not verified: {row.get('reason', '')}")
         if row["status"] != "pass":
+            section = {"model": "models", "pipeline": "pipeline", "stand_in": "stand_ins"}[self.kind]
             raise CheckFailed("\n".join(failures({"models": [], "pipeline": [], "stand_ins": [], section: [row]})))
 
     def reportinfo(self):
@@ -107,45 +133,47 @@ class ManifestItem(OneLineItem):
         return self.path, None, f"ygan manifest: {self.name}"
 
 
-def _row_key(kind: str, row: dict):
-    if kind == "model":
-        return row["id"]
-    if kind == "pipeline":
-        return (row["id"], row["frame"])
-    return row["key"]
-
-
 class BundleCollector(pytest.Collector):
     def collect(self):
         from reference_runtime.cli import parse_thresholds
         from reference_runtime.goldens import frame_indices, load_goldens
         from reference_runtime.manifest import read_manifest
-        from reference_runtime.verify import check_options
+        from reference_runtime.verify import check_options, threshold
 
         opts = self.config.option
+        skip = tuple(opts.ygan_skip_backend)
         try:
             bundle = read_manifest(opts.ygan_bundle)
             goldens = load_goldens(bundle)
-            check_options(bundle, parse_thresholds(opts.ygan_threshold), opts.ygan_threads, tuple(opts.ygan_skip_backend))
+            thresholds = parse_thresholds(opts.ygan_threshold)
+            check_options(bundle, thresholds, opts.ygan_threads, skip)
+            limits = {**bundle.data["thresholds_db"], **thresholds}
+            for artifact in bundle.artifacts:
+                threshold(artifact["precision"], limits)
         except _errors() as exc:
             yield ManifestItem.from_parent(self, name="manifest", problem=f"verify: error: {exc}")
             return
         yield ManifestItem.from_parent(self, name="manifest", problem=None)
-        run = ParityRun(self.config)
-        for artifact in bundle.artifacts:
-            yield CheckItem.from_parent(self, name=f"model[{artifact['id']}]", kind="model", key=artifact["id"], run=run)
-        for artifact in bundle.artifacts:
-            if artifact["role"] == "patch_model":
+        run = ParityRun(bundle, goldens, limits, opts.ygan_threads, skip)
+        for a in bundle.artifacts:
+            yield CheckItem.from_parent(self, name=f"model[{a['id']}]", kind="model",
+                                        row=functools.partial(run.model_row, a))
+        for a in bundle.artifacts:
+            if a["role"] == "patch_model":
                 for i in frame_indices(goldens.frames):
-                    yield CheckItem.from_parent(self, name=f"pipeline[{artifact['id']}-frame{i}]", kind="pipeline",
-                                                key=(artifact["id"], i), run=run)
+                    yield CheckItem.from_parent(self, name=f"pipeline[{a['id']}-frame{i}]", kind="pipeline",
+                                                row=functools.partial(run.pipeline_row, a, i))
         for case in goldens.cases:
             yield CheckItem.from_parent(self, name=f"stand_in[{case['key']}-{case['model']}]", kind="stand_in",
-                                        key=case["key"], run=run)
+                                        row=functools.partial(run.stand_in_row, case["key"]))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
+    """The bundle's tests join the session's before -k, -m and --deselect filter them, and through
+    `genitems`, so collection reports count them (`--collect-only` lists them)."""
     if not config.getoption("ygan_bundle"):
         return
-    collector = BundleCollector.from_parent(session, name=f"ygan-bundle[{config.getoption('ygan_bundle')}]")
-    items.extend(collector.collect())
+    name = f"ygan-bundle[{config.getoption('ygan_bundle')}]"
+    collector = BundleCollector.from_parent(session, name=name, nodeid=name)  # not "::name" under the root
+    items.extend(session.genitems(collector))

@@ -188,38 +188,56 @@ def check_options(bundle: Bundle, thresholds: dict[str, float], threads: int, sk
         raise ManifestError(f"{bundle.root / 'manifest.json'}: lists no artifacts: nothing to verify; rebuild the bundle")
 
 
-def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float, threads: int,
-                  skip: tuple[str, ...]) -> tuple[dict, list[dict]]:
-    """The model row and the pipeline rows of one artifact. Fails closed: a file its backend cannot
-    load or run fails every check; a missing backend fails them too unless its format is in `skip`."""
-    row = {**_describe(artifact), "backend": None, "threshold_db": limit}
-    frames = [frame_row(artifact, i, goldens.frames[f"frame.{i}"], limit) for i in frame_indices(goldens.frames)
-              ] if artifact["role"] == "patch_model" else []
-
-    def not_run(status: str, reason: str) -> tuple[dict, list[dict]]:
-        return {**row, "status": status, "reason": reason}, [{**f, "status": status, "reason": reason} for f in frames]
-
+def open_checked(bundle: Bundle, artifact: dict, threads: int, skip: tuple[str, ...]) -> tuple[object | None, dict]:
+    """The artifact's runner and {}, or None and the verdict of every check of it. Fails closed: a
+    file its backend cannot load fails them; a missing backend fails them too unless its format is
+    in `skip`, which makes them "not verified"."""
     if artifact["format"] in skip:
-        return not_run("not verified", f"skipped: --skip-backend {artifact['format']}")
+        return None, {"status": "not verified", "reason": f"skipped: --skip-backend {artifact['format']}"}
     try:
-        runner = open_artifact(bundle.root, artifact, threads=threads)
+        return open_artifact(bundle.root, artifact, threads=threads), {}
     except BackendUnavailable as exc:
-        return not_run("fail", f"not verified: {_first_line(exc)}; or skip it by name: --skip-backend "
-                               f"{artifact['format']} (pytest: --ygan-skip-backend {artifact['format']})")
+        return None, {"status": "fail", "reason": f"not verified: {_first_line(exc)}; or skip it by name: --skip-backend "
+                                                  f"{artifact['format']} (pytest: --ygan-skip-backend {artifact['format']})"}
     except BackendError as exc:
-        return not_run("fail", _first_line(exc))
-    row["backend"] = runner.backend
+        return None, {"status": "fail", "reason": _first_line(exc)}
+
+
+def model_row(artifact: dict, runner, goldens: Goldens, limit: float) -> dict:
+    """The golden-patch check of an opened artifact as a parity.json row; a run that raises fails it."""
+    row = {**_describe(artifact), "backend": runner.backend, "threshold_db": limit}
     try:
         row.update(model_check(artifact, runner, goldens, limit))
     except Exception as exc:  # the artifact failed to run: a failed check, named, not a crash of the whole run
         row.update(status="fail", reason=_first_line(exc))
-    return row, [pipeline_check(artifact, runner, goldens, f["frame"], limit) for f in frames]
+    return row
+
+
+def unopened_row(artifact: dict, limit: float, verdict: dict) -> dict:
+    """The model row of an artifact that could not be opened (or was skipped by name)."""
+    return {**_describe(artifact), "backend": None, "threshold_db": limit, **verdict}
+
+
+def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float, threads: int,
+                  skip: tuple[str, ...]) -> tuple[dict, list[dict]]:
+    """The model row and the pipeline rows of one artifact (see `open_checked` for one that cannot run)."""
+    indices = frame_indices(goldens.frames) if artifact["role"] == "patch_model" else []
+    runner, verdict = open_checked(bundle, artifact, threads, skip)
+    if runner is None:
+        return unopened_row(artifact, limit, verdict), [
+            {**frame_row(artifact, i, goldens.frames[f"frame.{i}"], limit), **verdict} for i in indices]
+    return model_row(artifact, runner, goldens, limit), [pipeline_check(artifact, runner, goldens, i, limit)
+                                                          for i in indices]
 
 
 def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = 2,
                   out: str | Path | None = None, only: Callable[[dict], bool] | None = None,
-                  log: Callable[[str], None] = lambda message: None, skip: tuple[str, ...] = ()) -> dict:
+                  log: Callable[[str], None] = lambda message: None, skip: tuple[str, ...] = (),
+                  write: bool = True) -> dict:
     """Run every check, write parity.json (atomically; BUNDLE/parity.json unless `out`), return it.
+
+    `write=False` only checks: nothing is written anywhere, and the bundle is left as it was (a
+    read-only or signed bundle, a CI job that must not change what it checks).
 
     ManifestError when the bundle must not be run at all, OptionError for options it cannot honour;
     otherwise every problem is a row, and `ok` is true only when every check ran and passed, or
@@ -227,8 +245,11 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     bundle = read_manifest(bundle_root)
     thresholds = thresholds or {}
     check_options(bundle, thresholds, threads, tuple(skip))
+    if out is not None and not write:
+        raise OptionError("-o/--out and --no-write contradict each other: choose one")
     target = Path(out) if out else bundle.root / "parity.json"
-    check_writable(target)
+    if write:
+        check_writable(target)
     limits = {**bundle.data["thresholds_db"], **thresholds}
     goldens = load_goldens(bundle)
     models, frames = [], []
@@ -245,7 +266,8 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
            "skipped_backends": sorted(set(skip)),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}
-    write_json(target, doc)
+    if write:
+        write_json(target, doc)
     return doc
 
 

@@ -6,6 +6,8 @@ Bad input raises YganError anywhere below; here it becomes one line on stderr an
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -110,13 +112,43 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return run_convert(args)
 
 
-def make_parser() -> argparse.ArgumentParser:
-    from convert.command import add_convert_arguments
-    from distill.command import add_distill_arguments
-    from ygan_mobile import __version__
-    from ygan_mobile.render.command import add_render_arguments
+TRAINING_EXTRAS = 'pip install "ygan-mobile[convert]" (the runtime alone runs verify, report and serve)'
 
-    parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.")
+
+OUR_PACKAGES = ("ygan", "ygan_mobile", "distill", "convert", "reference_runtime")
+
+
+def _ours(missing: str | None) -> bool:
+    """A missing module of this project is a bug to show, not an extra to install."""
+    return missing is None or missing.split(".")[0] in OUR_PACKAGES
+
+
+def needs_extras(args: argparse.Namespace, missing: str) -> int:
+    raise YganError(f"needs the training extras, and this environment has no '{missing}': {TRAINING_EXTRAS}")
+
+
+def _verb(verbs, name: str, help_text: str, module: str, adder: str, func) -> None:
+    """A verb whose arguments live in `module`; where importing it needs a package this environment
+    lacks (a runtime-only install has no torch), the verb is still listed and says so in one line."""
+    try:
+        add = getattr(importlib.import_module(module), adder)
+    except ModuleNotFoundError as exc:
+        if _ours(exc.name):
+            raise
+        p = verbs.add_parser(name, help=f"{help_text} [needs the training extras]", add_help=False)
+        p.set_defaults(func=functools.partial(needs_extras, missing=exc.name), takes_anything=True)
+        return
+    p = verbs.add_parser(name, help=help_text)
+    add(p)
+    p.set_defaults(func=func)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from ygan_mobile import __version__
+
+    parser = argparse.ArgumentParser(prog="ygan", description="Train a patch yGAN, distil it, convert it for phones, prove parity.",
+                                     epilog="verify, report and serve need only the runtime; the other verbs need the training "
+                                            'extras: pip install "ygan-mobile[convert]".')
     parser.add_argument("--version", action="version", version=f"ygan-mobile {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -126,13 +158,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.set_defaults(func=cmd_train)
 
-    p = verbs.add_parser("distill", help="distil a small student encoder/generator from a trained teacher")
-    add_distill_arguments(p)
-    p.set_defaults(func=cmd_distill)
-
-    p = verbs.add_parser("convert", help="convert a model to ONNX, TFLite and Core ML artifacts with a manifest")
-    add_convert_arguments(p)
-    p.set_defaults(func=cmd_convert)
+    _verb(verbs, "distill", "distil a small student encoder/generator from a trained teacher", "distill.command",
+          "add_distill_arguments", cmd_distill)
+    _verb(verbs, "convert", "convert a model to ONNX, TFLite and Core ML artifacts with a manifest", "convert.command",
+          "add_convert_arguments", cmd_convert)
 
     from reference_runtime.cli import add_report_arguments, add_serve_arguments, add_verify_arguments
 
@@ -148,9 +177,8 @@ def make_parser() -> argparse.ArgumentParser:
     add_serve_arguments(p)
     p.set_defaults(func=cmd_serve)
 
-    p = verbs.add_parser("render", help="render an image or a video through a trained model's patch pipeline")
-    add_render_arguments(p)
-    p.set_defaults(func=cmd_render)
+    _verb(verbs, "render", "render an image or a video through a trained model's patch pipeline", "ygan_mobile.render.command",
+          "add_render_arguments", cmd_render)
 
     p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → quality → report",
                          epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "
@@ -164,25 +192,26 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also copy manifest.json, onnx/ and golden/ into DIR/bundle (the web page, e.g. web_demo)")
     p.set_defaults(func=cmd_build)
 
-    from ygan.bench import add_bench_arguments
-
-    p = verbs.add_parser("bench", help="frame time of every backend of a bundle through the patch-render pipeline")
-    add_bench_arguments(p)
-    p.set_defaults(func=cmd_bench)
-
-    from ygan.eval import add_eval_arguments
-
-    p = verbs.add_parser("eval", help="quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
-                          "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)")
-    add_eval_arguments(p)
-    p.set_defaults(func=cmd_eval)
+    _verb(verbs, "bench", "frame time of every backend of a bundle through the patch-render pipeline", "ygan.bench",
+          "add_bench_arguments", cmd_bench)
+    _verb(verbs, "eval", "quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
+          "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)", "ygan.eval",
+          "add_eval_arguments", cmd_eval)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "takes_anything", False):  # a verb without its extras only says so
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        except ModuleNotFoundError as exc:  # train and build import their packages only when they run
+            if _ours(exc.name):
+                raise
+            needs_extras(args, exc.name)
     except YganError as exc:
         print(f"ygan {args.verb}: error: {exc}", file=sys.stderr)
         return 2

@@ -71,6 +71,7 @@ class TrainConfig:
     theme_match: float = 0.0  # weight of ‖G(E(x)) − y*(x)‖², y* the theme tile nearest x by coarse light
     match_cells: int = 4  # y*: luminance compared on a match_cells × match_cells grid
     match_pool: int = 0  # y* is drawn from the first match_pool training tiles (and their mirror images); 0 = all
+    match_relight: bool = False  # y* re-lit to x's mean luminance, so the pool supplies shapes and x the light
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ android {
         versionCode = 1
         versionName = "0.1.0"
     }
-    // The bundle (ygan build --android-dir android_demo) is read at run time; TFLite files must stay uncompressed to be memory-mapped.
-    androidResources { noCompress += listOf("tflite") }
+    // The bundle (ygan build --android-dir android_demo) is read at run time from a copy in the app's
+    // files directory (BundleAssets), which the interpreter maps after hashing the mapping.
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -30,4 +30,15 @@ dependencies {
     implementation("androidx.camera:camera-view:1.4.1")
     implementation("com.google.ai.edge.litert:litert:1.0.1")
     implementation("com.google.ai.edge.litert:litert-gpu:1.0.1")
+    // litert-gpu 1.0.1 does not declare it, and GpuDelegate(options) fails without it (NoClassDefFoundError:
+    // GpuDelegateFactory$Options) on the first GPU pick.
+    implementation("com.google.ai.edge.litert:litert-gpu-api:1.0.1")
+}
+
+// The golden vectors are for tests (run_tests.sh, a debug build's checks): a release APK leaves them out,
+// and the app reads its bundle with requireGoldens = false (BundleAssets).
+androidComponents {
+    onVariants(selector().withBuildType("release")) { variant ->
+        variant.androidResources.ignoreAssetsPatterns.add("<dir>golden")
+    }
 }

@@ -5,40 +5,77 @@ import CoreMLRunner
 import Foundation
 import PipelineCore
 
-/// AVFoundation camera → PipelineCore → Core ML → CGImage. Only plumbing: every number is computed
-/// in PipelineCore, which is tested against the bundle's golden vectors.
+/// AVFoundation camera → upright → PipelineCore → Core ML → CGImage. Only plumbing: every number is
+/// computed in PipelineCore, which is tested against the bundle's golden vectors. Nothing fails
+/// silently: a bundle that will not load, a model that will not compile or run, or a camera that is
+/// missing or refused is shown in `problem` and nothing runs on it.
 final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutputSampleBufferDelegate {
     @Published var output: CGImage?
     @Published var fps: Double = 0
+    @Published var problem: String?
     @Published var theme: String = "" { didSet { load() } }
     let themes: [String]
 
-    private let bundle: PipelineCore.Bundle
+    private let bundle: PipelineCore.Bundle?
     private let session = AVCaptureSession()
     private let queue = DispatchQueue(label: "ygan.pipeline")
     private var model: CoreMLPatchModel?
     private var settings: Settings?
+    private var rotation: AnyObject?  // AVCaptureDevice.RotationCoordinator on iOS 17+
     private var last = CFAbsoluteTimeGetCurrent()
 
     override init() {
-        bundle = try! PipelineCore.Bundle.read(Foundation.Bundle.main.url(forResource: "bundle", withExtension: nil)!)
-        themes = bundle.themes
+        var loaded: PipelineCore.Bundle?
+        var problem: String?
+        if let url = Foundation.Bundle.main.url(forResource: "bundle", withExtension: nil) {
+            do {
+                loaded = try PipelineCore.Bundle.read(url, requireGoldens: false)  // the app target ships without golden/
+            } catch {
+                problem = "bundle refused: \(error)"
+            }
+        } else {
+            problem = "no 'bundle' folder in the app: add the bundle's manifest.json and coreml/ as a folder reference (docs/apps.md)"
+        }
+        bundle = loaded
+        themes = loaded?.themes ?? []
         super.init()
+        self.problem = problem
         theme = themes.first ?? ""
+        load()  // an initializer's own assignment does not run didSet: load the first theme's model here
+    }
+
+    private func show(_ message: String) {
+        DispatchQueue.main.async { self.problem = message }
     }
 
     private func load() {
+        guard let bundle else { return }
         queue.async { [self] in
-            guard let artifact = try? bundle.patchModel(theme: theme, format: "coreml", precision: "int8-weights") else { return }
-            model = try? CoreMLPatchModel(bundle: bundle, artifact: artifact)
-            // stride = patch: no overlap, the real-time setting
-            settings = Settings(patch: bundle.pipeline.patch, stride: bundle.pipeline.patch,
-                                blend: Blend(rawValue: bundle.pipeline.blend) ?? .feather, batch: artifact.batch, layout: .NCHW)
+            do {
+                let artifact = try bundle.patchModel(theme: theme, format: "coreml", precision: "int8-weights")
+                model = try CoreMLPatchModel(bundle: bundle, artifact: artifact)
+                // stride = patch: no overlap, the real-time setting
+                settings = Settings(patch: bundle.pipeline.patch, stride: bundle.pipeline.patch,
+                                    blend: Blend(rawValue: bundle.pipeline.blend) ?? .feather, batch: artifact.batch, layout: .NCHW)
+            } catch {
+                model = nil
+                show("cannot load the \(theme) model: \(error)")
+            }
         }
     }
 
     func start() {
-        guard let device = AVCaptureDevice.default(for: .video), let input = try? AVCaptureDeviceInput(device: device) else { return }
+        guard bundle != nil else { return }
+        guard let device = AVCaptureDevice.default(for: .video) else { return show("no camera on this device") }
+        let input: AVCaptureDeviceInput
+        do {
+            input = try AVCaptureDeviceInput(device: device)
+        } catch {
+            return show("camera unavailable: \(error.localizedDescription) (allowed in Settings › Privacy › Camera?)")
+        }
+        if #available(iOS 17.0, macOS 14.0, *) {
+            rotation = AVCaptureDevice.RotationCoordinator(device: device, previewLayer: nil)
+        }
         session.sessionPreset = .vga640x480
         session.addInput(input)
         let out = AVCaptureVideoDataOutput()
@@ -49,19 +86,39 @@ final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutput
         DispatchQueue.global().async { self.session.startRunning() }
     }
 
+    /// Degrees clockwise that make the sensor's buffer level: the rotation coordinator's answer on
+    /// iOS 17+, else 90 — the back camera's sensor lies landscape and this app is portrait.
+    private var rotationDegrees: Int {
+        if #available(iOS 17.0, macOS 14.0, *), let coordinator = rotation as? AVCaptureDevice.RotationCoordinator {
+            return Int(coordinator.videoRotationAngleForHorizonLevelCapture.rounded())
+        }
+        return 90
+    }
+
     func captureOutput(_ output: AVCaptureOutput, didOutput sample: CMSampleBuffer, from connection: AVCaptureConnection) {
         guard let model, let settings, let pixels = CMSampleBufferGetImageBuffer(sample) else { return }
         CVPixelBufferLockBaseAddress(pixels, .readOnly)
         let w = CVPixelBufferGetWidth(pixels), h = CVPixelBufferGetHeight(pixels), stride = CVPixelBufferGetBytesPerRow(pixels)
-        let base = CVPixelBufferGetBaseAddress(pixels)!.assumingMemoryBound(to: UInt8.self)
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h { for x in 0..<w { for c in 0..<3 { rgb[(y * w + x) * 3 + c] = base[y * stride + x * 4 + (2 - c)] } } }
+        if let base = CVPixelBufferGetBaseAddress(pixels)?.assumingMemoryBound(to: UInt8.self) {
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 { rgb[(y * w + x) * 3 + c] = base[y * stride + x * 4 + (2 - c)] } } }
+        }
         CVPixelBufferUnlockBaseAddress(pixels, .readOnly)
-        guard let out = try? Render.renderU8(Frame(height: h, width: w, rgb: rgb), models: [model], settings: settings) else { return }
-        let provider = CGDataProvider(data: Data(out) as CFData)!
-        let image = CGImage(width: w, height: h, bitsPerComponent: 8, bitsPerPixel: 24, bytesPerRow: w * 3,
-                            space: CGColorSpaceCreateDeviceRGB(), bitmapInfo: CGBitmapInfo(rawValue: 0),
-                            provider: provider, decode: nil, shouldInterpolate: false, intent: .defaultIntent)
+        let out: [UInt8]
+        let frame: Frame
+        do {
+            frame = try Rotation.upright(Frame(height: h, width: w, rgb: rgb), degrees: rotationDegrees)
+            out = try Render.renderU8(frame, models: [model], settings: settings)
+        } catch {
+            self.model = nil  // stop feeding a model that fails; the message says why
+            return show("rendering failed: \(error)")
+        }
+        guard let provider = CGDataProvider(data: Data(out) as CFData),
+              let image = CGImage(width: frame.width, height: frame.height, bitsPerComponent: 8, bitsPerPixel: 24,
+                                  bytesPerRow: frame.width * 3, space: CGColorSpaceCreateDeviceRGB(),
+                                  bitmapInfo: CGBitmapInfo(rawValue: 0), provider: provider, decode: nil,
+                                  shouldInterpolate: false, intent: .defaultIntent)
+        else { return show("could not make an image of \(frame.width)x\(frame.height)") }
         let now = CFAbsoluteTimeGetCurrent()
         let rate = 1 / (now - last)
         last = now

@@ -10,7 +10,10 @@ struct ContentView: View {
             } else {
                 Color.black
             }
-            Text(String(format: "%.1f fps", camera.fps)).padding(8).background(.black.opacity(0.5)).foregroundColor(.white)
+            VStack(alignment: .leading) {
+                Text(String(format: "%.1f fps", camera.fps))
+                if let problem = camera.problem { Text(problem).foregroundColor(.red) }
+            }.padding(8).background(.black.opacity(0.5)).foregroundColor(.white)
             VStack {
                 Spacer()
                 Picker("Theme", selection: $camera.theme) {

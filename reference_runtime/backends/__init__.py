@@ -24,8 +24,19 @@ class BackendUnavailable(BackendError):
 
 class Runner(Protocol):
     backend: str
+    artifact: dict
 
     def run(self, x: np.ndarray) -> np.ndarray: ...
+
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
+
+
+class CallableRunner:
+    """Makes a runner usable wherever a patch model is expected (`pipeline.render_frame(frame, [runner], …)`,
+    `verify.run_batched`): calling it is `run`, float32 NCHW in and out."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.run(x)
 
 
 def to_layout(x: np.ndarray, layout: str) -> np.ndarray:

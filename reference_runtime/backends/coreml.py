@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import BackendError, BackendUnavailable, check_input
+from reference_runtime.backends import BackendError, BackendUnavailable, CallableRunner, check_input
 
 
-class MilRunner:
+class MilRunner(CallableRunner):
     backend = "coreml-mil"
 
     def __init__(self, path: Path, artifact: dict):
@@ -33,7 +33,7 @@ class MilRunner:
         return np.asarray(out[self.artifact["outputs"][0]["name"]], np.float32)
 
 
-class PredictRunner:
+class PredictRunner(CallableRunner):
     backend = "coreml"
 
     def __init__(self, path: Path, artifact: dict):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import (BackendError, BackendUnavailable, byte_tables, check_input, dequantise_into, from_layout,
-                                        quantise_into, to_layout)
+from reference_runtime.backends import (BackendError, BackendUnavailable, CallableRunner, byte_tables, check_input,
+                                        dequantise_into, from_layout, quantise_into, to_layout)
 from reference_runtime.pipeline import IntegerModel
 
 
@@ -26,7 +26,7 @@ def interpreter_class():
     return Interpreter
 
 
-class LiteRunner:
+class LiteRunner(CallableRunner):
     backend = "litert"
 
     def __init__(self, path: Path, artifact: dict, threads: int):
@@ -48,6 +48,7 @@ class LiteRunner:
         self._scratch = None if self.input["dtype"] == "float32" else np.empty(declared, np.float32)  # quantising it
         self._y = np.empty(tuple(int(d) for d in self.o["shape"]), np.float32)
         self._q = np.empty(self._y.shape, self.o["dtype"])
+        self._integer: IntegerModel | None | bool = False  # False: not built yet
 
     def run(self, x: np.ndarray) -> np.ndarray:
         check_input(self.artifact, x)
@@ -75,9 +76,14 @@ class LiteRunner:
 
     def integer_model(self) -> IntegerModel | None:
         """This artifact as a byte-fed patch model, or None unless it is an image-to-image model with
-        one-byte integer input and output in NHWC (a full-integer patch model)."""
-        one_byte = ("int8", "uint8")
-        if (self.artifact["layout"] != "NHWC" or self.input["dtype"] not in one_byte or self.output["dtype"] not in one_byte
-                or len(self.input["shape"]) != 4 or self.input["shape"] != self.output["shape"]):
-            return None
-        return IntegerModel(self.run_integer, *byte_tables(self.input, self.output), self.run_native)
+        one-byte integer input and output in NHWC (a full-integer patch model).
+
+        Built once per runner: its two-byte tables are worth keeping across the frames of a video."""
+        if self._integer is False:
+            one_byte = ("int8", "uint8")
+            if (self.artifact["layout"] != "NHWC" or self.input["dtype"] not in one_byte or self.output["dtype"] not in one_byte
+                    or len(self.input["shape"]) != 4 or self.input["shape"] != self.output["shape"]):
+                self._integer = None
+            else:
+                self._integer = IntegerModel(self.run_integer, *byte_tables(self.input, self.output), self.run_native)
+        return self._integer

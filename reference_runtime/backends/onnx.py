@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_runtime.backends import BackendError, BackendUnavailable, check_input, dequantise, from_layout, quantise, to_layout
+from reference_runtime.backends import BackendError, BackendUnavailable, CallableRunner, check_input, dequantise, from_layout, quantise, to_layout
 
 
-class OnnxRunner:
+class OnnxRunner(CallableRunner):
     backend = "onnxruntime"
 
     def __init__(self, path: Path, artifact: dict, threads: int):

@@ -101,3 +101,48 @@ def test_a_refused_bundle_is_one_line(pytester, bundle, tmp_path):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["verify: error: *patches.npz: holds something other than plain arrays*"])
     assert len(result.stdout.lines) < 12, "\n".join(result.stdout.lines)
+
+
+RECORD_OPENED = """import reference_runtime.verify as verify
+
+_open = verify.open_artifact
+
+
+def _recording(root, artifact, threads=2):
+    with open({log!r}, "a") as handle:
+        handle.write(artifact["id"] + "\\n")
+    return _open(root, artifact, threads=threads)
+
+
+verify.open_artifact = _recording
+"""
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.slow
+def test_collect_only_lists_every_check_and_runs_none(pytester, bundle, tmp_path):
+    log = tmp_path / "opened.txt"
+    pytester.makeconftest(RECORD_OPENED.format(log=str(log)))
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "--collect-only", "-q")
+    node = f"ygan-bundle[{bundle}]"
+    result.stdout.fnmatch_lines([f"{node}::manifest", f"{node}::model[onnx/encoder]",
+                                 f"{node}::model[tflite/patch_model.flowers.int8-full]",
+                                 f"{node}::pipeline[tflite/patch_model.flowers.int8-full-frame0]",
+                                 f"{node}::stand_in[case.0-identity]",
+                                 f"{_expected_tests(bundle)} tests collected*"])
+    assert not log.exists(), "collecting opened an artifact"
+
+
+@pytest.mark.slow
+def test_k_runs_only_the_selected_checks_and_nothing_is_written(pytester, bundle, tmp_path):
+    log = tmp_path / "opened.txt"
+    pytester.makeconftest(RECORD_OPENED.format(log=str(log)))
+    before = _snapshot(bundle)
+    result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "-k", "patch_model and int8-full", "-q")
+    result.assert_outcomes(passed=3, deselected=_expected_tests(bundle) - 3)  # the model and its two frames
+    assert log.read_text().split() == ["tflite/patch_model.flowers.int8-full"]  # opened once, nothing else
+    assert _snapshot(bundle) == before
+    assert not list(pytester.path.rglob("parity.json"))

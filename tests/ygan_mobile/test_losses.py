@@ -111,6 +111,11 @@ def test_theme_match_finds_the_tile_lit_like_the_patch():
     assert matched[1, 0, 0, 7] > 0.9 and matched[1, 0, 0, 0] < -0.8
     assert losses.theme_match_loss(matched, matched) == 0
 
+    relit = ThemePool(pool.tiles, pool.keys, pool.cells, relight=True).match(x)
+    assert torch.allclose(coarse_light(relit, 1), coarse_light(x, 1), atol=1e-6)  # the patch's mean light
+    shape = relit - coarse_light(relit, 1).view(-1, 1, 1, 1)
+    assert torch.allclose(shape, matched - coarse_light(matched, 1).view(-1, 1, 1, 1), atol=1e-6)  # the tile's shape
+
 
 def test_theme_match_pool_of_drawn_tiles_is_the_first_tiles_and_their_mirrors():
     from ygan_mobile.data import domain_b

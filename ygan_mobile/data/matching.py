@@ -5,6 +5,10 @@ y*(x) is the training tile of the theme whose luminance, averaged over a cells �
 nearest to x's: a real element, lit like the patch it replaces. The nearest tile is a pure function
 of x, so the generator can learn the mapping (a random pick among near tiles would average into a
 blur); different patches find different tiles, which keeps the elements varied.
+
+With `relight`, the tile's luminance is shifted to x's mean, so the photograph's light comes through
+as a continuous function of x and the pool only has to supply shapes: a small pool (32 tiles) then
+gives sharper elements without giving up the structure (docs/training.md, probes P0–P7).
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ class ThemePool:
     tiles: torch.Tensor  # (N,3,P,P) float32 in [-1,1]: the theme's training tiles and their mirror images
     keys: torch.Tensor  # (N, cells²)
     cells: int
+    relight: bool = False  # shift each matched tile's luminance to the patch's mean
 
     @classmethod
-    def of(cls, split: PatchSplit, cells: int, size: int = 0) -> "ThemePool":
+    def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False) -> "ThemePool":
         """The first `size` (0: all) whole training tiles when they are one patch each (the drawn
         themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed random crops of them."""
         p = split.train.patch
@@ -43,10 +48,14 @@ class ThemePool:
         else:
             tiles = tiles[:size or None]
             x = to_tensor(np.stack(tiles + [t[:, ::-1] for t in tiles]))
-        return cls(x, coarse_light(x, cells), cells)
+        return cls(x, coarse_light(x, cells), cells, relight)
 
     def match(self, x: torch.Tensor) -> torch.Tensor:
-        """The nearest tile to each patch of x by coarse light, (N,3,P,P)."""
+        """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked."""
         with torch.no_grad():
             nearest = torch.cdist(coarse_light(x, self.cells), self.keys).argmin(1)
-        return self.tiles[nearest]
+            tiles = self.tiles[nearest]
+            if not self.relight:
+                return tiles
+            shift = coarse_light(x, 1) - coarse_light(tiles, 1)  # equal in R, G and B: a pure luminance shift
+            return (tiles + shift.view(-1, 1, 1, 1)).clamp(-1, 1)

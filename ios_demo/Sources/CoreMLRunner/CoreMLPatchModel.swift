@@ -1,3 +1,4 @@
+#if canImport(CoreML)
 import CoreML
 import Foundation
 import PipelineCore
@@ -29,3 +30,4 @@ public final class CoreMLPatchModel: PatchModel {
         return (0..<out.count).map { src[$0] }
     }
 }
+#endif

@@ -1,4 +1,8 @@
+#if canImport(CryptoKit)
 import CryptoKit
+#else
+import Crypto  // swift-crypto on Linux: the same SHA256 API
+#endif
 import Foundation
 
 public struct ManifestError: Error, CustomStringConvertible {
@@ -54,7 +58,9 @@ struct ManifestDoc: Decodable {
 }
 
 /// A bundle read as docs/bundle.md requires: known schema and version, paths inside the bundle,
-/// every listed file with the manifest's sha256 — otherwise refused whole, naming the file.
+/// every listed file with the manifest's sha256 — otherwise refused whole, naming the file. The app
+/// ships without the golden vectors (they are for tests): `requireGoldens: false` lets listed golden
+/// files be absent and still checks any that are present.
 public struct Bundle {
     public let root: URL
     public let themes: [String]
@@ -62,7 +68,7 @@ public struct Bundle {
     public let artifacts: [Artifact]
     public let golden: [GoldenEntry]
 
-    public static func read(_ root: URL) throws -> Bundle {
+    public static func read(_ root: URL, requireGoldens: Bool = true) throws -> Bundle {
         let manifest = root.appendingPathComponent("manifest.json")
         guard let data = try? Data(contentsOf: manifest) else { throw ManifestError(description: "\(manifest.path): not found") }
         struct Head: Decodable { let schema: String?; let version: Int? }
@@ -70,8 +76,9 @@ public struct Bundle {
         guard head.schema == "ygan-mobile/manifest" else { throw ManifestError(description: "\(manifest.path): schema '\(head.schema ?? "none")' is not 'ygan-mobile/manifest'") }
         guard head.version == 1 else { throw ManifestError(description: "\(manifest.path): version \(head.version ?? -1) is not one this app knows ([1])") }
         let doc = try JSONDecoder().decode(ManifestDoc.self, from: data)
-        for (path, sha) in doc.artifacts.map({ ($0.path, $0.sha256) }) + doc.golden.map({ ($0.path, $0.sha256) }) {
-            try check(root: root, rel: path, sha256: sha)
+        for artifact in doc.artifacts { try check(root: root, rel: artifact.path, sha256: artifact.sha256) }
+        for entry in doc.golden where requireGoldens || FileManager.default.fileExists(atPath: root.appendingPathComponent(entry.path).path) {
+            try check(root: root, rel: entry.path, sha256: entry.sha256)
         }
         return Bundle(root: root, themes: doc.themes, pipeline: doc.pipeline, artifacts: doc.artifacts, golden: doc.golden)
     }

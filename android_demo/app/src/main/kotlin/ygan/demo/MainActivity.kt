@@ -11,15 +11,19 @@ import android.widget.ArrayAdapter
 import android.widget.ImageView
 import android.widget.Spinner
 import android.widget.TextView
+import android.widget.Toast
 import androidx.appcompat.app.AppCompatActivity
 import androidx.camera.core.CameraSelector
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.lifecycle.ProcessCameraProvider
 import androidx.core.content.ContextCompat
 import ygan.pipeline.Argb
+import ygan.pipeline.ArgbImage
 import ygan.pipeline.Bundle
 import ygan.pipeline.Layout
+import ygan.pipeline.ManifestException
 import ygan.pipeline.Render
+import ygan.pipeline.Rotation
 import ygan.pipeline.Settings
 import java.util.concurrent.Executors
 
@@ -37,7 +41,12 @@ class MainActivity : AppCompatActivity() {
     override fun onCreate(state: AndroidBundle?) {
         super.onCreate(state)
         setContentView(R.layout.activity_main)
-        bundle = BundleAssets.open(this)
+        bundle = try {
+            BundleAssets.open(this)
+        } catch (e: ManifestException) {  // a bundle the app must not run: say which file and why, run nothing
+            findViewById<TextView>(R.id.fps).text = e.message
+            return
+        }
         val themes = findViewById<Spinner>(R.id.theme)
         val precisions = findViewById<Spinner>(R.id.precision)
         val delegates = findViewById<Spinner>(R.id.delegate)
@@ -60,9 +69,15 @@ class MainActivity : AppCompatActivity() {
     }
 
     private fun load(theme: String, precision: String, accelerator: Accelerator) = worker.execute {
-        val artifact = bundle.patchModel(theme, "tflite", precision)
         model?.close()
-        model = LiteRtPatchModel(this, artifact, accelerator)
+        model = null
+        val artifact = try {
+            bundle.patchModel(theme, "tflite", precision).also { model = LiteRtPatchModel.open(bundle, it, accelerator) }
+        } catch (e: ManifestException) {  // no such artifact, or its mapped bytes are not the manifest's
+            runOnUiThread { findViewById<TextView>(R.id.fps).text = e.message }
+            return@execute
+        }
+        model?.note?.let { note -> runOnUiThread { Toast.makeText(this, note, Toast.LENGTH_LONG).show() } }
         // stride = patch: no overlap, the real-time setting; the blend is the bundle's
         settings = Settings(bundle.pipeline.patch, bundle.pipeline.patch, bundle.pipeline.blend, artifact.batch, Layout.NHWC)
     }
@@ -75,8 +90,9 @@ class MainActivity : AppCompatActivity() {
                 .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST).build()
             analysis.setAnalyzer(worker) { image ->
                 val bitmap = image.toBitmap()
+                val rotation = image.imageInfo.rotationDegrees  // clockwise turn that makes the buffer upright
                 image.close()
-                render(bitmap)
+                render(bitmap, rotation)
             }
             val provider = future.get()
             provider.unbindAll()
@@ -84,13 +100,14 @@ class MainActivity : AppCompatActivity() {
         }, ContextCompat.getMainExecutor(this))
     }
 
-    private fun render(bitmap: Bitmap) {
+    private fun render(bitmap: Bitmap, rotationDegrees: Int) {
         val m = model ?: return
         val s = settings ?: return
-        val w = bitmap.width
-        val h = bitmap.height
-        val argb = IntArray(w * h).also { bitmap.getPixels(it, 0, w, 0, 0, w, h) }
-        val out = Render.renderU8(Argb.toFrame(argb, w, h), listOf(m), s)
+        val argb = IntArray(bitmap.width * bitmap.height).also { bitmap.getPixels(it, 0, bitmap.width, 0, 0, bitmap.width, bitmap.height) }
+        val upright = Rotation.upright(ArgbImage(bitmap.width, bitmap.height, argb), rotationDegrees)
+        val w = upright.width
+        val h = upright.height
+        val out = Render.renderU8(Argb.toFrame(upright.argb, w, h), listOf(m), s)
         val shown = Bitmap.createBitmap(Argb.fromRgb(out, w, h), w, h, Bitmap.Config.ARGB_8888)
         val now = SystemClock.elapsedRealtime()
         val fps = if (lastFrame == 0L) 0.0 else 1000.0 / (now - lastFrame)

@@ -14,6 +14,7 @@ data class TensorSpec(val name: String, val shape: List<Int>, val dtype: String,
 data class Artifact(
     val id: String, val path: String, val format: String, val role: String, val theme: String?,
     val precision: String, val layout: Layout, val batch: Int, val input: TensorSpec, val output: TensorSpec,
+    val sha256: String,
 )
 
 data class PipelineSettings(val patch: Int, val stride: Int, val blend: Blend, val batch: Int)
@@ -22,6 +23,8 @@ data class PipelineSettings(val patch: Int, val stride: Int, val blend: Blend, v
  * A bundle read the way the phone must read it (docs/bundle.md): refused whole, naming the file,
  * unless the schema and version are known, every path stays inside the bundle and every listed
  * file has the manifest's sha256. The app never looks at a file the manifest does not vouch for.
+ * A release app ships without the golden vectors (they are for tests): `requireGoldens = false`
+ * lets listed golden files be absent, and still checks any that are present.
  */
 class Bundle private constructor(val root: File, val json: JsonObject) {
     val themes: List<String> = json.getAsJsonArray("themes").map { it.asString }
@@ -44,7 +47,7 @@ class Bundle private constructor(val root: File, val json: JsonObject) {
         const val SCHEMA = "ygan-mobile/manifest"
         val VERSIONS = setOf(1)
 
-        fun read(root: File): Bundle {
+        fun read(root: File, requireGoldens: Boolean = true): Bundle {
             val manifest = File(root, "manifest.json")
             if (!manifest.isFile) throw ManifestException("$manifest: not found: copy a bundle written by 'ygan build'")
             val json = try {
@@ -56,8 +59,9 @@ class Bundle private constructor(val root: File, val json: JsonObject) {
             if (schema != SCHEMA) throw ManifestException("$manifest: schema '$schema' is not '$SCHEMA'")
             val version = json["version"]?.takeIf { it.isJsonPrimitive }?.asInt
             if (version !in VERSIONS) throw ManifestException("$manifest: version $version is not one this app knows ($VERSIONS)")
-            for (key in listOf("artifacts", "golden")) {
-                for (entry in json.getAsJsonArray(key)) check(root, entry.asJsonObject, manifest)
+            for (entry in json.getAsJsonArray("artifacts")) check(root, entry.asJsonObject, manifest)
+            for (entry in json.getAsJsonArray("golden")) {
+                if (requireGoldens || File(root, entry.asJsonObject["path"].asString).exists()) check(root, entry.asJsonObject, manifest)
             }
             return Bundle(root, json)
         }
@@ -85,6 +89,7 @@ class Bundle private constructor(val root: File, val json: JsonObject) {
             o["theme"]?.takeIf { !it.isJsonNull }?.asString, o["precision"].asString,
             Layout.valueOf(o["layout"].asString), o["batch"].asInt,
             tensor(o.getAsJsonArray("inputs")[0].asJsonObject), tensor(o.getAsJsonArray("outputs")[0].asJsonObject),
+            o["sha256"].asString,
         )
     }
 }
@@ -120,5 +125,5 @@ object Hashing {
         return a.size - b.size
     }
 
-    private fun hex(bytes: ByteArray) = bytes.joinToString("") { "%02x".format(it) }
+    fun hex(bytes: ByteArray): String = bytes.joinToString("") { "%02x".format(it) }
 }

@@ -1,0 +1,75 @@
+"""The runtime's Python API: open a bundle, run its models, render frames, verify parity.
+
+What an app developer or a CI script calls instead of the command line (docs/runtime.md, "Python
+API"). Everything goes through the manifest, as the apps do: `open_bundle` refuses a bundle whose
+files do not match it, and a model opened from it knows its own patch size, fixed batch, layout and
+quantisation, so `render_frame` needs nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from reference_runtime import pipeline
+from reference_runtime.backends import Runner, open_artifact
+from reference_runtime.manifest import Bundle, read_manifest
+from reference_runtime.verify import artifact_patch
+
+
+def open_bundle(path: str | Path) -> Bundle:
+    """The bundle at `path`, its manifest validated and every file's sha256 checked.
+
+    Raises `ManifestError` (one line naming the file) for a bundle that must not be run. The result
+    has `.artifacts` (the manifest's entries), `.pipeline` (patch, stride, blend, …) and `.themes`."""
+    return read_manifest(path)
+
+
+def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 2) -> Runner:
+    """A runner for one artifact of the bundle, e.g. `"tflite/patch_model.flowers.int8-full"`.
+
+    The runner is callable: `runner(x)` takes and returns float32 NCHW batches of the artifact's
+    fixed batch, quantising and transposing as the manifest says, so it can be passed wherever a
+    model callable is expected. Raises KeyError for an id the manifest lacks, `BackendError` when
+    this machine cannot run the artifact (`BackendUnavailable` when its runtime is not installed)."""
+    if not isinstance(bundle, Bundle):
+        bundle = open_bundle(bundle)
+    return open_artifact(bundle.root, bundle.artifact(artifact_id), threads=threads)
+
+
+def _pipeline_models(models: list) -> tuple[list, str]:
+    """Full-integer runners are fed bytes through their tables, as the apps feed them (NHWC), when
+    every model of the frame is one; otherwise each model is called on float32 NCHW."""
+    integers = [m.integer_model() if hasattr(m, "integer_model") else None for m in models]
+    if all(i is not None for i in integers):
+        return integers, "NHWC"
+    return models, "NCHW"
+
+
+def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
+                 stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
+                 patch: int | None = None, batch: int | None = None,
+                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
+    """A uint8 H×W×3 RGB frame through the patch-render pipeline (spec v1), a new uint8 frame out.
+
+    `model` is a runner from `open_model`, a list of them (one per theme, chosen per patch by
+    `theme_map`: an index, or a rows×cols grid of indices), or any callable on float32 NCHW batches —
+    then `patch` and `batch` must be given. A runner's patch size and batch come from its manifest
+    entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
+    the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
+    `pipeline.Workspace()` as `workspace` for every frame."""
+    models = list(model) if isinstance(model, Sequence) else [model]
+    if not models:
+        raise ValueError("render_frame needs at least one model")
+    specs = {(artifact_patch(m.artifact), m.artifact["batch"]) for m in models if hasattr(m, "artifact")}
+    if len(specs) > 1:
+        raise ValueError(f"the models disagree on patch size and batch {sorted(specs)}: pass artifacts of one build")
+    known_patch, known_batch = specs.pop() if specs else (None, None)
+    patch, batch = patch or known_patch, batch or known_batch
+    if patch is None or batch is None:
+        raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
+    chosen, layout = _pipeline_models(models)
+    return pipeline.render_frame(frame_u8, chosen, patch=patch, stride=stride or patch, blend=blend,
+                                 batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)
