@@ -1,6 +1,6 @@
 """Batched patch rendering against a per-patch loop on a 512×512 frame.
 
-Same pipeline (ygan_mobile.render.spec), same model, same frame, same output: only the number of
+Same pipeline (ygan_mobile.render.torch_pipeline), same model, same frame, same output: only the number of
 patches per model call differs, B against 1. The model is the teacher's fused G(E(x)) at a preset's
 size with random weights (speed does not depend on the weights), or a trained checkpoint's first
 theme — a teacher (`ygan train`) or a student (`ygan distill`, the model the phone runs).
@@ -23,7 +23,7 @@ import torch
 
 from ygan_mobile.config import Config, load_preset
 from ygan_mobile.models import YGan
-from ygan_mobile.render import spec
+from ygan_mobile.render import torch_pipeline
 
 TARGET = 5.0
 """The speed-up issue 4 asks batching to deliver."""
@@ -78,11 +78,11 @@ def main() -> None:
     load_before = os.getloadavg()[0]
 
     def render(batch: int) -> np.ndarray:
-        return spec.render_frame(frame, [model], patch=patch, stride=stride, batch=batch)
+        return torch_pipeline.render_frame(frame, [model], patch=patch, stride=stride, batch=batch)
 
     batched, batched_p90, out_batched = timed(lambda: render(args.batch), args.repeat)
     loop, loop_p90, out_loop = timed(lambda: render(1), args.repeat)
-    patches = len(spec.positions(args.size, patch, stride)) ** 2
+    patches = len(torch_pipeline.positions(args.size, patch, stride)) ** 2
     speedup = loop / batched
     print(f"{args.size}×{args.size} frame, P={patch}, S={stride}, {patches} patches; {what}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores, "

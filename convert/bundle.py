@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -22,25 +22,12 @@ from convert import (calibration, coreml, export_onnx, golden, manifest, model_c
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
+from convert.options import Options
 from convert.plan import LAYOUT, Job, jobs, precisions_for
 from convert.samples import Samples, embedded_samples
 from convert.source import Networks
 from distill.macs import count_macs, count_params
 from ygan_mobile.errors import YganError
-
-
-@dataclass
-class Options:
-    targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "coreml"])
-    precisions: list[str] | None = None  # None: every default precision of each target
-    batch: int = 64
-    stride: int | None = None  # None: half the patch
-    blend: str = "feather"
-    calibration: int = 128  # train patches for int8 calibration
-    golden: int = 32  # held-out golden patches
-    thresholds: dict[str, float] = field(default_factory=lambda: dict(parity.THRESHOLDS_DB))
-    author: str = model_card.DEFAULT_AUTHOR  # written into every artifact's own metadata (model_card.py)
-    license: str = model_card.DEFAULT_LICENSE
 
 
 @dataclass

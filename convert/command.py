@@ -1,6 +1,6 @@
 """`ygan convert`: checkpoint in, bundle out, with a progress bar and a one-screen summary.
 
-The lead wires `add_convert_arguments` and `run_convert` into ygan_mobile.cli; bad input surfaces
+The lead wires `add_convert_arguments` and `run_convert` into ygan.cli; bad input surfaces
 as YganError (one line, exit 2 there). Exit 1 when an artifact misses its parity threshold: the
 bundle is still written so the numbers can be inspected, but CI must not ship it.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from convert.options import DEFAULTS, HALF_PATCH, Options
 from convert.plan import FORMATS
 from convert.source import KINDS
 
@@ -21,25 +22,25 @@ def _csv(text: str) -> list[str]:
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="student (ygan distill) or teacher (ygan train) run directory or .safetensors")
     parser.add_argument("--source", choices=KINDS, default="auto", help="checkpoint kind; auto reads it from the file (default)")
-    parser.add_argument("--targets", type=_csv, default=list(FORMATS), help="comma list of onnx,tflite,coreml (default: all)")
+    parser.add_argument("--targets", type=_csv, default=list(DEFAULTS.targets), help=f"comma list of {','.join(FORMATS)} (default: all)")
     parser.add_argument("--precisions", type=_csv, default=None,
                         help="comma list, e.g. fp32,fp16,int8-dynamic,int8-full,int8-weights,palettized-6bit,palettized-4bit (default: all per target)")
     parser.add_argument("-o", "--out", required=True, help="bundle directory (converted folders and manifest.json are replaced atomically)")
-    parser.add_argument("--batch", type=int, default=64, help="fixed batch B of every artifact (default: 64)")
-    parser.add_argument("--stride", type=int, default=None, help="pipeline stride S recorded in the manifest and used for golden frames (default: P/2)")
-    parser.add_argument("--blend", choices=("feather", "paste"), default="feather", help="pipeline blend for golden frames (default: feather)")
-    parser.add_argument("--calibration", type=int, default=128, help="train patches for int8 calibration (default: 128)")
-    parser.add_argument("--golden", type=int, default=32, help="held-out golden patches (default: 32)")
+    parser.add_argument("--batch", type=int, default=DEFAULTS.batch, help=f"fixed batch B of every artifact (default: {DEFAULTS.batch})")
+    parser.add_argument("--stride", type=int, default=HALF_PATCH, help="pipeline stride S recorded in the manifest and used for golden frames (default: P/2)")
+    parser.add_argument("--blend", choices=("feather", "paste"), default=DEFAULTS.blend, help=f"pipeline blend for golden frames (default: {DEFAULTS.blend})")
+    parser.add_argument("--calibration", type=int, default=DEFAULTS.calibration,
+                        help=f"train patches for int8 calibration (default: {DEFAULTS.calibration})")
+    parser.add_argument("--golden", type=int, default=DEFAULTS.golden, help=f"held-out golden patches (default: {DEFAULTS.golden})")
     parser.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
                         help="override a parity threshold, e.g. --threshold int8-full=30 (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _thresholds(items: list[str]) -> dict[str, float]:
-    from convert.parity import THRESHOLDS_DB
     from ygan_mobile.errors import YganError
 
-    out = dict(THRESHOLDS_DB)
+    out = dict(DEFAULTS.thresholds)
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or key not in out:
@@ -52,7 +53,7 @@ def _thresholds(items: list[str]) -> dict[str, float]:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from convert.bundle import Options, convert, step_count
+    from convert.bundle import convert, step_count
     from convert.plan import jobs, precisions_for
     from convert.source import load_networks
     from convert.summary import print_summary

@@ -21,7 +21,7 @@ import torch
 from convert.calibration import latents
 from convert.source import Networks
 from reference_runtime import pipeline as numpy_pipeline
-from ygan_mobile.render import spec as torch_pipeline
+from ygan_mobile.render import torch_pipeline
 
 AFFINE_A = (0.5, -0.75, 1.25)
 AFFINE_B = (0.1, 0.0, -0.2)

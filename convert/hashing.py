@@ -3,6 +3,10 @@
 A `.mlpackage` is a directory, so its hash is the sha256 of the text made of one line
 `<sha256 of file>  <relative posix path>\\n` per file inside it, sorted bytewise by path: every reader
 (Python, Kotlin, Swift) can recompute it without caring about directory-listing order.
+
+Deliberate twin of reference_runtime.manifest's file_sha256/tree_sha256: the writer and the reader
+of a bundle compute the hash independently from DESIGN §5's definition, so a slip in either shows
+as a refused bundle in the tests instead of agreeing with itself.
 """
 
 from __future__ import annotations

@@ -15,21 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from convert.hashing import sha256, size
+from ygan_mobile import __version__
 from ygan_mobile.errors import YganError
 
 SCHEMA = "ygan-mobile/manifest"
 VERSION = 1
 NORMALISATION = "x = u8 / 127.5 - 1"
 ROUNDING = "u8 = floor(clip((y + 1) * 127.5, 0, 255) + 0.5)"
-
-
-def tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ygan-mobile")
-    except PackageNotFoundError:
-        return "0.1.0"
 
 
 def schema() -> dict[str, Any]:
@@ -58,7 +50,7 @@ def build(*, kind: str, checkpoint_sha256: str, seed: int, patch: int, latent: i
     """The manifest document; `pipeline` is model_card.pipeline_params(...), which the artifacts' own
     metadata repeats."""
     return _finite({
-        "schema": SCHEMA, "version": VERSION, "tool_version": tool_version(),
+        "schema": SCHEMA, "version": VERSION, "tool_version": __version__,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "source": {"kind": kind, "checkpoint_sha256": checkpoint_sha256, "patch": patch, "latent": latent},

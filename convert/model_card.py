@@ -25,7 +25,8 @@ from pathlib import Path
 
 import flatbuffers
 
-from convert.manifest import NORMALISATION, ROUNDING, tool_version
+from convert.manifest import NORMALISATION, ROUNDING
+from ygan_mobile import __version__
 
 TFLITE_METADATA = "TFLITE_METADATA"  # the name Android Studio and the TFLite Support library look for
 YGAN_METADATA = "ygan_mobile"
@@ -80,10 +81,10 @@ def card(*, role: str, theme: str | None, key: str, fmt: str, precision: str, la
                 "parameters in this model's metadata)")
     if role == "patch_model":
         inputs, outputs = {input_name: image_in}, {output_name: image_out}
-    version = f"{tool_version()}+{source['checkpoint_sha256'][:12]}"
+    version = f"{__version__}+{source['checkpoint_sha256'][:12]}"
     user = {"ygan.role": role, "ygan.theme": theme or "", "ygan.format": fmt, "ygan.precision": precision,
             "ygan.layout": layout, "ygan.batch": str(batch), "ygan.source.kind": source["kind"],
-            "ygan.source.checkpoint_sha256": source["checkpoint_sha256"], "ygan.tool_version": tool_version(),
+            "ygan.source.checkpoint_sha256": source["checkpoint_sha256"], "ygan.tool_version": __version__,
             **{f"ygan.pipeline.{k}": str(v) for k, v in pipeline.items()}}
     return ModelCard(name=f"ygan-mobile {key} ({fmt} {precision})", author=author, license=license,
                      description=f"{what} ({precision}, fixed batch {batch}).", version=version,
@@ -100,7 +101,7 @@ def stamp_onnx(path: Path, info: ModelCard) -> None:
 
     model = onnx.load(str(path))
     exported_by = f"{model.producer_name} {model.producer_version}".strip()
-    model.producer_name, model.producer_version = "ygan-mobile", tool_version()
+    model.producer_name, model.producer_version = "ygan-mobile", __version__
     model.doc_string = info.description
     props = {"name": info.name, "author": info.author, "license": info.license, "description": info.description,
              "version": info.version, **({"exported_by": exported_by} if exported_by else {}), **info.user_defined}

@@ -17,10 +17,6 @@ from reference_runtime.backends import BackendError, open_artifact
 from reference_runtime.verify import data_range, run_batched, threshold
 from ygan_mobile.errors import YganError
 
-THRESHOLDS_DB = {"fp32": 100.0, "fp16": 60.0, "int8-dynamic": 40.0, "int8-weights": 40.0,
-                 "int8-full": 32.0, "palettized": 32.0, "int8-activations": 32.0,
-                 "int8-qdq": 32.0}  # int8-qdq: weights and activations in int8, DESIGN §6's "int8 full"
-
 BACKEND = {"onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml-mil"}
 
 

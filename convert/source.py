@@ -16,9 +16,9 @@ from torch import nn
 
 from convert.hashing import file_sha256
 from ygan_mobile.config import DataConfig
+from ygan_mobile.data.degrade import Degradation
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import PatchModel
-from ygan_mobile.restore.degrade import Degradation
 
 KINDS = ("auto", "teacher", "student")
 

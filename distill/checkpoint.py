@@ -1,6 +1,6 @@
 """Student checkpoints: one safetensors file with weights, adapters, optimiser state and a JSON header.
 
-Same rules as the teacher's (ygan_mobile.checkpoint): nothing is unpickled and the write is atomic.
+Same rules and helpers as the teacher's (ygan_mobile.checkpoint): nothing is unpickled and the write is atomic.
 Its own format tag, so a teacher checkpoint is never mistaken for a student one (or the reverse).
 The header carries everything a later stage needs without torch.load: the student's shape, themes,
 the distillation config, the teacher it came from, and the measured MACs/parameters of both.
@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ygan_mobile.atomic import atomic_path
-from ygan_mobile.checkpoint import damaged, read_step
-from ygan_mobile.errors import YganError
+from ygan_mobile.checkpoint import (damaged, optimizer_tensors, prefixed, read_file, read_step, restore_optimizer,
+                                    state_tensors, write_file)
 
 from distill.config import DistillConfig
 from distill.students import StudentConfig, StudentModels
@@ -51,14 +48,10 @@ def save(path: str | Path, models: StudentModels, adapters: nn.Module, optimizer
          config: DistillConfig, cost: dict[str, Any], teacher: dict[str, Any], meta: dict[str, Any]) -> Path:
     tensors: dict[str, torch.Tensor] = {}
     for name, module in models.modules().items():
-        for key, value in module.state_dict().items():
-            tensors[f"model.{name}.{key}"] = value.detach().contiguous()
-    for key, value in adapters.state_dict().items():
-        tensors[f"adapters.{key}"] = value.detach().contiguous()
-    state = optimizer.state_dict()
-    for index, slots in state["state"].items():
-        for slot, value in slots.items():
-            tensors[f"optim.{index}.{slot}"] = value.detach().contiguous()
+        tensors.update(state_tensors(f"model.{name}.", module.state_dict()))
+    tensors.update(state_tensors("adapters.", adapters.state_dict()))
+    slots, groups = optimizer_tensors("optim.", optimizer)
+    tensors.update(slots)
     header = {
         "format": FORMAT,
         "student": json.dumps(asdict(models.cfg)),
@@ -67,28 +60,16 @@ def save(path: str | Path, models: StudentModels, adapters: nn.Module, optimizer
         "step": str(step),
         "cost": json.dumps(cost),
         "teacher": json.dumps(teacher),
-        "param_groups": json.dumps(state["param_groups"]),
+        "param_groups": json.dumps(groups),
         "meta": json.dumps(meta),
     }
-    path = resolve(path)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
-    return path
+    return write_file(resolve(path), tensors, header)
 
 
 def load(path: str | Path) -> StudentCheckpoint:
     path = resolve(path)
-    if not path.is_file():
-        raise YganError(f"student checkpoint '{path}' not found: pass a directory written by 'ygan distill' or its {FILENAME}")
-    try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), "pt") as handle:
-            header = handle.metadata() or {}
-    except (SafetensorError, OSError) as exc:
-        raise YganError(f"student checkpoint '{path}' is not a readable safetensors file ({exc}): rerun 'ygan distill'") from None
-    if header.get("format") != FORMAT:
-        found = header.get("format", "no format tag")
-        raise YganError(f"'{path}' is not a student checkpoint ({found}): point at the output of 'ygan distill'")
+    tensors, header = read_file(path, FORMAT, "student checkpoint", f"pass a directory written by 'ygan distill' or its {FILENAME}",
+                                "rerun 'ygan distill'", "'{path}' is not a student checkpoint ({found}): point at the output of 'ygan distill'")
     with damaged(path, "its header is damaged", "rerun 'ygan distill'"):
         meta = json.loads(header["meta"])
         meta["param_groups"] = json.loads(header["param_groups"])
@@ -108,17 +89,11 @@ def restore(ckpt: StudentCheckpoint, models: StudentModels, adapters: nn.Module 
             optimizer: torch.optim.Optimizer | None = None) -> None:
     """Load weights (and adapters/optimiser state if given) into freshly built objects."""
     for name, module in models.modules().items():
-        prefix = f"model.{name}."
-        module.load_state_dict({k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)})
+        module.load_state_dict(prefixed(ckpt.tensors, f"model.{name}."))
     if adapters is not None:
-        adapters.load_state_dict({k[len("adapters."):]: v for k, v in ckpt.tensors.items() if k.startswith("adapters.")})
+        adapters.load_state_dict(prefixed(ckpt.tensors, "adapters."))
     if optimizer is not None:
-        state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in ckpt.tensors.items():
-            if key.startswith("optim."):
-                index, slot = key[len("optim."):].split(".", 1)
-                state.setdefault(int(index), {})[slot] = value
-        optimizer.load_state_dict({"state": state, "param_groups": ckpt.meta["param_groups"]})
+        restore_optimizer(optimizer, ckpt.tensors, "optim.", ckpt.meta["param_groups"])
 
 
 def load_student(path: str | Path) -> tuple[StudentModels, StudentCheckpoint]:

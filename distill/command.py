@@ -1,4 +1,4 @@
-"""`ygan distill`: arguments, the run, and its one-screen summary (wired into ygan_mobile.cli)."""
+"""`ygan distill`: arguments, the run, and its one-screen summary (wired into ygan.cli)."""
 
 from __future__ import annotations
 

@@ -65,20 +65,7 @@ class DistillConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "DistillConfig":
-        sections = {f.name: f.type for f in dataclasses.fields(cls)}
-        kinds = {"student": StudentShape, "train": DistillTrain, "eval": EvalConfig}
-        unknown = set(raw) - set(sections)
-        if unknown:
-            raise YganError(f"unknown distill config section(s) {sorted(unknown)}: expected {sorted(sections)}")
-        built = {}
-        for name, kind in kinds.items():
-            values = raw.get(name, {})
-            names = {f.name for f in dataclasses.fields(kind)}
-            bad = set(values) - names
-            if bad:
-                raise YganError(f"unknown key(s) {sorted(bad)} in distill [{name}]: known keys are {sorted(names)}")
-            built[name] = kind(**values)
-        cfg = cls(**built)
+        cfg = cls(**config.parse_sections({"student": StudentShape, "train": DistillTrain, "eval": EvalConfig}, raw, "distill "))
         _validate(cfg)
         return cfg
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from ygan_mobile.atomic import atomic_path
 from ygan_mobile.evaluate import psnr
 from ygan_mobile.models import YGan
-from ygan_mobile.plots import to_uint8
+from ygan_mobile.render.torch_pipeline import to_u8
 
 from distill import frames
 from distill.config import DistillConfig
@@ -52,7 +52,7 @@ def _save_png(image: Image.Image, png: Path) -> None:
 def write_patch_sheet(teacher: YGan, student: StudentModels, theme: str, x: torch.Tensor, png: Path) -> None:
     """Held-out patches, one per row: input | teacher | student."""
     cols = [("input", x), ("teacher", teacher.patch_model(theme)(x)), ("student", student.patch_model(theme)(x))]
-    _save_png(_sheet([(t, to_uint8(v)) for t, v in cols], scale=max(1, 96 // x.shape[-1])), png)
+    _save_png(_sheet([(t, to_u8(v)) for t, v in cols], scale=max(1, 96 // x.shape[-1])), png)
 
 
 def write_frame_sheet(frame: np.ndarray, teacher_out: np.ndarray, student_out: np.ndarray, png: Path) -> None:
@@ -78,7 +78,7 @@ def evaluate(teacher: YGan, student: StudentModels, data: Any, cfg: DistillConfi
     for theme in student.generators:
         t_img = frames.render(teacher.patch_model(theme), frame, patch, stride)
         s_img = frames.render(student.patch_model(theme), frame, patch, stride)
-        frame_psnr[theme] = frames.psnr_u8(s_img, t_img)
+        frame_psnr[theme] = psnr(torch.from_numpy(s_img).double(), torch.from_numpy(t_img).double(), data_range=255.0)
         write_frame_sheet(frame, t_img, s_img, out / f"side_by_side_{theme}.png")
     theme = next(iter(student.generators))
     timing = frames.time_pair(teacher.patch_model(theme), student.patch_model(theme), frame, patch, stride,

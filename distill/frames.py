@@ -1,4 +1,4 @@
-"""Whole frames through the patch-render pipeline (DESIGN §4): the held-out test frame, PSNR, timing.
+"""Whole frames through the patch-render pipeline (DESIGN §4): the held-out test frame and timing.
 
 Why frames and not only patches: the apps run the patch model inside the tile-and-blend pipeline
 (DESIGN §4), where feathering averages overlapping patches; the frame PSNR is what a user sees, and
@@ -7,7 +7,6 @@ the frame time (tiling and blending included) is what the speed-up buys on a pho
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from typing import Any
@@ -17,7 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ygan_mobile.render.spec import render_frame
+from ygan_mobile.render.torch_pipeline import render_frame
 
 
 def square_frame(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -41,11 +40,6 @@ def render(model: nn.Module, frame: np.ndarray, patch: int, stride: int, batch: 
     in chunks of `batch` patches (the artifact's fixed batch B on a phone)."""
     with torch.no_grad():
         return render_frame(frame, [model], patch=patch, stride=stride, batch=batch)
-
-
-def psnr_u8(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
 def time_pair(teacher: nn.Module, student: nn.Module, frame: np.ndarray, patch: int, stride: int,

@@ -13,11 +13,12 @@ student generator feature map has a teacher feature map of the same size to be d
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from ygan_mobile.models import PatchModel, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,7 @@ class StudentConfig:
     @property
     def levels(self) -> int:
         """2× steps between the 4×4 seed and the patch, as in the teacher."""
-        k = math.log2(self.patch / 4)
-        if self.patch < 8 or k != int(k):
-            raise ValueError(f"patch size {self.patch} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128 …)")
-        return int(k)
+        return resolution_levels(self.patch)
 
     def channels(self) -> list[int]:
         """Channel counts from the finest level (patch/2) to the coarsest (4×4)."""
@@ -111,18 +109,6 @@ class StudentGenerator(nn.Module):
         return self.features(z)[0]
 
 
-class StudentPatchModel(nn.Module):
-    """G′(E′(x)): the fused per-theme artifact, (N,3,P,P) → (N,3,P,P)."""
-
-    def __init__(self, encoder: nn.Module, generator: nn.Module):
-        super().__init__()
-        self.encoder = encoder
-        self.generator = generator
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.generator(self.encoder(x))
-
-
 @dataclass
 class StudentModels:
     """One shared student encoder, one student generator per theme (mirrors ygan_mobile.models.YGan)."""
@@ -139,10 +125,10 @@ class StudentModels:
         """Every network under a stable name, the key space of student checkpoints."""
         return {"encoder": self.encoder, **{f"generator.{t}": g for t, g in self.generators.items()}}
 
-    def patch_model(self, theme: str) -> StudentPatchModel:
+    def patch_model(self, theme: str) -> PatchModel:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
-        return StudentPatchModel(self.encoder, self.generators[theme]).train(self.encoder.training)
+        return PatchModel(self.encoder, self.generators[theme]).train(self.encoder.training)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():

@@ -64,7 +64,8 @@ def file_sha256(path: Path) -> str:
 
 
 def tree_sha256(path: Path) -> str:
-    """A directory artifact: sha256 of '<file sha256>  <posix path>\\n' lines sorted bytewise by path."""
+    """A directory artifact: sha256 of '<file sha256>  <posix path>\\n' lines sorted bytewise by path.
+    Deliberate twin of convert.hashing (written independently: the runtime imports nothing of ours)."""
     entries = sorted(((p.relative_to(path).as_posix().encode("utf-8"), p) for p in path.rglob("*") if p.is_file()),
                      key=lambda item: item[0])
     text = b"".join(f"{file_sha256(p)}  ".encode() + rel + b"\n" for rel, p in entries)

@@ -382,7 +382,7 @@ def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, ba
     uint8 result rather than float32 copies, normalising each chunk just before its model call and
     rounding it just after (while it is in cache), all in buffers kept in the workspace, keeps the
     pipeline's share of a frame small. The result is bit for bit that of the general path
-    (tests/test_render_pipeline.py)."""
+    (tests/ygan_mobile/test_render_pipeline.py)."""
     tiles, done = _exact_grid(frame_u8, patch, ws)
     scratch = ws.get("rounding", (min(batch, len(tiles)), patch, patch, frame_u8.shape[2]), np.float32)
 

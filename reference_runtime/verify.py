@@ -38,6 +38,12 @@ class OptionError(ValueError):
     """An option verify cannot honour (e.g. zero threads, a backend or precision the bundle lacks)."""
 
 
+# The default parity thresholds (docs/design.md §6), written into every manifest at convert time.
+THRESHOLDS_DB = {"fp32": 100.0, "fp16": 60.0, "int8-dynamic": 40.0, "int8-weights": 40.0,
+                 "int8-full": 32.0, "palettized": 32.0, "int8-activations": 32.0,
+                 "int8-qdq": 32.0}  # int8-qdq: weights and activations in int8, DESIGN §6's "int8 full"
+
+
 def threshold(precision: str, thresholds: dict[str, float]) -> float:
     """Palettised packages of any bit width share the 'palettized' threshold."""
     key = "palettized" if precision.startswith("palettized") else precision

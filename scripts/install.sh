@@ -2,7 +2,8 @@
 # Installs what the project needs and is missing: Debian packages, then the .venv with the pinned set.
 # Idempotent: packages already present are not touched.
 #   scripts/install.sh          what `make demo` and `ygan serve` need (the web page's onnxruntime-web)
-#   scripts/install.sh --test   also what only the tests need (Chromium and playwright-core, the JDK and Kotlin compiler)
+#   scripts/install.sh --test   also what only the tests need (Chromium and playwright-core, the JDK and Kotlin compiler,
+#                               import-linter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,5 +56,7 @@ fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-.venv/bin/pip install -q -c constraints.txt -e ".[dev]"
+EXTRAS=dev
+[[ "${1:-}" != "--test" ]] || EXTRAS=test  # test = dev + import-linter (the layer contracts)
+.venv/bin/pip install -q -c constraints.txt -e ".[$EXTRAS]"
 .venv/bin/pip check

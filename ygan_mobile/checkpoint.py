@@ -39,19 +39,64 @@ def resolve(path: str | Path) -> Path:
     return path / FILENAME if path.is_dir() else path
 
 
+def state_tensors(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A module's state dict as checkpoint tensors named `prefix` + key (teacher and student alike)."""
+    return {f"{prefix}{key}": value.detach().contiguous() for key, value in state.items()}
+
+
+def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:
+    """An optimiser's per-parameter slots as tensors named `prefix` + "index.slot", and its param
+    groups (plain JSON, for the header)."""
+    state = opt.state_dict()
+    slots = {f"{index}.{slot}": value for index, named in state["state"].items() for slot, value in named.items()}
+    return state_tensors(prefix, slots), state["param_groups"]
+
+
+def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], prefix: str, groups: list) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in prefixed(tensors, prefix).items():
+        index, slot = key.split(".", 1)
+        state.setdefault(int(index), {})[slot] = value
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def write_file(path: Path, tensors: dict[str, torch.Tensor], header: dict[str, str]) -> Path:
+    """Atomically: an interrupted save leaves the previous checkpoint intact."""
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=header)
+    return path
+
+
+def read_file(path: Path, fmt: str, noun: str, missing: str, fix: str, foreign: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Tensors and header of a checkpoint whose header says `fmt`; anything else is one YganError
+    line: `missing` when there is no file, `fix` when it is no safetensors, `foreign` (with {path} and
+    {found}) when its format tag is another's."""
+    if not path.is_file():
+        raise YganError(f"{noun} '{path}' not found: {missing}")
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), "pt") as handle:
+            header = handle.metadata() or {}
+    except (SafetensorError, OSError) as exc:
+        raise YganError(f"{noun} '{path}' is not a readable safetensors file ({exc}): {fix}") from None
+    if header.get("format") != fmt:
+        raise YganError(foreign.format(path=path, found=header.get("format", "no format tag")))
+    return tensors, header
+
+
 def save(path: str | Path, model: YGan, optimizers: dict[str, torch.optim.Optimizer], step: int,
          config: Config, meta: dict[str, Any]) -> Path:
     tensors: dict[str, torch.Tensor] = {}
     groups: dict[str, Any] = {}
     for name, module in model.modules().items():
-        for key, value in module.state_dict().items():
-            tensors[f"model.{name}.{key}"] = value.detach().contiguous()
+        tensors.update(state_tensors(f"model.{name}.", module.state_dict()))
     for name, opt in optimizers.items():
-        state = opt.state_dict()
-        groups[name] = state["param_groups"]
-        for index, slots in state["state"].items():
-            for slot, value in slots.items():
-                tensors[f"optim.{name}.{index}.{slot}"] = value.detach().contiguous()
+        slots, groups[name] = optimizer_tensors(f"optim.{name}.", opt)
+        tensors.update(slots)
     header = {
         "format": FORMAT,
         "config": json.dumps(config.to_dict()),
@@ -59,24 +104,14 @@ def save(path: str | Path, model: YGan, optimizers: dict[str, torch.optim.Optimi
         "param_groups": json.dumps(groups),
         "meta": json.dumps(meta),
     }
-    path = resolve(path)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
-    return path
+    return write_file(resolve(path), tensors, header)
 
 
 def load(path: str | Path) -> Checkpoint:
     path = resolve(path)
-    if not path.is_file():
-        raise YganError(f"checkpoint '{path}' not found: pass a run directory or its {FILENAME}")
-    try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), "pt") as handle:
-            header = handle.metadata() or {}
-    except (SafetensorError, OSError) as exc:
-        raise YganError(f"checkpoint '{path}' is not a readable safetensors file ({exc}): point at a file written by 'ygan train'") from None
-    if header.get("format") != FORMAT:
-        raise YganError(f"'{path}' is a safetensors file but not a ygan-mobile checkpoint: point at a file written by 'ygan train'")
+    tensors, header = read_file(path, FORMAT, "checkpoint", f"pass a run directory or its {FILENAME}",
+                                "point at a file written by 'ygan train'",
+                                "'{path}' is a safetensors file but not a ygan-mobile checkpoint: point at a file written by 'ygan train'")
     with damaged(path, "its header is damaged", "point at a checkpoint written by 'ygan train'"):
         meta = json.loads(header["meta"])
         meta["param_groups"] = json.loads(header["param_groups"])
@@ -108,16 +143,9 @@ def damaged(path: Path, what: str, fix: str):
 def restore(ckpt: Checkpoint, model: YGan, optimizers: dict[str, torch.optim.Optimizer] | None = None) -> None:
     """Load weights (and optimiser state if given) into freshly built objects of the same config."""
     for name, module in model.modules().items():
-        prefix = f"model.{name}."
-        module.load_state_dict({k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)})
+        module.load_state_dict(prefixed(ckpt.tensors, f"model.{name}."))
     for name, opt in (optimizers or {}).items():
-        prefix = f"optim.{name}."
-        state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in ckpt.tensors.items():
-            if key.startswith(prefix):
-                index, slot = key[len(prefix):].split(".", 1)
-                state.setdefault(int(index), {})[slot] = value
-        opt.load_state_dict({"state": state, "param_groups": ckpt.meta["param_groups"][name]})
+        restore_optimizer(opt, ckpt.tensors, f"optim.{name}.", ckpt.meta["param_groups"][name])
 
 
 def load_model(path: str | Path) -> tuple[YGan, Checkpoint]:

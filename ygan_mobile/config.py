@@ -15,9 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ygan_mobile.data.degrade import Degradation
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import ModelConfig
-from ygan_mobile.restore.degrade import Degradation
 
 RESTORE_PRESETS = ("colorize", "denoise", "superres2", "superres4", "deblur")
 PRESETS = ("quick", "full") + RESTORE_PRESETS + tuple(f"{name}-full" for name in RESTORE_PRESETS)
@@ -85,19 +85,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Config":
-        sections = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
-        unknown = set(raw) - set(sections)
-        if unknown:
-            raise YganError(f"unknown config section(s) {sorted(unknown)}: expected {sorted(sections)}")
-        built = {}
-        for name, kind in sections.items():
-            values = raw.get(name, {})
-            names = {f.name for f in dataclasses.fields(kind)}
-            bad = set(values) - names
-            if bad:
-                raise YganError(f"unknown key(s) {sorted(bad)} in [{name}]: known keys are {sorted(names)}")
-            built[name] = kind(**values)
-        cfg = cls(**built)
+        cfg = cls(**parse_sections({"model": ModelConfig, "data": DataConfig, "train": TrainConfig}, raw))
         _check_types(cfg)
         try:
             cfg.model.levels
@@ -106,6 +94,23 @@ class Config:
         _check_ranges(cfg)
         _check_task(cfg.data)
         return cfg
+
+
+def parse_sections(kinds: dict[str, type], raw: dict[str, Any], label: str = "") -> dict[str, Any]:
+    """Each [section] table of `raw` as its dataclass, for the teacher's config and distill's: an
+    unknown section or key is refused naming the known ones, so a typo never becomes a default."""
+    unknown = set(raw) - set(kinds)
+    if unknown:
+        raise YganError(f"unknown {label}config section(s) {sorted(unknown)}: expected {sorted(kinds)}")
+    built = {}
+    for name, kind in kinds.items():
+        values = raw.get(name, {})
+        names = {f.name for f in dataclasses.fields(kind)}
+        bad = set(values) - names
+        if bad:
+            raise YganError(f"unknown key(s) {sorted(bad)} in {label}[{name}]: known keys are {sorted(names)}")
+        built[name] = kind(**values)
+    return built
 
 
 GENERATOR_INITS = ("decoder", "match")

@@ -4,19 +4,30 @@ for a restoration task the PSNR of the restored and of the degraded patches agai
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
+from ygan_mobile.data import PatchSplit
 from ygan_mobile.models import YGan
 
 if TYPE_CHECKING:
     from ygan_mobile.config import Config
-    from ygan_mobile.train import Data
+
+
+class Data(Protocol):
+    """What evaluate reads of train.Data, named here so that train imports this module and not the
+    other way round."""
+
+    a: PatchSplit
+    b: dict[str, PatchSplit]
+    paired: bool
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 2.0) -> float:
-    """PSNR in dB for tensors in [-1, 1] (data range 2)."""
+    """PSNR in dB (data range 2: tensors in [-1, 1]); the teacher side's one PSNR, for training and
+    distillation. ygan eval and verify use the runtime's (reference_runtime.metrics), which the
+    teacher and distill may not import."""
     mse = (a - b).double().pow(2).mean().item()
     return math.inf if mse == 0 else 10 * math.log10(data_range**2 / mse)
 

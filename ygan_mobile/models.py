@@ -13,6 +13,15 @@ import torch
 from torch import nn
 
 
+def resolution_levels(patch: int) -> int:
+    """Number of 2× resolution steps between the 4×4 seed and the patch: the ladder the teacher and
+    the student share, so each student feature map has a teacher one of the same size."""
+    k = math.log2(patch / 4)
+    if patch < 8 or k != int(k):
+        raise ValueError(f"patch size {patch} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128 …)")
+    return int(k)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     patch: int = 64
@@ -21,11 +30,7 @@ class ModelConfig:
 
     @property
     def levels(self) -> int:
-        """Number of 2× resolution steps between the 4×4 seed and the patch."""
-        k = math.log2(self.patch / 4)
-        if self.patch < 8 or k != int(k):
-            raise ValueError(f"patch size {self.patch} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128 …)")
-        return int(k)
+        return resolution_levels(self.patch)
 
     def channels(self) -> list[int]:
         """Channel counts from the finest level (patch/2) to the coarsest (4×4)."""

@@ -9,12 +9,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from ygan_mobile.atomic import atomic_path  # noqa: E402
 from ygan_mobile.models import YGan  # noqa: E402
+from ygan_mobile.render.torch_pipeline import to_u8  # noqa: E402
 
 
 def loss_curve(metrics_jsonl: Path, png: Path) -> None:
@@ -43,12 +43,6 @@ def loss_curve(metrics_jsonl: Path, png: Path) -> None:
     plt.close(fig)
 
 
-def to_uint8(patches: torch.Tensor) -> np.ndarray:
-    """(N,3,P,P) in [-1,1] → (N,P,P,3) uint8 with the pipeline's rounding rule."""
-    y = patches.detach().permute(0, 2, 3, 1).numpy()
-    return np.floor(np.clip((y + 1) * 127.5, 0, 255) + 0.5).astype(np.uint8)
-
-
 @torch.no_grad()
 def sample_grid(model: YGan, x: torch.Tensor, png: Path, scale: int = 3) -> None:
     """Rows are held-out patches; columns: input | reconstruction | one generated patch per theme."""
@@ -67,7 +61,7 @@ def sample_grid(model: YGan, x: torch.Tensor, png: Path, scale: int = 3) -> None
     for c, (title, patches) in enumerate(columns):
         left = gap + c * (p + gap)
         draw.text((left, 3), title[: p // 6], fill=(230, 230, 230))
-        for r, tile in enumerate(to_uint8(patches)):
+        for r, tile in enumerate(to_u8(patches)):
             img = Image.fromarray(tile).resize((p, p), Image.NEAREST)
             sheet.paste(img, (left, header + gap + r * (p + gap)))
     with atomic_path(png) as tmp:

@@ -1,7 +1,7 @@
 // Every stand-in case of a bundle's golden/pipeline.npz through src/pipeline.js, held to the same
 // tolerances as verify's stand-in check and the Kotlin core: floats within 1e-5 of the numpy
 // pipeline, bytes equal for the identity and within one level otherwise.
-// Run: YGAN_BUNDLE=path/to/bundle node --test test/   (tests/test_web_pipeline.py does, in make test)
+// Run: YGAN_BUNDLE=path/to/bundle node --test test/   (tests/apps/test_web.py does, in make test)
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

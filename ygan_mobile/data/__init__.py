@@ -15,7 +15,7 @@ from ygan_mobile.data.sources import load_source
 from ygan_mobile.data.themes import THEMES, render_theme
 
 if TYPE_CHECKING:
-    from ygan_mobile.restore.degrade import Degradation
+    from ygan_mobile.data.degrade import Degradation
 
 __all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", "domain_a", "domain_b",
            "load_photo", "load_photos", "load_source", "make_split", "photographs", "render_theme",
@@ -37,7 +37,7 @@ def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | No
     """Photographs; with a restoration `degradation`, their degraded copies (docs/restore.md)."""
     images = photographs(patch, path)
     if degradation is not None:
-        from ygan_mobile.restore.data import degraded_split
+        from ygan_mobile.data.restoration import degraded_split
 
         return degraded_split(images, patch, seed, holdout, degradation)
     return make_split(images, patch, seed, holdout)
@@ -47,7 +47,7 @@ def restoration_target(patch: int, seed: int, holdout: float, degradation: "Degr
                        path: str | os.PathLike | None = None) -> PatchSplit:
     """Domain B of a restoration task: the clean photographs, split and cropped like domain A, so
     the same step draws the same crops from both."""
-    from ygan_mobile.restore.data import clean_split
+    from ygan_mobile.data.restoration import clean_split
 
     images = photographs(patch, path)
     return clean_split(images, patch, seed, holdout, degradation)

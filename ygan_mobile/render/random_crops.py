@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ygan_mobile.render import spec, themes
-from ygan_mobile.render.spec import PatchModel
+from ygan_mobile.render import torch_pipeline, theme_map
+from ygan_mobile.render.torch_pipeline import PatchModel
 
 PROBES = 32
 """Random pixels tried per box before falling back to listing every uncovered pixel."""
@@ -68,18 +68,18 @@ def ramp(n: int) -> torch.Tensor:
 
 def render_random(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, coverage: float = 0.8,
                   seed: int = 0, batch: int = 16) -> np.ndarray:
-    """With several models, each box's theme is the luminance band of its input crop (themes.py)."""
+    """With several models, each box's theme is the luminance band of its input crop (theme_map.py)."""
     h, w = frame_u8.shape[:2]
-    x = spec.to_float(frame_u8)
+    x = torch_pipeline.to_float(frame_u8)
     boxes = random_boxes(h, w, patch, coverage, np.random.default_rng(seed))
     crops = torch.cat([F.interpolate(x[None, :, b.top:b.top + b.height, b.left:b.left + b.width],
                                      size=(patch, patch), mode="bilinear", align_corners=False) for b in boxes])
-    luma = themes.luminance(frame_u8)
-    box_themes = themes.band([luma[b.top:b.top + b.height, b.left:b.left + b.width].mean() for b in boxes], len(models))
+    luma = theme_map.luminance(frame_u8)
+    box_themes = theme_map.band([luma[b.top:b.top + b.height, b.left:b.left + b.width].mean() for b in boxes], len(models))
     outs = torch.empty_like(crops)
     for t in np.unique(box_themes):
         chosen = torch.from_numpy(np.flatnonzero(box_themes == t))
-        outs[chosen] = spec.run_batched(models[int(t)], crops[chosen], batch).to(torch.float32)
+        outs[chosen] = torch_pipeline.run_batched(models[int(t)], crops[chosen], batch).to(torch.float32)
 
     acc, norm = torch.zeros_like(x), torch.zeros(h, w)
     for b, out in zip(boxes, outs):
@@ -87,4 +87,4 @@ def render_random(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: 
         weight = ramp(b.height)[:, None] * ramp(b.width)[None, :]
         acc[:, b.top:b.top + b.height, b.left:b.left + b.width] += back * weight
         norm[b.top:b.top + b.height, b.left:b.left + b.width] += weight
-    return spec.to_u8(torch.where(norm > 0, acc / norm.clamp_min(1e-12), x))
+    return torch_pipeline.to_u8(torch.where(norm > 0, acc / norm.clamp_min(1e-12), x))

@@ -1,5 +1,5 @@
 """One frame → one rendered frame with every `ygan render` option applied: sampling (grid, random,
-salient), themes, crop size, feedback iterations and stereo pairs, composed around spec.py."""
+salient), themes, crop size, feedback iterations and stereo pairs, composed around torch_pipeline.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch.nn.functional as F
 
-from ygan_mobile.render import random_crops, salient, spec, stereo, themes
-from ygan_mobile.render.spec import PatchModel
+from ygan_mobile.render import random_crops, salient, torch_pipeline, stereo, theme_map
+from ygan_mobile.render.torch_pipeline import PatchModel
 
 SAMPLINGS = ("grid", "random", "salient")
 Renderer = Callable[[np.ndarray], np.ndarray]
@@ -45,7 +45,7 @@ def resized(model: PatchModel, model_patch: int, patch: int) -> PatchModel:
 def one_pass(models: Sequence[PatchModel], o: RenderOptions) -> Renderer:
     """A single pass of the chosen sampling; several models split the frame by luminance bands."""
     def grid_themes(frame: np.ndarray) -> np.ndarray | int:
-        return themes.luminance_bands(frame, o.patch, o.stride, len(models)) if len(models) > 1 else 0
+        return theme_map.luminance_bands(frame, o.patch, o.stride, len(models)) if len(models) > 1 else 0
 
     if o.sampling == "random":
         return lambda f: random_crops.render_random(f, models, patch=o.patch, coverage=o.coverage, seed=o.seed,
@@ -54,7 +54,7 @@ def one_pass(models: Sequence[PatchModel], o: RenderOptions) -> Renderer:
         return lambda f: salient.render_salient(f, models, patch=o.patch, stride=o.stride, fraction=o.coverage,
                                                 blend=o.blend, batch=o.batch, theme_map=grid_themes(f))
     if o.sampling == "grid":
-        return lambda f: spec.render_frame(f, models, patch=o.patch, stride=o.stride, blend=o.blend, batch=o.batch,
+        return lambda f: torch_pipeline.render_frame(f, models, patch=o.patch, stride=o.stride, blend=o.blend, batch=o.batch,
                                            theme_map=grid_themes(f))
     raise ValueError(f"sampling '{o.sampling}' is not one of {SAMPLINGS}")
 

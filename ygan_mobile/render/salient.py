@@ -13,19 +13,19 @@ from typing import Sequence
 
 import numpy as np
 
-from ygan_mobile.render import spec, themes
-from ygan_mobile.render.spec import PatchModel
+from ygan_mobile.render import torch_pipeline, theme_map
+from ygan_mobile.render.torch_pipeline import PatchModel
 
 
 def saliency(frame_u8: np.ndarray) -> np.ndarray:
     """H×W gradient magnitude of the luminance (central differences)."""
-    gy, gx = np.gradient(themes.luminance(frame_u8))
+    gy, gx = np.gradient(theme_map.luminance(frame_u8))
     return np.hypot(gx, gy)
 
 
 def salient_patches(frame_u8: np.ndarray, patch: int, stride: int, fraction: float) -> np.ndarray:
     """(rows, cols) bool: the ceil(fraction·K) grid patches of highest mean saliency (ties: row-major)."""
-    score = themes.patch_means(saliency(themes.padded(frame_u8, patch)), patch, stride)
+    score = theme_map.patch_means(saliency(theme_map.padded(frame_u8, patch)), patch, stride)
     chosen = np.argsort(-score, axis=None, kind="stable")[:math.ceil(fraction * score.size)]
     mask = np.zeros(score.size, bool)
     mask[chosen] = True
@@ -38,5 +38,5 @@ def render_salient(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch:
     """Spec v1 with every non-salient patch mapped to an extra identity 'theme'."""
     mask = salient_patches(frame_u8, patch, stride, fraction)
     theme_grid = np.where(mask, np.broadcast_to(np.asarray(theme_map), mask.shape), len(models))
-    return spec.render_frame(frame_u8, [*models, lambda x: x], patch=patch, stride=stride, blend=blend,
+    return torch_pipeline.render_frame(frame_u8, [*models, lambda x: x], patch=patch, stride=stride, blend=blend,
                              batch=batch, theme_map=theme_grid)

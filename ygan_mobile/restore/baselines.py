@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import gaussian_filter, median_filter
 
-from ygan_mobile.restore.degrade import Degradation
+from ygan_mobile.data.degrade import Degradation
 
 Baseline = Callable[[np.ndarray], np.ndarray]
 

@@ -1,7 +1,7 @@
 // Opens the page in Debian's Chromium (headless, driven over the DevTools protocol by playwright-core;
 // no browser is downloaded), optionally feeds it an image through its file input, and prints one
 // JSON line: the page's status and error text, the output canvas as base64 RGB, and, with
-// --measure N, the median frame time of N renders. tests/test_web.py and the fps measurement use it.
+// --measure N, the median frame time of N renders. tests/apps/test_web.py and the fps measurement use it.
 //   node test/browser/page.mjs URL [--image PNG] [--screenshot PNG] [--measure N]
 import { parseArgs } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,0 +1,47 @@
+"""Draws the figure of docs/pipeline.md from the pipeline's own functions, so the picture cannot
+drift from the code. Regenerate: .venv/bin/python scripts/pipeline_figure.py docs/img/pipeline_grid.png"""
+
+from __future__ import annotations
+
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reference_runtime import pipeline  # noqa: E402
+
+
+def draw(path: str, height: int = 40, width: int = 58, patch: int = 16, stride: int = 10) -> None:
+    rows, cols = pipeline.positions(height, patch, stride), pipeline.positions(width, patch, stride)
+    wmap = pipeline.weights(patch, stride)
+    norm = np.zeros((height, width), np.float32)
+    for r in rows:
+        for c in cols:
+            norm[r:r + patch, c:c + patch] += wmap
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    ax = axes[0]
+    ax.set_title(f"grid: {height}×{width} frame, P={patch}, S={stride}\nrows {rows}, cols {cols}")
+    ax.imshow(np.full((height, width), 0.95), cmap="gray", vmin=0, vmax=1)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), patch, patch, fill=False, lw=1.2, color=plt.cm.tab10(k % 10)))
+        ax.text(c + 1, r + 3, str(k), fontsize=7, color=plt.cm.tab10(k % 10))
+    axes[1].set_title(f"patch weight W = w(i)·w(j), overlap O = {patch - stride}")
+    im = axes[1].imshow(wmap, cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
+    axes[2].set_title("Σ W over the frame (feather divides by this)")
+    im = axes[2].imshow(norm, cmap="magma")
+    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    draw(sys.argv[1] if len(sys.argv) > 1 else "docs/img/pipeline_grid.png")

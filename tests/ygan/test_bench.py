@@ -1,0 +1,124 @@
+"""`ygan bench` on a tiny bundle: one row per backend present, sane times, ratios derived from rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from convert.bundle import convert
+from convert.options import Options
+from convert.source import load_networks
+from distill.config import build as distill_config
+from distill.train import distill
+from ygan.cli import main
+from ygan_mobile.config import Config, apply_overrides, load_preset
+from ygan_mobile.train import train
+
+TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=12",
+           "train.steps=20", "train.warmup=10", "train.batch=8", "train.eval_patches=16", "train.checkpoint_every=100",
+           "train.threads=1"]
+STUDENT = ["student.width=4", "train.steps=10", "train.batch=8", "train.eval_patches=16", "train.threads=1",
+           "eval.frame=48", "eval.timing_repeats=1", "eval.sample_patches=4"]
+TFLITE = ["fp32", "fp16", "int8-dynamic", "int8-full"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """The layout `ygan build` makes, built stage by stage with tiny settings."""
+    out = tmp_path_factory.mktemp("bench") / "bundle"
+    train(Config.from_dict(apply_overrides(load_preset("quick"), TEACHER)), out / "checkpoints/teacher", progress=False)
+    distill(out / "checkpoints/teacher", distill_config("quick", STUDENT), out / "checkpoints/student", progress=False)
+    convert(load_networks(out / "checkpoints/student"), out,
+            Options(targets=["onnx", "tflite"], precisions=TFLITE, batch=4, calibration=16, golden=4))
+    return out
+
+
+def bench(bundle: Path, *extra: str) -> int:
+    return main(["bench", str(bundle), "--frames", "40x24", "--repeats", "1", "--warmup", "0", "--threads", "1",
+                 "--quiet", *extra])
+
+
+@pytest.mark.slow
+def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
+    assert bench(bundle) == 0
+    doc = json.loads((bundle / "bench.json").read_text())
+    rows = {(r["backend"], r["model"], r["precision"]): r for r in doc["rows"]}
+    expected = {("pytorch", "teacher", "fp32"), ("pytorch", "student", "fp32"), ("pytorch", "identity", "-"),
+                ("onnxruntime", "student", "fp32"), ("numpy", "identity", "-")} | {("litert", "student", p) for p in TFLITE}
+    assert set(rows) == expected and len(doc["rows"]) == len(expected)
+    for r in doc["rows"]:
+        assert r["frame"] == "40x24" and r["threads"] == 1 and r["patches"] == 3 * 2  # 40: 0,16,24  24: 0,8
+        assert 0 < r["median_ms"] <= r["p90_ms"] < 60_000
+        assert r["fps"] == pytest.approx(1e3 / r["median_ms"])
+        assert 0 <= r["overhead_ms"] <= r["median_ms"] and 0 <= r["overhead_share"] <= 1
+        assert len(r["times_ms"]) == 1
+        if r["backend"] == "pytorch":  # the torch pipeline does not clock its conversion apart
+            assert r["convert_ms"] is None and r["tiling_ms"] is None
+        else:
+            assert r["convert_ms"] > 0 and r["tiling_ms"] >= 0
+            assert r["convert_ms"] + r["tiling_ms"] == pytest.approx(r["overhead_ms"], rel=0.05, abs=0.05)
+    assert rows[("numpy", "identity", "-")]["overhead_share"] > 0.9  # all of an identity frame is pipeline
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    int8 = next(a for a in manifest["artifacts"] if a["path"] == rows[("litert", "student", "int8-full")]["artifact"])
+    assert rows[("litert", "student", "int8-full")]["size_bytes"] == int8["size"]
+    assert rows[("pytorch", "student", "fp32")]["macs"] == int8["macs"]
+    assert rows[("pytorch", "teacher", "fp32")]["macs"] > int8["macs"]
+
+    by_key = {r["key"]: r for r in doc["rows"]}
+    assert set(doc["ratios"]) == {"student_int8_litert_vs_teacher_pytorch_fps", "student_pytorch_vs_teacher_pytorch_fps",
+                                  "int8_full_vs_fp32_litert_fps", "int8_dynamic_vs_fp32_litert_fps",
+                                  "fp16_vs_fp32_litert_fps", "overhead_share_int8_litert",
+                                  "tiling_blending_share_int8_litert", "convert_share_int8_litert"}
+    shares = {"overhead_share_int8_litert": "overhead_share", "tiling_blending_share_int8_litert": "tiling_share",
+              "convert_share_int8_litert": "convert_share"}
+    for name, ratio in doc["ratios"].items():
+        used = [by_key[k] for k in ratio["rows"]]
+        want = used[0][shares[name]] if name in shares else used[0]["fps"] / used[1]["fps"]
+        assert ratio["value"] == pytest.approx(want) and ratio["frame"] == "40x24" and ratio["threads"] == 1
+    assert rows[("litert", "student", "int8-full")]["key"] in doc["ratios"]["student_int8_litert_vs_teacher_pytorch_fps"]["rows"]
+
+    from reference_runtime.cpu import cpu_description
+
+    here = cpu_description()
+    assert doc["machine"]["cpu"] == here["model"] and doc["machine"]["isa"] == here["isa"]
+    assert doc["machine"]["packages"]["ai-edge-litert"] and "onnx2tf" in doc["machine"]["packages"]
+    table = (bundle / "bench.md").read_text()
+    assert f"{here['model']} (ISA: " in table and f"ai-edge-litert {doc['machine']['packages']['ai-edge-litert']}" in table
+    assert sum(line.startswith("| 40x24 |") for line in table.splitlines()) == len(expected)
+    assert (bundle / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and doc["plot"] == "bench.png"
+    assert "student_int8_litert_vs_teacher_pytorch_fps" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_bench_without_a_teacher_checkpoint_says_so(bundle, tmp_path, capsys):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy, ignore=shutil.ignore_patterns("teacher", "bench.*"))
+    assert bench(copy, "--stride", "8") == 0
+    doc = json.loads((copy / "bench.json").read_text())
+    assert not any(r["model"] == "teacher" for r in doc["rows"])
+    assert "student_int8_litert_vs_teacher_pytorch_fps" not in doc["ratios"]
+    assert any("no PyTorch teacher row" in n for n in doc["notes"])
+    assert doc["stride"] == 8 and all(r["patches"] == 4 * 2 for r in doc["rows"])  # 40: 0,8,16,24  24: 0,8
+
+
+def test_bad_bench_input_is_one_clear_error(tmp_path, capsys):
+    assert main(["bench", str(tmp_path / "missing")]) == 2
+    assert "has no manifest.json" in capsys.readouterr().err
+    for flags, message in [(["--frames", "big"], "not N or WxH"), (["--threads", "0"], "≥ 1"),
+                           (["--frames", "0x5"], "between 1 and 8192")]:
+        assert main(["bench", str(tmp_path), *flags]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "bench.json").exists()
+
+
+def test_cpu_description_names_the_int8_isa_flags_of_x86_and_arm():
+    from reference_runtime.cpu import cpu_description
+
+    x86 = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu sse avx2 fma avx512f avx512_vnni amx_tile amx_int8 avx_vnni\n"
+    assert cpu_description(x86) == {"model": "Intel(R) Xeon(R) Platinum 8481C",
+                                    "isa": ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8"]}
+    arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm asimddp i8mm\nHardware\t: Qualcomm Technologies, Inc SM8550\n"
+    assert cpu_description(arm) == {"model": "Qualcomm Technologies, Inc SM8550", "isa": ["asimd", "asimddp", "i8mm"]}

@@ -1,0 +1,235 @@
+"""`ygan build` end to end on a tiny config: all stages, skip when nothing changed, rerun from the
+stage an override affects, resume after Ctrl-C, the Android copy, and the mosaic quality the build
+writes to quality.json, the manifest and the report's first section."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from conftest import model_tensors
+from ygan.cli import main
+from ygan_mobile.errors import YganError
+
+TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=40",
+           "train.steps=200", "train.warmup=200", "train.batch=8", "train.eval_patches=16", "train.checkpoint_every=10",
+           "train.log_every=10", "train.threads=1"]
+STUDENT = ["distill.student.width=4", "distill.train.steps=20", "distill.train.batch=8", "distill.train.eval_patches=16",
+           "distill.train.threads=1", "distill.eval.frame=48", "distill.eval.timing_repeats=1", "distill.eval.sample_patches=4"]
+CONVERT = ['convert.targets=["onnx","tflite"]', 'convert.precisions=["fp32","int8-full"]', "convert.batch=4",
+           "convert.calibration=16", "convert.golden=4"]
+QUALITY = ["quality.steps=40", "quality.side=64"]  # a tiny judge on 64-px photographs: seconds, not minutes
+STAGES = ["train", "distill", "convert", "verify", "quality", "report"]
+
+
+def argv(out: Path, *extra: str) -> list[str]:
+    sets = [a for s in TEACHER + STUDENT + CONVERT + QUALITY + list(extra) for a in ("--set", s)]
+    return ["build", "-o", str(out), "--quiet", *sets]
+
+
+def last_run(bundle: Path) -> dict[str, str]:
+    return {k: v["status"] for k, v in json.loads((bundle / "build.json").read_text())["last_run"].items()}
+
+
+def mtimes(bundle: Path) -> dict[str, int]:
+    return {p.relative_to(bundle).as_posix(): p.stat().st_mtime_ns for p in bundle.rglob("*")
+            if p.is_file() and p.name != "build.json"}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "bundle"
+    assert main(argv(out)) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_first_build_runs_every_stage_into_one_bundle(bundle, capsys):
+    assert last_run(bundle) == dict.fromkeys(STAGES, "ran")
+    for rel in ("checkpoints/teacher/checkpoint.safetensors", "checkpoints/student/student.safetensors",
+                "manifest.json", "parity.json", "report/index.html"):
+        assert (bundle / rel).stat().st_size > 0, rel
+    state = json.loads((bundle / "build.json").read_text())
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    record = manifest["build"]
+    assert record["inputs_sha256"] == {s: state["stages"][s]["inputs_sha256"] for s in ("train", "distill", "convert")}
+    assert record["teacher_sha256"] == state["stages"]["train"]["outputs"]["checkpoints/teacher/checkpoint.safetensors"]
+    assert record["student_sha256"] == manifest["source"]["checkpoint_sha256"]
+    assert {a["format"] for a in manifest["artifacts"]} == {"onnx", "tflite"}
+    assert state["stages"]["train"]["numbers"]["step"] == 200
+    assert state["stages"]["distill"]["numbers"]["mac_ratio"] > 1
+    assert state["stages"]["convert"]["numbers"]["artifacts"] == len(manifest["artifacts"])
+    assert state["stages"]["verify"]["numbers"]["ok"] is True
+    # the quality stage added its summary to the manifest after verify and re-pinned parity.json to it
+    parity = json.loads((bundle / "parity.json").read_text())
+    assert "quality" in manifest and parity["manifest_quality_added"] is True
+    assert parity["verified_manifest_sha256"] != parity["bundle_manifest_sha256"] == state["stages"]["convert"]["outputs"]["manifest.json"]
+
+
+@pytest.mark.slow
+def test_second_build_skips_every_stage_and_touches_nothing(bundle, capsys):
+    before = mtimes(bundle)
+    assert main(argv(bundle)) == 0
+    assert last_run(bundle) == dict.fromkeys(STAGES, "skipped")
+    assert mtimes(bundle) == before
+    out = capsys.readouterr().out
+    assert out.count("skipped") == 6 and f"report: {(bundle / 'report' / 'index.html').resolve()}" in out
+
+
+@pytest.mark.slow
+def test_changed_override_reruns_from_the_affected_stage(bundle):
+    teacher = bundle / "checkpoints/teacher/checkpoint.safetensors"
+    kept = teacher.stat().st_mtime_ns
+    old = json.loads((bundle / "build.json").read_text())["stages"]
+    assert main(argv(bundle, "distill.train.steps=10")) == 0
+    assert last_run(bundle) == {"train": "skipped", "distill": "ran", "convert": "ran", "verify": "ran", "quality": "ran",
+                                "report": "ran"}
+    assert teacher.stat().st_mtime_ns == kept
+    new = json.loads((bundle / "build.json").read_text())["stages"]
+    assert new["train"] == old["train"]
+    assert new["distill"]["inputs_sha256"] != old["distill"]["inputs_sha256"]
+    assert new["distill"]["numbers"]["step"] == 10
+    # an edited output is not "unchanged": the stage that wrote it runs again, and only what reads it follows
+    report_inputs = _inputs(bundle, "report")
+    parity = bundle / "parity.json"
+    parity.write_text(parity.read_text() + " ")
+    assert main(argv(bundle, "distill.train.steps=10")) == 0
+    runs = last_run(bundle)
+    assert [runs[s] for s in ("train", "distill", "convert", "verify", "quality")] == ["skipped"] * 3 + ["ran", "skipped"]
+    assert runs["report"] == ("skipped" if _inputs(bundle, "report") == report_inputs else "ran")
+
+
+@pytest.mark.slow
+def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
+    from conftest import Page
+    from reference_runtime.manifest import file_sha256, read_manifest
+
+    doc = json.loads((bundle / "quality.json").read_text())
+    assert set(doc["models"]) == {"teacher", "student", "int8-full"}
+    for model, themes in doc["models"].items():
+        s = themes["stars"]
+        for key in ("recognisability", "baseline_input", "baseline_colour"):
+            assert 0.0 <= s[key] <= 1.0, (model, key, s)
+        assert -1.0 <= s["structure_r"] <= 1.0 and 0.0 <= s["variety"] < 10 and s["patches"] > 0, (model, s)
+    # the teacher (200 theme-match steps, as the quick preset trains) follows its input's light and dark; the
+    # 20-step width-4 student and its int8 artifact are too untrained for any bound but the range above
+    assert doc["models"]["teacher"]["stars"]["structure_r"] > 0.3
+    assert 0.0 <= doc["judge"]["accuracy"]["mean"] <= 1.0 and isinstance(doc["judge"]["counts"], bool)
+    assert all(f["width"] <= 64 and f["height"] <= 64 and f["width"] % 16 == 0 for f in doc["frames"])
+    int8 = [a for a in read_manifest(bundle).artifacts if a["precision"] == "int8-full" and a["role"] == "patch_model"]
+    assert doc["sources"]["int8-full"]["stars"]["sha256"] == int8[0]["sha256"]
+    picture = bundle / doc["pictures"]["stars"]
+    assert picture.is_file() and Image.open(picture).width >= 3 * 384
+    # the manifest carries the summary and still validates; parity.json is pinned to those bytes
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["quality"]["models"]["int8-full"]["stars"]["structure_r"] == s["structure_r"]
+    assert manifest["quality"]["judge_accuracy"] == doc["judge"]["accuracy"]
+    parity = json.loads((bundle / "parity.json").read_text())
+    assert parity["bundle_manifest_sha256"] == file_sha256(bundle / "manifest.json")  # verify ran on it, or was re-pinned
+    # the report opens with it, and did not verify again
+    page = (bundle / "report" / "index.html").read_text()
+    assert page.index("<section id=") == page.index('<section id="quality"') < page.index('<section id="artifacts"')
+    parsed = Page(page)
+    assert len(parsed.tables["quality"]["rows"]) == 3 and "mosaic/mosaic_stars.png" in parsed.images
+    assert (bundle / "report" / "mosaic" / "mosaic_stars.png").read_bytes() == picture.read_bytes()
+    state = json.loads((bundle / "build.json").read_text())
+    assert state["stages"]["quality"]["numbers"]["models"]["teacher"]["stars"]["variety"] == doc["models"]["teacher"]["stars"]["variety"]
+
+
+@pytest.mark.slow
+def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, tmp_path, capsys):
+    before = mtimes(bundle)
+    assert main(["eval", str(bundle), "--threads", "1", "--out", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "judge accuracy on real held-out patches" in out and "stars      int8-full" in out
+    again = json.loads((tmp_path / "eval" / "quality.json").read_text())
+    built = json.loads((bundle / "quality.json").read_text())
+    assert again["models"] == built["models"] and again["judge"] == built["judge"]  # seeded: the same numbers
+    assert (tmp_path / "eval" / "quality" / "mosaic_stars.png").is_file()
+    assert mtimes(bundle) == before  # the bundle's own quality.json and manifest stay as built
+    assert main(["eval", "denoise", str(bundle)]) == 2
+    assert f"'ygan eval {bundle}'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
+    from reference_runtime.report_quality import load_quality
+    from ygan import build_quality
+    from ygan.build_stages import quality_numbers
+    from ygan_mobile.mosaic import heldout
+
+    def too_few(*args, **kwargs):
+        raise YganError("theme stars: too few held-out tiles to teach and test the judge — raise data.theme_tiles")
+
+    monkeypatch.setattr(heldout, "heldout", too_few)
+    with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
+        build_quality.measure(bundle, steps=1, side=64, threads=1)
+    build_quality.write_unavailable(tmp_path, "too few held-out tiles")
+    assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
+    assert load_quality(tmp_path) is None  # the report leaves the section out
+
+
+def _inputs(bundle: Path, stage: str) -> str:
+    return json.loads((bundle / "build.json").read_text())["stages"][stage]["inputs_sha256"]
+
+
+@pytest.mark.slow
+def test_interrupted_build_resumes_the_unfinished_stage(bundle, tmp_path):
+    out = tmp_path / "bundle"
+    args = argv(out, 'convert.targets=["onnx"]')
+    proc = subprocess.Popen([sys.executable, "-m", "ygan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    ckpt = out / "checkpoints/teacher/checkpoint.safetensors"
+    deadline = time.monotonic() + 180
+    while not ckpt.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=180)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stdout
+    state = json.loads((out / "build.json").read_text())
+    assert state["stages"]["train"]["status"] == "interrupted"
+    assert last_run(out) == {"train": "interrupted"}
+
+    assert main(args) == 0
+    assert last_run(out)["train"] == "resumed"
+    # a resumed run ends with the weights of the uninterrupted build of the same teacher (the
+    # checkpoint files differ in their run metadata, so the tensors are compared, not the bytes)
+    resumed, straight = model_tensors(out / "checkpoints/teacher"), model_tensors(bundle / "checkpoints/teacher")
+    assert resumed.keys() == straight.keys()
+    assert all(torch.equal(resumed[k], straight[k]) for k in straight)
+
+
+@pytest.mark.slow
+def test_android_dir_gets_manifest_tflite_and_golden(bundle, tmp_path):
+    android = tmp_path / "android_demo"
+    android.mkdir()
+    assets = android / "app/src/main/assets/bundle"
+    assets.mkdir(parents=True)
+    (assets / "stale.txt").write_text("from an older bundle")
+    assert main(argv(bundle) + ["--android-dir", str(android)]) == 0
+    assert sorted(p.name for p in assets.iterdir()) == ["golden", "manifest.json", "tflite"]
+    assert (assets / "manifest.json").read_bytes() == (bundle / "manifest.json").read_bytes()
+    assert sorted(p.name for p in (assets / "tflite").iterdir()) == sorted(p.name for p in (bundle / "tflite").iterdir())
+    assert [p.name for p in assets.parent.iterdir()] == ["bundle"]  # no staging left behind
+
+
+def test_bad_overrides_are_one_clear_error(tmp_path, capsys):
+    for bad, message in [("distill.student.widht=4", "no key 'widht'"), ("convert.batch=0", "convert.batch"),
+                         ('convert.targets=["apk"]', "unknown target"), ("convert.nothing=1", "no key 'nothing'")]:
+        assert main(["build", "-o", str(tmp_path / "b"), "--set", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(YganError, match="exactly one --theme"):
+        from ygan.build_config import flag_overrides
+
+        flag_overrides(["a", "b"], None, "folder", None)

@@ -1,0 +1,73 @@
+import pytest
+
+from ygan_mobile.config import Config, apply_overrides, load_preset
+from ygan_mobile.errors import YganError
+
+
+@pytest.mark.parametrize("name", ["quick", "full"])
+def test_presets_load(name):
+    cfg = Config.from_dict(load_preset(name))
+    assert cfg.model.patch % 4 == 0 and len(cfg.data.themes) >= 3
+
+
+def test_override_keeps_types():
+    raw = apply_overrides(load_preset("quick"), ["train.steps=7", "train.lr=1", 'data.themes=["stars"]'])
+    cfg = Config.from_dict(raw)
+    assert cfg.train.steps == 7 and cfg.train.lr == 1.0 and isinstance(cfg.train.lr, float)
+    assert cfg.data.themes == ["stars"]
+
+
+@pytest.mark.parametrize("bad", ["train.steps", "train.nope=1", "model.patch=big", "steps=3"])
+def test_bad_override_is_one_clear_error(bad):
+    with pytest.raises(YganError):
+        apply_overrides(load_preset("quick"), [bad])
+
+
+def test_patch_size_must_be_power_of_two_multiple_of_four():
+    with pytest.raises(YganError, match="patch size 24"):
+        Config.from_dict(apply_overrides(load_preset("quick"), ["model.patch=24"]))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.steps=0", r"\[train\] steps = 0 is out of range: it must be ≥ 1"),
+    ("train.steps=-5", r"\[train\] steps = -5 is out of range"),
+    ("train.batch=0", r"\[train\] batch = 0 is out of range"),
+    ("data.themes=[]", r"\[data\] themes = \[\] must list one or more"),
+    ('data.themes=["stars", "stars"]', r"distinct theme names"),
+    ("model.width=0", r"\[model\] width = 0 is out of range"),
+    ("train.lr=-1e-3", r"\[train\] lr = -0.001 is out of range: it must be > 0"),
+    ("train.lr_gan=0.0", r"\[train\] lr_gan = 0.0 is out of range: it must be > 0"),
+    ("train.log_every=0", r"\[train\] log_every = 0 is out of range"),
+    ("train.checkpoint_every=0", r"\[train\] checkpoint_every = 0 is out of range"),
+    ("data.holdout=1.0", r"\[data\] holdout = 1.0 is out of range: it must be > 0 and ≤ 0.95"),
+    ('train.generator_init="copy"', r"generator_init = 'copy' is not one of decoder, match"),
+    ("train.match_cells=64", r"match_cells = 64 exceeds the patch size 32"),
+])
+def test_settings_are_checked_when_the_config_is_built(override, message):
+    """Issue 21: nonsense settings fail before any work starts, in one line."""
+    with pytest.raises(YganError, match=message):
+        Config.from_dict(apply_overrides(load_preset("quick"), [override]))
+
+
+def test_a_preset_value_of_the_wrong_type_is_refused():
+    raw = load_preset("quick")
+    raw["train"]["steps"] = "many"
+    with pytest.raises(YganError, match=r"\[train\] steps = 'many' must be a int"):
+        Config.from_dict(raw)
+
+
+def _distill(raw):
+    from distill.config import DistillConfig
+
+    return DistillConfig.from_dict(raw)
+
+
+@pytest.mark.parametrize("parse, raw, message", [
+    (Config.from_dict, {"modle": {}}, r"unknown config section\(s\) \['modle'\]: expected \['data', 'model', 'train'\]"),
+    (Config.from_dict, {"train": {"stepz": 3}}, r"unknown key\(s\) \['stepz'\] in \[train\]: known keys are \["),
+    (_distill, {"students": {}}, r"unknown distill config section\(s\) \['students'\]: expected \['eval', 'student', 'train'\]"),
+    (_distill, {"eval": {"frames": 3}}, r"unknown key\(s\) \['frames'\] in distill \[eval\]: known keys are \["),
+])
+def test_teacher_and_distill_configs_refuse_unknown_sections_and_keys(parse, raw, message):
+    with pytest.raises(YganError, match=message):
+        parse(raw)

@@ -1,0 +1,110 @@
+"""Mosaic quality (DESIGN §11): the metrics on frames whose answers are known, the judge on synthetic
+classes it must tell apart by shape, and the quality-stage helpers that need no model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ygan_mobile.mosaic.judge import luminance, train_judge
+from ygan_mobile.mosaic.metrics import colour_filter, grid_patches, spread, structure_r
+
+
+def photo(h: int = 64, w: int = 96, seed: int = 0) -> np.ndarray:
+    """A smooth random frame with large-scale structure (what σ = P low-pass keeps)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (h // 16 + 1, w // 16 + 1, 3)).astype(np.float64)
+    y, x = np.linspace(0, coarse.shape[0] - 1, h), np.linspace(0, coarse.shape[1] - 1, w)
+    rows = np.stack([np.interp(x, np.arange(coarse.shape[1]), coarse[int(round(r)), :, c]) for r in y for c in range(3)])
+    return rows.reshape(h, 3, w).transpose(0, 2, 1).round().astype(np.uint8)
+
+
+def test_structure_r_of_a_frame_with_itself_is_one_and_of_a_flat_output_zero():
+    frame = photo()
+    assert structure_r(frame, frame, 16) == pytest.approx(1.0)
+    assert structure_r(np.full_like(frame, 128), frame, 16) == pytest.approx(0.0, abs=1e-6)
+    inverted = 255 - frame
+    assert structure_r(inverted, frame, 16) == pytest.approx(-1.0, abs=1e-6)
+
+
+def test_variety_of_identical_patches_is_zero():
+    stamp = np.random.default_rng(1).integers(0, 256, (1, 8, 8, 3), dtype=np.uint8)
+    assert spread(np.repeat(stamp, 50, axis=0)) == 0.0
+    varied = np.random.default_rng(2).integers(0, 256, (50, 8, 8, 3), dtype=np.uint8)
+    assert spread(varied) > 0.5
+
+
+def test_colour_filter_keeps_the_output_mean_colour_and_the_input_shape():
+    rng = np.random.default_rng(3)
+    inputs = rng.integers(90, 150, (6, 8, 8, 3), dtype=np.uint8)  # no channel clips at 255 after scaling
+    outputs = np.broadcast_to(np.array([110, 30, 70], np.uint8), (6, 8, 8, 3)).copy()
+    filtered = colour_filter(inputs, outputs)
+    assert filtered.dtype == np.uint8 and filtered.shape == inputs.shape
+    np.testing.assert_allclose(filtered.reshape(6, -1, 3).mean(axis=1), outputs.reshape(6, -1, 3).mean(axis=1), atol=0.6)
+    # the pattern stays the input's: luminance correlates with the input's patch by patch
+    for a, b in zip(filtered, inputs):
+        assert np.corrcoef(luminance(a[None]).ravel(), luminance(b[None]).ravel())[0, 1] > 0.8
+
+
+def test_grid_patches_are_the_non_overlapping_tiles_row_major():
+    frame = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    tiles = grid_patches(frame, 2)
+    assert tiles.shape == (6, 2, 2, 3)
+    expected = [frame[r:r + 2, c:c + 2] for r in (0, 2) for c in (0, 2, 4)]
+    for got, want in zip(tiles, expected):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError):
+        grid_patches(frame, 4)
+
+
+def _checkers(n: int, rng: np.random.Generator, patch: int = 16) -> np.ndarray:
+    out = np.empty((n, patch, patch, 3), np.uint8)
+    for k in range(n):
+        cell = int(rng.integers(2, 5))
+        phase = rng.integers(0, cell, 2)
+        yy, xx = np.mgrid[:patch, :patch]
+        board = ((yy + phase[0]) // cell + (xx + phase[1]) // cell) % 2
+        lo, hi = rng.integers(0, 100), rng.integers(150, 256)
+        out[k] = (lo + board * (hi - lo))[..., None].astype(np.uint8) * np.ones(3, np.uint8)
+    return out
+
+
+def _gradients(n: int, rng: np.random.Generator, patch: int = 16) -> np.ndarray:
+    out = np.empty((n, patch, patch, 3), np.uint8)
+    yy, xx = np.mgrid[:patch, :patch] / (patch - 1)
+    for k in range(n):
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = np.cos(angle) * xx + np.sin(angle) * yy
+        ramp = (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+        colour = rng.integers(60, 256, 3)
+        out[k] = (ramp[..., None] * colour).astype(np.uint8)
+    return out
+
+
+def test_judge_tells_checkerboards_from_smooth_gradients():
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(4)
+    judge = train_judge(_gradients(300, rng), {"checkers": _checkers(300, rng)}, steps=150, batch=32, seed=0)
+    test_rng = np.random.default_rng(5)
+    boards, ramps = _checkers(200, test_rng), _gradients(200, test_rng)
+    assert judge.share(boards, "checkers") > 0.9
+    assert judge.share(ramps, "photo") > 0.9
+
+
+def test_quality_table_and_warnings_flag_a_weak_judge_and_a_fooled_baseline():
+    from ygan.build_quality import MAX_BASELINE, manifest_summary, table, warnings
+
+    scores = {"recognisability": 0.8, "baseline_input": 0.05, "baseline_colour": MAX_BASELINE + 0.1,
+              "structure_r": 0.7, "variety": 0.6, "patches": 100}
+    doc = {"judge": {"accuracy": {"photo": 0.95, "stars": 0.85, "mean": 0.9}, "min_accuracy": 0.9, "counts": False},
+           "models": {"teacher": {"stars": scores}}}
+    found = warnings(doc)
+    assert any("judge accuracy below 90%" in w and "stars 85%" in w for w in found)
+    assert any("teacher/stars: baseline_colour 30%" in w for w in found)
+    doc["warnings"] = found
+    text = "\n".join(table(doc))
+    assert "stars      teacher" in text and "80%" in text and "WARNING" in text
+    summary = manifest_summary(doc)
+    assert summary["models"]["teacher"]["stars"] == {k: scores[k] for k in
+                                                     ("recognisability", "baseline_input", "baseline_colour", "structure_r", "variety")}

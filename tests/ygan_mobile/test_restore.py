@@ -1,0 +1,152 @@
+"""Restoration tasks: the degradations, the degraded/clean pairing, the baselines, the quality
+metrics and the config rules, each checked on values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from reference_runtime import metrics
+from ygan_mobile.config import RESTORE_PRESETS, Config, apply_overrides, load_preset, teacher_tables
+from ygan_mobile.data import NamedImage, domain_a, load_photos, restoration_target
+from ygan_mobile.data.degrade import Degradation, blur, greyscale
+from ygan_mobile.data.restoration import has_colour
+from ygan_mobile.errors import YganError
+from ygan_mobile.losses import paired_loss
+from ygan_mobile.restore import baselines
+from ygan_mobile.restore.colourfulness import colourfulness
+
+
+def photo(name: str = "astronaut") -> np.ndarray:
+    return next(i.pixels for i in load_photos() if i.name == name)
+
+
+def test_greyscale_is_pillows_bt601_luma():
+    rgb = photo()[:64, :64]
+    grey = greyscale(rgb)
+    expected = np.asarray(Image.fromarray(rgb).convert("L")).astype(int)
+    assert np.abs(grey[..., 0].astype(int) - expected).max() <= 1
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+
+
+def test_blur_keeps_flat_images_and_matches_its_psf():
+    assert (blur(np.full((20, 20, 3), 77, np.uint8), 2.0) == 77).all()
+    psf = baselines.gaussian_psf(2.0)
+    assert psf.shape == (17, 17) and math.isclose(psf.sum(), 1.0, rel_tol=1e-9)
+    impulse = np.zeros((41, 41, 3), np.uint8)
+    impulse[20, 20] = 255
+    assert np.abs(blur(impulse, 2.0)[12:29, 12:29, 0] - 255 * psf).max() <= 0.5 + 1e-9
+
+
+def test_superres_input_is_bicubic_down_and_up():
+    d = Degradation("superres", scale=4)
+    clean = d.crop(photo()[:67, :70])
+    assert clean.shape[:2] == (64, 68)
+    low = np.asarray(Image.fromarray(clean).resize((17, 16), Image.Resampling.BICUBIC))
+    up = np.asarray(Image.fromarray(low).resize((68, 64), Image.Resampling.BICUBIC))
+    assert np.array_equal(d.fixed_part(clean), up)
+
+
+def test_noise_has_the_documented_sigma():
+    d = Degradation("denoise", noise_sigma=25.0)
+    grey = np.full((200, 200, 3), 128, np.uint8)
+    noisy = d.apply(grey, np.random.default_rng(0)).astype(float) - 128
+    assert abs(noisy.std() - 25.0) < 0.5 and abs(noisy.mean()) < 0.5
+
+
+@pytest.mark.parametrize("kw, message", [(dict(task="sharpen"), "unknown restoration task"),
+                                         (dict(task="denoise", noise_sigma=0), "must be > 0"),
+                                         (dict(task="superres", scale=1), "≥ 2")])
+def test_bad_degradation_is_refused(kw, message):
+    with pytest.raises(ValueError, match=message):
+        Degradation(**kw)
+
+
+@pytest.mark.parametrize("task", ["colorize", "deblur", "superres"])
+def test_degraded_and_clean_batches_are_the_same_crops(task):
+    """Patch k of the degraded batch is the degraded patch k of the clean batch: for colourisation
+    exactly its luma, for blur and super-resolution close to it (they mix in pixels beyond the crop)."""
+    d = Degradation(task)
+    a, b = domain_a(16, 3, 0.25, degradation=d), restoration_target(16, 3, 0.25, d)
+    assert a.train.names == b.train.names and a.heldout.names == b.heldout.names
+    x, y = a.train.batch(5, 32), b.train.batch(5, 32)
+    if task == "colorize":
+        luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        expected = ((y + 1) * 127.5 * luma).sum(1, keepdim=True)
+        assert ((x[:, :1] + 1) * 127.5 - expected).abs().max() <= 0.51
+    else:
+        other = b.train.batch(6, 32)
+        assert (x - y).pow(2).mean() < 0.25 * (x - other).pow(2).mean()
+
+
+def test_denoise_pairs_differ_by_fresh_noise_and_heldout_noise_is_fixed():
+    d = Degradation("denoise")
+    a, b = domain_a(16, 3, 0.25, degradation=d), restoration_target(16, 3, 0.25, d)
+    residual = (a.train.batch(2, 64) - b.train.batch(2, 64)) * 127.5
+    assert 22 < residual.std().item() < 26
+    assert not torch.equal(a.train.batch(2, 64) - b.train.batch(2, 64), a.train.batch(3, 64) - b.train.batch(3, 64))
+    assert torch.equal(a.heldout.fixed(8), a.heldout.fixed(8))
+    assert torch.equal(a.train.fixed(32)[:8], a.train.fixed(8))
+
+
+def test_colourisation_drops_greyscale_photos():
+    grey = NamedImage("grey", greyscale(photo()))
+    assert has_colour(photo()) and not has_colour(grey.pixels)
+
+
+def test_paired_loss_is_the_mean_squared_error():
+    x, y = torch.zeros(2, 3, 4, 4), torch.full((2, 3, 4, 4), 0.5)
+    assert paired_loss(x, y).item() == pytest.approx(0.25)
+
+
+def psnr_u8(out: np.ndarray, truth: np.ndarray) -> float:
+    return metrics.psnr(out, truth, data_range=255.0)
+
+
+def test_colourfulness_values():
+    assert colourfulness(greyscale(photo())) == 0.0
+    assert colourfulness(photo()) > 20
+
+
+@pytest.mark.parametrize("task, gain", [("denoise", 4.0), ("deblur", 0.5)])
+def test_every_baseline_improves_on_its_degraded_input(task, gain):
+    """Degraded whole, cropped, scored away from the crop's edge (Wiener deconvolution treats the
+    crop as periodic)."""
+    d = Degradation(task)
+    inner = (slice(16, -16), slice(16, -16))
+    clean = photo()[100:228, 100:228]
+    degraded = d.apply(photo(), np.random.default_rng(1))[100:228, 100:228]
+    before = psnr_u8(degraded[inner], clean[inner])
+    for name, run in baselines.baselines(d).items():
+        after = psnr_u8(run(degraded)[inner], clean[inner])
+        assert after > before + (1.0 if "median" in name else gain), (name, before, after)
+
+
+@pytest.mark.parametrize("name", RESTORE_PRESETS + tuple(f"{n}-full" for n in RESTORE_PRESETS))
+def test_restoration_presets_load_with_a_bundle_config(name):
+    from ygan.build_config import resolve
+
+    raw = load_preset(name)
+    cfg = Config.from_dict(teacher_tables(raw))
+    assert cfg.data.themes == [cfg.data.task] and cfg.train.paired > 0
+    assert set(raw["distill"]) == {"student", "train", "eval"} and "convert" in raw
+    assert resolve(name, []).teacher == cfg
+
+
+@pytest.mark.parametrize("sets, message", [(['data.themes=["flowers"]'], "named after its task"),
+                                           (['data.data_b="x"'], "not data.data_b"),
+                                           (['data.task="sharpen"'], "unknown restoration task")])
+def test_restoration_config_errors(sets, message):
+    with pytest.raises(YganError, match=message):
+        Config.from_dict(apply_overrides(teacher_tables(load_preset("denoise")), sets))
+
+
+def test_distill_reads_a_restoration_presets_distill_tables():
+    from distill.config import build
+
+    assert build("denoise", ["train.steps=7"]).train.steps == 7
+    assert build("superres2-full", []).student.width == load_preset("superres2-full")["distill"]["student"]["width"]

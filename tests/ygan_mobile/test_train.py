@@ -1,0 +1,150 @@
+"""Training end to end on a tiny config: outputs, exact resume after a kill, and bad data."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import TINY_MODEL, model_tensors
+from ygan_mobile.config import Config, apply_overrides, load_preset
+from ygan_mobile.train import train
+
+TINY = [
+    *TINY_MODEL,
+    'data.themes=["stars", "flowers"]', "data.theme_tiles=12",
+    "train.steps=40", "train.warmup=10", "train.batch=8", "train.eval_patches=32",
+    "train.checkpoint_every=10", "train.log_every=5", "train.threads=1", "train.lr=1e-3",
+]
+
+
+def tiny_config(*extra: str) -> Config:
+    return Config.from_dict(apply_overrides(load_preset("quick"), TINY + list(extra)))
+
+
+def ygan(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ygan", *args], capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    train(tiny_config(), out, progress=False)
+    return out
+
+
+def test_training_writes_checkpoint_pictures_and_metrics(finished_run):
+    for name in ("checkpoint.safetensors", "samples.png", "loss_curve.png", "metrics.json", "metrics.jsonl"):
+        assert (finished_run / name).stat().st_size > 0, name
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert metrics["step"] == 40
+    assert set(metrics["final"]["themes"]) == {"stars", "flowers"}
+    log = [json.loads(line) for line in (finished_run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == list(range(4, 40, 5))
+    assert "loss_g.stars" in log[-1] and "loss_g.stars" not in log[0]  # generators start after warmup
+
+
+def test_autoencoder_learns(finished_run):
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert metrics["final"]["psnr_auto"] > metrics["initial"]["psnr_auto"] + 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_kill_and_resume_gives_identical_weights(tmp_path, finished_run, how):
+    preset = tmp_path / "tiny.toml"
+    cfg = tiny_config().to_dict()
+    lines = []
+    for section, values in cfg.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    preset.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "ygan", "train", "--preset", str(preset), "--out", str(out), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(how)
+    proc.communicate(timeout=120)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130
+    interrupted_at = load_file_meta_step(out)
+    assert 0 < interrupted_at < 40, "the kill must land mid-run"
+    done = ygan("train", "--preset", str(preset), "--out", str(out), "--resume", "--quiet", timeout=300)
+    assert done.returncode == 0, done.stderr
+    resumed, straight = model_tensors(out), model_tensors(finished_run)
+    assert resumed.keys() == straight.keys()
+    for key in straight:
+        assert torch.equal(resumed[key], straight[key]), key
+
+
+def load_file_meta_step(out: Path) -> int:
+    from ygan_mobile.checkpoint import load
+
+    return load(out).step
+
+
+def test_resume_with_other_model_settings_is_refused(finished_run, tmp_path):
+    with pytest.raises(Exception, match="cannot resume"):
+        train(tiny_config("model.latent=32"), finished_run, resume=True, progress=False)
+
+
+def _bad_data_run(tmp_path: Path, folder: Path) -> subprocess.CompletedProcess:
+    return ygan("train", "--preset", "quick", *sum((["--set", s] for s in TINY), []), "--data-a", str(folder),
+                "--out", str(tmp_path / "out"), "--quiet", timeout=120)
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ygan train: error:"), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_empty_data_folder_is_one_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _assert_one_line_error(_bad_data_run(tmp_path, empty), "empty")
+
+
+def test_non_image_file_is_one_clear_error(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "notes.jpg").write_text("not an image")
+    _assert_one_line_error(_bad_data_run(tmp_path, folder), "notes.jpg")
+
+
+def test_too_small_image_is_one_clear_error(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.new("RGB", (5, 40), (10, 20, 30)).save(folder / "thin.png")
+    _assert_one_line_error(_bad_data_run(tmp_path, folder), "thin.png")
+
+
+def test_help_lists_every_verb_and_a_missing_bundle_is_one_error():
+    helped = ygan("--help")
+    for verb in ("train", "distill", "convert", "verify", "render", "bench", "report", "build"):
+        assert verb in helped.stdout
+    for verb in ("bench", "verify", "report"):
+        done = ygan(verb, "no-such-bundle")
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, (verb, done.stderr)
+
+
+def test_learning_rates_decay_by_cosine_to_lr_final():
+    from ygan_mobile.models import YGan
+    from ygan_mobile.train import make_optimizers, set_learning_rates
+
+    cfg = tiny_config("train.steps=100", "train.lr=1e-3", "train.lr_gan=4e-4", "train.lr_final=0.1")
+    opts = make_optimizers(YGan.create(cfg.model, cfg.data.themes), cfg)
+    for step, factor in [(0, 1.0), (50, 0.55), (100, 0.1)]:
+        set_learning_rates(opts, cfg, step)
+        assert opts["autoencoder"].param_groups[0]["lr"] == pytest.approx(1e-3 * factor)
+        assert opts["generator.stars"].param_groups[0]["lr"] == pytest.approx(4e-4 * factor)

@@ -1,0 +1,5 @@
+import sys
+
+from ygan.cli import main
+
+sys.exit(main())

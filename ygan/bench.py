@@ -1,0 +1,232 @@
+"""`ygan bench BUNDLE`: frame time of every backend through the patch-render pipeline (DESIGN §9).
+
+Writes BUNDLE/bench.json (rows, ratios, machine), BUNDLE/bench.md (the table) and BUNDLE/bench.png.
+The stride defaults to the patch size (no overlap: the frame-rate target), not the manifest's
+parity stride; `--stride` changes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ygan_mobile.errors import YganError
+
+DEFAULT_FRAMES = "256,512,1280x720"
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", help="bundle directory (ygan build or ygan convert output)")
+    parser.add_argument("--frames", default=DEFAULT_FRAMES, help=f"frame sizes, N or WxH, comma separated (default: {DEFAULT_FRAMES})")
+    parser.add_argument("--repeats", type=int, default=10, help="timed frames per row, each after an untimed settling frame (default: 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed frames per row first (default: 2)")
+    parser.add_argument("--threads", default="1,2", help="thread counts, comma separated (default: 1,2)")
+    parser.add_argument("--stride", type=int, default=0, help="pipeline stride (default: the patch size, no overlap)")
+    parser.add_argument("--theme", help="theme whose patch model is timed (default: the bundle's first)")
+    parser.add_argument("--teacher", help="teacher run directory (default: BUNDLE/checkpoints/teacher)")
+    parser.add_argument("--student", help="student run directory (default: BUNDLE/checkpoints/student)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def parse_frames(text: str) -> list[tuple[int, int]]:
+    """'256,512,1280x720' -> [(256, 256), (512, 512), (1280, 720)] as (width, height)."""
+    out = []
+    for item in (t.strip() for t in text.split(",")):
+        w, _, h = item.lower().partition("x")
+        try:
+            size = (int(w), int(h or w))
+        except ValueError:
+            raise YganError(f"--frames item '{item}' is not N or WxH (e.g. 512 or 1280x720)") from None
+        if min(size) < 1 or max(size) > 8192:
+            raise YganError(f"--frames item '{item}': sides must be between 1 and 8192 pixels")
+        out.append(size)
+    if not out:
+        raise YganError("--frames is empty: give e.g. 256,512,1280x720")
+    return out
+
+
+def parse_threads(text: str) -> list[int]:
+    try:
+        threads = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise YganError(f"--threads '{text}' is not a comma list of integers (e.g. 1,2)") from None
+    if not threads or min(threads) < 1:
+        raise YganError(f"--threads '{text}': give one or more thread counts ≥ 1")
+    return list(dict.fromkeys(threads))
+
+
+def _manifest(bundle: Path) -> dict[str, Any]:
+    from convert.manifest import validate
+
+    path = bundle / "manifest.json"
+    if not path.is_file():
+        raise YganError(f"'{bundle}' has no manifest.json: pass a bundle written by 'ygan build' or 'ygan convert'")
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as exc:
+        raise YganError(f"'{path}' is not JSON ({exc}): rebuild the bundle") from None
+    validate(manifest)
+    return manifest
+
+
+def _run_dir(given: str | None, default: Path, name: str, notes: list[str]) -> Path | None:
+    path = Path(given) if given else default
+    if path.exists():
+        return path
+    if given:
+        raise YganError(f"--{name} '{given}' not found: pass a run directory of 'ygan {'train' if name == 'teacher' else 'distill'}'")
+    notes.append(f"no PyTorch {name} row: {default} does not exist (pass --{name} DIR)")
+    return None
+
+
+def test_frame(bundle: Path, manifest: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """A held-out photo crop from the bundle's golden frames, resized (content barely matters for
+    timing, but a real picture keeps int8 activations in their calibrated range)."""
+    from PIL import Image
+
+    entry = next((g for g in manifest["golden"] if g["kind"] == "frames"), None)
+    if entry is None:
+        raise YganError(f"bundle '{bundle}' has no golden frames to time with: rebuild it with 'ygan convert'")
+    with np.load(bundle / entry["path"], allow_pickle=False) as data:
+        frame = data["frame.0"]
+    return np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR))
+
+
+def cpu_snapshot() -> tuple[float, float, float] | None:
+    """(wall s, busy CPU s of the whole machine, CPU s of this process), or None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    own = os.times()
+    return time.monotonic(), (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+def others_cores(start: tuple | None, end: tuple | None) -> float | None:
+    """Cores' worth of CPU that other processes used while we measured: the machine's busy time
+    minus our own, per second. The load average can't tell, because it counts the benchmark itself."""
+    if start is None or end is None or end[0] <= start[0]:
+        return None
+    return max(0.0, (end[1] - start[1]) - (end[2] - start[2])) / (end[0] - start[0])
+
+
+def machine_info() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from reference_runtime.cpu import cpu_description
+
+    described = cpu_description()
+    versions = {}
+    for package in ("torch", "numpy", "onnxruntime", "ai-edge-litert", "onnx2tf", "tensorflow"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return {"cpu": described["model"], "isa": described["isa"], "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "packages": versions, "load_before": os.getloadavg()[0],
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from ygan.bench_runners import Setup, contenders, load_torch
+    from ygan.bench_table import markdown, plot, ratios
+    from ygan.bench_timing import measure, summarise
+    from ygan.bundle_paths import STUDENT, TEACHER
+    from ygan_mobile.atomic import atomic_path, write_text
+
+    bundle = Path(args.bundle)
+    frames, threads = parse_frames(args.frames), parse_threads(args.threads)
+    if args.repeats < 1 or args.warmup < 0:
+        raise YganError("--repeats must be ≥ 1 and --warmup ≥ 0")
+    manifest = _manifest(bundle)
+    patch = manifest["pipeline"]["patch"]
+    stride = args.stride or patch
+    if not 1 <= stride <= patch:
+        raise YganError(f"--stride {stride} must be between 1 and the patch size {patch}")
+    theme = args.theme or manifest["themes"][0]
+    if theme not in manifest["themes"]:
+        raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(manifest['themes'])}")
+    notes: list[str] = []
+    setup = Setup(bundle, manifest, theme, stride,
+                  _run_dir(args.teacher, bundle / TEACHER, "teacher", notes),
+                  _run_dir(args.student, bundle / STUDENT, "student", notes))
+    models = load_torch(setup)
+    machine = machine_info()
+    inputs = {f"{w}x{h}": test_frame(bundle, manifest, w, h) for w, h in frames}
+    rows: list[dict[str, Any]] = []
+    began = cpu_snapshot()
+    saved_threads = torch.get_num_threads()
+    bar = None
+    try:
+        for t in threads:
+            torch.set_num_threads(t)
+            group = contenders(setup, models, t)
+            bar = bar or tqdm(total=len(threads) * len(frames) * len(group), desc="bench", unit="row",
+                              disable=args.quiet, dynamic_ncols=True)
+            for name, frame in inputs.items():
+                bar.set_postfix_str(f"{name}, {t} thread{'s' * (t > 1)}")
+                samples = measure(group, frame, args.warmup, args.repeats)
+                for c in group:
+                    rows.append({"key": f"{c.key}/{name}", "frame": name, "width": frame.shape[1], "height": frame.shape[0],
+                                 "patches": _patch_count(frame.shape, patch, stride), **c.info, **summarise(samples[c.key]),
+                                 "times_ms": [round(s * 1e3, 3) for s in samples[c.key].frame]})
+                    bar.update(1)
+    finally:
+        torch.set_num_threads(saved_threads)
+        if bar is not None:
+            bar.close()
+    machine["load_after"] = os.getloadavg()[0]
+    machine["others_cores"] = others_cores(began, cpu_snapshot())
+    busy = machine["others_cores"] if machine["others_cores"] is not None else machine["load_before"]
+    if busy > 0.25:
+        notes.append(f"the machine was shared: other processes used {busy:.2f} of its {machine['cores']} cores on average "
+                     "while this ran; read the ratios, not the absolute times")
+    names = list(inputs)
+    doc = {"format": "ygan-mobile/bench", "version": 1, "bundle": str(bundle.resolve()), "theme": theme, "patch": patch,
+           "stride": stride, "blend": setup.blend, "batch": setup.batch, "warmup": args.warmup, "repeats": args.repeats,
+           "frames": names, "threads": threads, "machine": machine, "rows": rows,
+           "ratios": ratios(rows, names, threads), "plot": "bench.png", "notes": notes}
+    with atomic_path(bundle / "bench.png") as tmp:
+        plot(doc, tmp)
+    write_text(bundle / "bench.md", markdown(doc))
+    write_text(bundle / "bench.json", json.dumps(doc, indent=2) + "\n")
+    print_summary(doc, bundle)
+    return 0
+
+
+def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
+    from reference_runtime.pipeline import positions
+
+    h, w = max(shape[0], patch), max(shape[1], patch)
+    return len(positions(h, patch, stride)) * len(positions(w, patch, stride))
+
+
+def print_summary(doc: dict[str, Any], bundle: Path) -> None:
+    from ygan.bench_table import SHARES, reference_point
+
+    frame, t = reference_point(doc["frames"], doc["threads"])
+    print(f"\n{frame}, {t} threads (median of {doc['repeats']} frames; full table in bench.md)")
+    print(f"  {'backend':<12}{'model':<10}{'precision':<14}{'ms':>9}{'fps':>8}{'outside model':>15}{'tiling+blend':>14}")
+    for r in doc["rows"]:
+        if r["frame"] == frame and r["threads"] == t:
+            tiling = "—" if r["tiling_share"] is None else f"{100 * r['tiling_share']:.0f}%"
+            print(f"  {r['backend']:<12}{r['model']:<10}{r['precision']:<14}{r['median_ms']:>9.1f}{r['fps']:>8.1f}"
+                  f"{100 * r['overhead_share']:>14.0f}%{tiling:>14}")
+    for name, r in doc["ratios"].items():
+        value = f"{100 * r['value']:.0f}%" if name in SHARES else f"{r['value']:.2f}×"
+        print(f"  {name:<48}{value:>8}")
+    for note in doc["notes"]:
+        print(f"  note: {note}")
+    print(f"bench: {(bundle / 'bench.json').resolve()}  {(bundle / 'bench.md').resolve()}  {(bundle / 'bench.png').resolve()}")

@@ -1,0 +1,350 @@
+"""Mosaic quality of a bundle (DESIGN §11): the teacher, the student and the int8-full TFLite patch
+models scored by one judge on the same held-out photographs, written to BUNDLE/quality.json with one
+picture per theme in BUNDLE/quality/.
+
+Why here and not in ygan_mobile/mosaic: this is the part that knows where a bundle keeps its
+teacher, its student and its artifacts and how each is run (torch pipeline for the checkpoints, the
+reference runtime's numpy pipeline with LiteRT for the artifact, bytes in and out as a phone feeds a
+full-integer model); mosaic/ stays torch + numpy. Every renderer uses the stride-P grid, so each
+output patch is one model call on one input patch and the judge sees exactly what the model drew.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ygan_mobile.errors import YganError
+
+SCHEMA = "ygan-mobile/quality"
+VERSION = 1
+FILENAME = "quality.json"
+PICTURES = "quality"  # BUNDLE/quality/mosaic_<theme>.png
+MODELS = ("teacher", "student", "int8-full")
+MAX_BASELINE = 0.2  # a baseline the judge calls the theme more often than this: the judge is fooled
+TORCH_BATCH = 64
+MIN_COLUMN = 384  # narrower renders are enlarged in the pictures so their labels fit
+
+Log = Callable[[str], None]
+
+
+class NotMeasurable(YganError):
+    """The bundle's data leaves nothing to score or to teach the judge with (e.g. a --data-b folder so
+    small that too few tiles are held out): the build records why and goes on; `ygan eval` refuses."""
+
+
+@dataclass
+class Measured:
+    doc: dict[str, Any]  # what quality.json holds (without the picture paths)
+    pictures: dict[str, np.ndarray] = field(default_factory=dict)  # theme → uint8 panel
+
+
+def teacher_config(bundle: Path):
+    from ygan.bundle_paths import TEACHER_CKPT
+    from ygan_mobile.checkpoint import load
+
+    path = bundle / TEACHER_CKPT
+    if not path.is_file():
+        raise YganError(f"'{bundle}' has no {TEACHER_CKPT}: pass a bundle made by 'ygan build'")
+    return load(path.parent).config
+
+
+def int8_full_artifacts(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per theme, the int8-full TFLite patch model the apps ship, if the bundle has one."""
+    return {a["theme"]: a for a in manifest.get("artifacts", [])
+            if a["role"] == "patch_model" and a["format"] == "tflite" and a["precision"] == "int8-full"}
+
+
+def _torch_renderer(models: dict[str, Any], patch: int) -> Callable[[np.ndarray, str], np.ndarray]:
+    from ygan_mobile.render.torch_pipeline import render_frame
+
+    return lambda frame, theme: render_frame(frame, [models[theme]], patch=patch, stride=patch, batch=TORCH_BATCH)
+
+
+def teacher_renderer(bundle: Path, patch: int):
+    from ygan.bundle_paths import TEACHER_CKPT
+    from ygan_mobile.checkpoint import load_patch_models
+
+    models, _ = load_patch_models(bundle / TEACHER_CKPT)
+    return _torch_renderer(models, patch)
+
+
+def student_renderer(bundle: Path, patch: int, themes: list[str]):
+    import torch
+
+    from distill.checkpoint import load_student
+    from ygan.bundle_paths import STUDENT_CKPT
+
+    student, _ = load_student(bundle / STUDENT_CKPT)
+
+    def wrap(module):
+        @torch.no_grad()
+        def run(x):
+            return module(x)
+        return run
+
+    return _torch_renderer({t: wrap(student.patch_model(t).eval()) for t in themes}, patch)
+
+
+def artifact_renderer(bundle: Path, artifacts: dict[str, dict[str, Any]], patch: int, threads: int):
+    """Each theme's artifact through the numpy pipeline at its own batch and layout; a full-integer
+    model is fed bytes through its tables, as the apps do (the same path as `ygan bench`)."""
+    from reference_runtime import pipeline
+    from reference_runtime.backends import BackendError, open_artifact
+
+    models = {}
+    for theme, a in artifacts.items():
+        try:
+            runner = open_artifact(bundle, a, threads=threads)
+        except BackendError as exc:
+            raise YganError(f"cannot run {a['path']} for the quality stage: {exc}") from None
+        integer = runner.integer_model() if hasattr(runner, "integer_model") else None
+        models[theme] = (integer if integer is not None else runner.run_native, a)
+
+    def render(frame: np.ndarray, theme: str) -> np.ndarray:
+        model, a = models[theme]
+        return pipeline.render_frame(frame, [model], patch=patch, stride=patch, batch=a["batch"], layout=a["layout"])
+    return render
+
+
+def _round(scores: dict[str, float]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, int) else round(float(v), 4)) for k, v in scores.items()}
+
+
+def warnings(doc: dict[str, Any]) -> list[str]:
+    """Why a set of numbers must not be trusted: a weak judge, or a baseline the judge calls the theme."""
+    out = []
+    acc = doc["judge"]["accuracy"]
+    low = {k: v for k, v in acc.items() if v < doc["judge"]["min_accuracy"]}
+    if low:
+        out.append("judge accuracy below {:.0f}% ({}): its recognisability numbers do not count".format(
+            100 * doc["judge"]["min_accuracy"], ", ".join(f"{k} {100 * v:.0f}%" for k, v in low.items())))
+    for model, themes in doc["models"].items():
+        for theme, s in themes.items():
+            for base in ("baseline_input", "baseline_colour"):
+                if s[base] > MAX_BASELINE:
+                    out.append(f"{model}/{theme}: {base} {100 * s[base]:.0f}% > {100 * MAX_BASELINE:.0f}%: "
+                               "the judge calls unstyled patches the theme, so recognisability overstates it")
+    return out
+
+
+def preset_label(preset: str, overrides: list[str] | tuple[str, ...]) -> str:
+    """What the pictures say made the bundle: the preset, and whether `--set` changed it."""
+    if not preset:
+        return ""
+    return f"{preset} + {len(overrides)} override(s)" if overrides else preset
+
+
+def pick_frame(frames: list) -> int:
+    """The picture of a theme: the largest scored photograph (the first of equals), so every theme
+    shows the same one and it is the most of a photograph there is to see."""
+    areas = [f.pixels.shape[0] * f.pixels.shape[1] for f in frames]
+    return int(np.argmax(areas))
+
+
+def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0, preset: str = "",
+            log: Log = lambda _: None) -> Measured:
+    """Fit the judge on the teacher's held-out data, score every model of the bundle, draw the pictures."""
+    import torch
+
+    from reference_runtime.manifest import ManifestError, file_sha256, read_manifest
+    from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
+    from ygan_mobile.mosaic.heldout import heldout
+    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judge, score
+
+    cfg = teacher_config(bundle)
+    if cfg.data.task:
+        raise YganError(f"'{bundle}' is a restoration bundle ({cfg.data.task}): measure it with 'ygan eval {cfg.data.task} {bundle}'")
+    try:
+        manifest = read_manifest(bundle).data
+    except ManifestError as exc:
+        raise YganError(str(exc)) from None
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or cfg.train.threads or previous)
+    try:
+        d, p, themes = cfg.data, cfg.model.patch, list(cfg.data.themes)
+        log("held-out photographs and theme tiles")
+        try:
+            held = heldout(p, cfg.train.seed, d.holdout, themes, d.theme_tiles, side=side, data_a=d.data_a, data_b=d.data_b)
+        except YganError as exc:
+            raise NotMeasurable(str(exc)) from None
+        if not held.frames:
+            raise NotMeasurable("the teacher's split holds out no photographs to score: raise data.holdout or add photographs")
+        log(f"judge ({steps} steps)")
+        judge, accuracy = fit_judge(held, seed=cfg.train.seed, steps=steps)
+        renderers = {"teacher": teacher_renderer(bundle, p), "student": student_renderer(bundle, p, themes)}
+        artifacts = int8_full_artifacts(manifest)
+        notes = []
+        if set(themes) <= set(artifacts):
+            renderers["int8-full"] = artifact_renderer(bundle, artifacts, p, threads or cfg.train.threads or 2)
+        else:
+            notes.append("no int8-full TFLite patch model for every theme in this bundle: the shipped artifact is not scored")
+        models = {}
+        for name, render in renderers.items():
+            log(f"scoring {name}")
+            models[name] = {t: _round(s) for t, s in score(render, themes, held, judge, p).items()}
+        k = pick_frame(held.frames)
+        pictures = {t: panel(held.frames[k].pixels, {n: renderers[n](held.frames[k].pixels, t) for n in ("teacher", "int8-full")
+                                                      if n in renderers}, models, t, held.frames[k].name, preset)
+                    for t in themes}
+    finally:
+        torch.set_num_threads(previous)
+    doc = {
+        "schema": SCHEMA, "version": VERSION,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "preset": preset,
+        "settings": {"steps": steps, "side": side, "patch": p, "stride": p, "seed": cfg.train.seed},
+        "sources": {"teacher": file_sha256(bundle / TEACHER_CKPT), "student": file_sha256(bundle / STUDENT_CKPT),
+                    **({"int8-full": {t: {"id": a["id"], "path": a["path"], "sha256": a["sha256"]} for t, a in artifacts.items()}}
+                       if "int8-full" in renderers else {})},
+        "judge": {"accuracy": _round(accuracy), "min_accuracy": MIN_JUDGE_ACCURACY,
+                  "counts": bool(accuracy["mean"] >= MIN_JUDGE_ACCURACY and min(accuracy.values()) >= MIN_JUDGE_ACCURACY),
+                  "real_patches": {t: int(len(v)) for t, v in held.test_themes.items()}},
+        "frames": [{"name": f.name, "width": int(f.pixels.shape[1]), "height": int(f.pixels.shape[0])} for f in held.frames],
+        "picture_frame": held.frames[k].name,
+        "models": models,
+        "notes": notes,
+    }
+    doc["warnings"] = warnings(doc)
+    return Measured(doc, pictures)
+
+
+def numbers_lines(s: dict[str, Any]) -> list[str]:
+    return [f"recognisable {100 * s['recognisability']:.0f}%", f"structure r {s['structure_r']:.2f}, variety {s['variety']:.2f}"]
+
+
+def panel(inp: np.ndarray, outputs: dict[str, np.ndarray], models: dict, theme: str, frame: str, preset: str) -> np.ndarray:
+    """input | teacher | int8 student side by side (enlarged by an integer factor with nearest neighbour
+    when narrower than MIN_COLUMN, as in tiny test builds), a title above and each render's three numbers
+    (over every scored photograph) under it. ASCII only: Pillow's built-in font has no more."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    scale = max(1, -(-MIN_COLUMN // inp.shape[1]))
+    h, w = inp.shape[0] * scale, inp.shape[1] * scale
+    size = max(14, w // 30)
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        font, size = ImageFont.load_default(), 11
+    columns = [("input (held-out photograph)", inp, None)]
+    columns += [(("int8 student (TFLite int8-full)" if n == "int8-full" else "teacher (PyTorch)"), img, models[n][theme])
+                for n, img in outputs.items()]
+    gap, line = 12, size + 6
+    top, bottom = line + gap, 3 * line + gap
+    canvas = Image.new("RGB", (len(columns) * w + (len(columns) + 1) * gap, top + h + bottom), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    shown = f" (shown x{scale})" if scale > 1 else ""
+    label = f"theme {theme} - held-out photo '{frame}' {inp.shape[1]}x{inp.shape[0]}{shown}" + (f" - preset {preset}" if preset else "")
+    draw.text((gap, gap // 2), _ascii(label), fill=(0, 0, 0), font=font)
+    for i, (name, img, s) in enumerate(columns):
+        x = gap + i * (w + gap)
+        image = Image.fromarray(np.ascontiguousarray(img))
+        canvas.paste(image.resize((w, h), Image.Resampling.NEAREST) if scale > 1 else image, (x, top))
+        for k, text in enumerate([name, *(numbers_lines(s) if s is not None else [])]):
+            draw.text((x, top + h + 4 + k * line), _ascii(text), fill=(0, 0, 0) if k == 0 else (50, 50, 50), font=font)
+    return np.asarray(canvas)
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def write_unavailable(folder: Path, reason: str) -> Path:
+    """quality.json saying why nothing was measured (the report then leaves its section out)."""
+    from ygan_mobile.atomic import write_text
+
+    path = folder / FILENAME
+    write_text(path, json.dumps({"schema": SCHEMA, "version": VERSION, "unavailable": reason}, indent=2) + "\n")
+    return path
+
+
+def write(measured: Measured, folder: Path) -> list[Path]:
+    """quality.json and quality/mosaic_<theme>.png into `folder` (the pictures first, the JSON last)."""
+    from PIL import Image
+
+    from ygan_mobile.atomic import write_text
+
+    pics = folder / PICTURES
+    pics.mkdir(parents=True, exist_ok=True)
+    for old in pics.glob("mosaic_*.png"):
+        if old.stem.removeprefix("mosaic_") not in measured.pictures:
+            old.unlink()
+    written, doc = [], dict(measured.doc)
+    doc["pictures"] = {}
+    for theme, image in measured.pictures.items():
+        path = pics / f"mosaic_{theme}.png"
+        tmp = path.with_suffix(".png.tmp")
+        Image.fromarray(image).save(tmp, format="PNG")
+        tmp.replace(path)
+        doc["pictures"][theme] = f"{PICTURES}/{path.name}"
+        written.append(path)
+    write_text(folder / FILENAME, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    return [folder / FILENAME, *written]
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    """Plain-text lines: per theme and model recognisability, structure r, variety, both baselines."""
+    acc = doc["judge"]["accuracy"]
+    lines = [f"judge accuracy on real held-out patches: mean {100 * acc['mean']:.0f}% ("
+             + ", ".join(f"{k} {100 * v:.0f}%" for k, v in acc.items() if k != "mean") + ")"
+             + ("" if doc["judge"]["counts"] else "  -- below 90%: recognisability does not count")]
+    lines.append(f"{'theme':<10} {'model':<10} {'recognisable':>12} {'structure r':>11} {'variety':>7} "
+                 f"{'base input':>10} {'base colour':>11}")
+    themes = list(next(iter(doc["models"].values()), {}))
+    for theme in themes:
+        for model, per in doc["models"].items():
+            s = per[theme]
+            lines.append(f"{theme:<10} {model:<10} {100 * s['recognisability']:>11.0f}% {s['structure_r']:>11.2f} "
+                         f"{s['variety']:>7.2f} {100 * s['baseline_input']:>9.0f}% {100 * s['baseline_colour']:>10.0f}%")
+    lines += [f"note: {n}" for n in doc.get("notes", [])]
+    lines += [f"WARNING: {w}" for w in doc.get("warnings", [])]
+    return lines
+
+
+def manifest_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's `quality` object: the judge and the three numbers (plus both baselines) per model
+    and theme; quality.json keeps the rest (frames, sources, settings, warnings)."""
+    keep = ("recognisability", "baseline_input", "baseline_colour", "structure_r", "variety")
+    return {"file": FILENAME, "judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
+            "models": {m: {t: {k: s[k] for k in keep} for t, s in themes.items()} for m, themes in doc["models"].items()}}
+
+
+def stamp_manifest(bundle: Path, doc: dict[str, Any]) -> tuple[str, str]:
+    """Write the summary into manifest.json as its `quality` object; returns its sha256 before and after.
+
+    parity.json pins the manifest's sha256 (DESIGN §6). Adding `quality` changes no artifact, golden
+    file, pipeline parameter or threshold — nothing verify read — so a parity.json made for the
+    manifest just before is re-pinned to the new bytes, with the verified sha256 kept beside it
+    (`verified_manifest_sha256`); one made for any other manifest is left alone (it is stale either way)."""
+    from convert.manifest import write as write_manifest
+    from reference_runtime.manifest import file_sha256
+    from reference_runtime.verify import write_json
+
+    path = bundle / "manifest.json"
+    before = file_sha256(path)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["quality"] = manifest_summary(doc)
+    write_manifest(bundle, manifest)
+    after = file_sha256(path)
+    parity_path = bundle / "parity.json"
+    if parity_path.is_file():
+        parity = json.loads(parity_path.read_text(encoding="utf-8"))
+        if parity.get("bundle_manifest_sha256") == before and before != after:
+            parity.setdefault("verified_manifest_sha256", before)
+            parity["bundle_manifest_sha256"] = after
+            parity["manifest_quality_added"] = True
+            write_json(parity_path, parity)
+    return before, after
+
+
+def core_sha256(manifest: dict[str, Any]) -> str:
+    """sha256 of a manifest without its `quality` object (canonical JSON): what verify depends on."""
+    import hashlib
+
+    core = {k: v for k, v in manifest.items() if k != "quality"}
+    return hashlib.sha256(json.dumps(core, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()

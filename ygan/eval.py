@@ -1,0 +1,113 @@
+"""`ygan eval PRESET BUNDLE` (restoration: ygan.restore_eval) and `ygan eval BUNDLE` (art themes: the
+mosaic quality of ygan.build_quality, the measurement of `ygan build`'s quality stage).
+
+Why a restoration preset is named again: it says which task and degradation the user means to measure, and a
+bundle built with other settings (another task, another noise σ) would answer a different question,
+so a mismatch is refused instead of silently evaluated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ygan_mobile.errors import YganError
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--threads N] [--out DIR] [PRESET] BUNDLE"
+    p.add_argument("targets", nargs="+", metavar="[PRESET] BUNDLE",
+                   help="a bundle written by 'ygan build'; for a restoration bundle first the preset it was built with "
+                   "(colorize, denoise, superres2, superres4, deblur, NAME-full, or a TOML path), for art themes none")
+    p.add_argument("--side", type=int, default=None, help="restoration: largest side of the centred held-out crop "
+                   "(default: 256); art: longer side of the scored held-out photographs (default: 512)")
+    p.add_argument("--steps", type=int, default=None, help="art bundles: judge training steps (default: the bundle's "
+                   "build setting quality.steps, else 600)")
+    p.add_argument("--threads", type=int, default=2, help="runtime threads for the artifacts (default: 2)")
+    p.add_argument("--out", help="output folder (default: BUNDLE/eval)")
+
+
+def check_preset(preset: str, bundle_degradation: dict) -> None:
+    from ygan_mobile.config import Config, load_preset, teacher_tables
+
+    wanted = Config.from_dict(teacher_tables(load_preset(preset))).data
+    if not wanted.task:
+        raise YganError(f"preset '{preset}' is not a restoration preset: use colorize, denoise, superres2, superres4 or deblur")
+    if wanted.degradation_dict() != bundle_degradation:
+        raise YganError(f"the bundle was built for {bundle_degradation}, preset '{preset}' means {wanted.degradation_dict()}: "
+                        "pass the preset the bundle was built with")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if len(args.targets) > 2:
+        raise YganError(f"ygan eval takes [PRESET] BUNDLE, got {len(args.targets)} arguments: {' '.join(args.targets)}")
+    if len(args.targets) == 1:
+        return run_mosaic_eval(Path(args.targets[0]), args)
+    args.preset, args.bundle = args.targets
+    return run_restore_eval(args)
+
+
+def _build_setting(bundle: Path, key: str, default: int) -> int:
+    """A quality.* value the bundle was built with (build.json), so eval measures what build measured."""
+    import json
+
+    try:
+        meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
+        sets = [o for o in meta.get("overrides", []) if o.startswith(f"quality.{key}=")]
+        return int(sets[-1].partition("=")[2]) if sets else default
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
+def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
+    """The mosaic quality of an art bundle: the same measurement as `ygan build`'s quality stage,
+    written to --out (default BUNDLE/eval) so the build's own quality.json and manifest stay as built."""
+    import json
+
+    from ygan.build_quality import measure, preset_label, table, teacher_config, write
+
+    cfg = teacher_config(bundle)
+    if cfg.data.task:
+        raise YganError(f"'{bundle}' is a restoration bundle ({cfg.data.task}): name the preset it was built with, "
+                        f"e.g. 'ygan eval {cfg.data.task} {bundle}'")
+    side = args.side if args.side is not None else _build_setting(bundle, "side", 512)
+    steps = args.steps if args.steps is not None else _build_setting(bundle, "steps", 600)
+    if side < 2 * cfg.model.patch or steps < 1:
+        raise YganError(f"--side must be at least two patches ({2 * cfg.model.patch}) and --steps at least 1")
+    try:
+        meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
+        preset = preset_label(meta.get("preset", ""), meta.get("overrides", []))
+    except (OSError, ValueError, AttributeError):
+        preset = ""
+    start = time.perf_counter()
+    measured = measure(bundle, steps=steps, side=side, threads=args.threads, preset=preset,
+                       log=lambda text: print(f"  {text}", flush=True))
+    written = write(measured, Path(args.out) if args.out else bundle / "eval")
+    for line in table(measured.doc):
+        print(line)
+    print(f"scored {len(measured.doc['models'])} models on {len(measured.doc['frames'])} held-out photographs "
+          f"in {time.perf_counter() - start:.0f} s")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def run_restore_eval(args: argparse.Namespace) -> int:
+    from ygan import restore_eval_report as eval_report
+    from ygan.restore_eval import evaluate_bundle, teacher_config
+
+    bundle = Path(args.bundle)
+    if args.side is None:
+        args.side = 256
+    if args.side < 32:
+        raise YganError(f"--side {args.side} is too small: use 32 or more")
+    check_preset(args.preset, teacher_config(bundle).data.degradation_dict())
+    start = time.perf_counter()
+    e = evaluate_bundle(bundle, side=args.side, threads=args.threads, log=lambda name: print(f"  evaluating {name}", flush=True))
+    written = eval_report.write(e, Path(args.out) if args.out else bundle / "eval")
+    print(eval_report.markdown(e))
+    print(f"evaluated {len(e.rows)} methods on {len(e.images)} held-out images in {time.perf_counter() - start:.0f} s")
+    for path in written:
+        print(f"  {path}")
+    return 0

@@ -1,5 +1,0 @@
-import sys
-
-from ygan_mobile.cli import main
-
-sys.exit(main())
