@@ -59,7 +59,7 @@ def test_onnx_depth_to_space_is_dcr_and_matches_torch(tmp_path):
 
 
 def test_a_teacher_is_exported_as_it_is():
-    from test_convert_fixtures import tiny_teacher_model
+    from conftest import tiny_teacher_model
 
     teacher = tiny_teacher_model()
     module = PatchModel(teacher.encoder, teacher.generators[next(iter(teacher.generators))])
