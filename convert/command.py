@@ -8,6 +8,7 @@ bundle is still written so the numbers can be inspected, but CI must not ship it
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from convert.options import DEFAULTS, HALF_PATCH, Options
@@ -34,7 +35,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--golden", type=int, default=DEFAULTS.golden, help=f"held-out golden patches (default: {DEFAULTS.golden})")
     parser.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
                         help="override a parity threshold, e.g. --threshold int8-full=30 (repeatable)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def _thresholds(items: list[str]) -> dict[str, float]:
@@ -66,7 +67,7 @@ def run_convert(args: argparse.Namespace) -> int:
     net = load_networks(args.checkpoint, args.source)
     steps = step_count(plan, len(jobs(net, 1)))
     bar = None
-    if not args.quiet:
+    if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=steps, unit="step", dynamic_ncols=True, desc="convert")

@@ -18,9 +18,9 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
                         "or a path to a TOML distill preset (default: quick)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a preset value, e.g. --set train.steps=500 or --set student.width=12 (repeatable)")
-    parser.add_argument("--out", default="runs/student", help="run directory (default: runs/student)")
+    parser.add_argument("-o", "--out", default="runs/student", help="run directory (default: runs/student)")
     parser.add_argument("--resume", action="store_true", help="continue the distillation in --out from its checkpoint")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def run_distill(args: argparse.Namespace) -> int:

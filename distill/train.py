@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -156,8 +157,8 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         checkpoint.save(out, student, adapters, opt, at, cfg, cost, provenance, meta)
 
     step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step", disable=not (progress and world.main),
-               dynamic_ncols=True)
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step",
+               disable=not (progress and world.main and sys.stderr.isatty()), dynamic_ncols=True)
     with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
         while step < cfg.train.steps and not world.any(stop.raised):
             for group in opt.param_groups:

@@ -46,6 +46,7 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", help="bundle directory (runs verify first when parity.json is missing or stale)")
     p.add_argument("-o", "--out", help="report folder (default: BUNDLE/report)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines: print only the report's path and errors")
 
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,6 +57,7 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--web-dir", type=Path, default=None, help="the page's folder (default: web_demo/ of this checkout)")
     p.add_argument("--cert", type=Path, help="PEM certificate: serve https (a phone needs it for the camera and WebCrypto)")
     p.add_argument("--key", type=Path, help="PEM private key of --cert")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the URL line (no hint for phones)")
 
 
 def summary(doc: dict) -> str:
@@ -94,7 +96,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     try:
         index = write_report(Path(args.bundle), Path(args.out) if args.out else None,
-                             log=lambda message: print(message, file=sys.stderr))
+                             log=(lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr)))
     except (ManifestError, BackendError, ReportError) as exc:
         print(f"report: error: {exc}", file=sys.stderr)
         return 2
@@ -119,7 +121,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"serve: error: {exc}", file=sys.stderr)
         return 2
     print(f"serving {args.bundle} at {url} (Ctrl-C stops)", flush=True)
-    if args.host == "0.0.0.0":
+    if args.host == "0.0.0.0" and not args.quiet:
         print("on a phone on the same network: the same port at this machine's address (docs/web.md)", flush=True)
     try:
         threading.Event().wait()

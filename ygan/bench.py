@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +34,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", help="theme whose patch model is timed (default: the bundle's first)")
     parser.add_argument("--teacher", help="teacher run directory (default: BUNDLE/checkpoints/teacher)")
     parser.add_argument("--student", help="student run directory (default: BUNDLE/checkpoints/student)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def parse_frames(text: str) -> list[tuple[int, int]]:
@@ -174,7 +175,7 @@ def run_bench(args: argparse.Namespace) -> int:
             torch.set_num_threads(t)
             group = contenders(setup, models, t)
             bar = bar or tqdm(total=len(threads) * len(frames) * len(group), desc="bench", unit="row",
-                              disable=args.quiet, dynamic_ncols=True)
+                              disable=args.quiet or not sys.stderr.isatty(), dynamic_ncols=True)
             for name, frame in inputs.items():
                 bar.set_postfix_str(f"{name}, {t} thread{'s' * (t > 1)}")
                 samples = measure(group, frame, args.warmup, args.repeats)

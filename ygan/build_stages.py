@@ -134,7 +134,7 @@ def convert_run(ctx: Context, resume: bool) -> Ran:
 def _bar(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="step", disable=not (enabled and sys.stderr.isatty()), dynamic_ncols=True)
 
 
 def _add_build_record(ctx: Context, manifest: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-a", help="folder of images, a video or one image for input domain A (default: embedded photos)")
     parser.add_argument("--data-b", help="folder of images, a video or one image for the theme domain (needs exactly one --theme)")
     parser.add_argument("--seed", type=int, help="random seed (default: the preset's)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def build_config(args: argparse.Namespace):
@@ -154,7 +154,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("train", help="train the full-size yGAN (teacher E, Dec, G and D per theme)")
     _config_arguments(p)
-    p.add_argument("--out", default="runs/teacher", help="run directory (default: runs/teacher)")
+    p.add_argument("-o", "--out", default="runs/teacher", help="run directory (default: runs/teacher)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.set_defaults(func=cmd_train)
 

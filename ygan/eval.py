@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ygan_mobile.errors import YganError
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--threads N] [--out DIR] [PRESET] BUNDLE"
+    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--threads N] [-o DIR] [-q] [PRESET] BUNDLE"
     p.add_argument("targets", nargs="+", metavar="[PRESET] BUNDLE",
                    help="a bundle written by 'ygan build'; for a restoration bundle first the preset it was built with "
                    "(colorize, denoise, superres2, superres4, deblur, NAME-full, or a TOML path), for art themes none")
@@ -25,7 +26,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None, help="art bundles: judge training steps (default: the bundle's "
                    "build setting quality.steps, else 600)")
     p.add_argument("--threads", type=int, default=2, help="runtime threads for the artifacts (default: 2)")
-    p.add_argument("--out", help="output folder (default: BUNDLE/eval)")
+    p.add_argument("-o", "--out", help="output folder (default: BUNDLE/eval)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines: print only the results and the files written")
 
 
 def check_preset(preset: str, bundle_degradation: dict) -> None:
@@ -60,6 +62,10 @@ def _build_setting(bundle: Path, key: str, default: int) -> int:
         return default
 
 
+def _log(args: argparse.Namespace, log: Callable[[str], None]) -> Callable[[str], None]:
+    return (lambda _: None) if args.quiet else log
+
+
 def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     """The mosaic quality of an art bundle: the same measurement as `ygan build`'s quality stage,
     written to --out (default BUNDLE/eval) so the build's own quality.json and manifest stay as built."""
@@ -82,7 +88,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
         preset = ""
     start = time.perf_counter()
     measured = measure(bundle, steps=steps, side=side, threads=args.threads, preset=preset,
-                       log=lambda text: print(f"  {text}", flush=True))
+                       log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):
         print(line)
@@ -104,7 +110,8 @@ def run_restore_eval(args: argparse.Namespace) -> int:
         raise YganError(f"--side {args.side} is too small: use 32 or more")
     check_preset(args.preset, teacher_config(bundle).data.degradation_dict())
     start = time.perf_counter()
-    e = evaluate_bundle(bundle, side=args.side, threads=args.threads, log=lambda name: print(f"  evaluating {name}", flush=True))
+    e = evaluate_bundle(bundle, side=args.side, threads=args.threads,
+                        log=_log(args, lambda name: print(f"  evaluating {name}", flush=True)))
     written = eval_report.write(e, Path(args.out) if args.out else bundle / "eval")
     print(eval_report.markdown(e))
     print(f"evaluated {len(e.rows)} methods on {len(e.images)} held-out images in {time.perf_counter() - start:.0f} s")

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,8 +269,8 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
     nets = Nets.of(model, world)
 
     step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step", disable=not (progress and world.main),
-               dynamic_ncols=True)
+    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step",
+               disable=not (progress and world.main and sys.stderr.isatty()), dynamic_ncols=True)
     with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
         while step < cfg.train.steps and not world.any(stop.raised):
             set_learning_rates(opts, cfg, step)

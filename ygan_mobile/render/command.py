@@ -17,7 +17,8 @@ from ygan_mobile.render.renderer import SAMPLINGS, RenderOptions, make_renderer
 
 def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="an image or a video file")
-    p.add_argument("-o", "--output", required=True, help="output image or video (format from the extension)")
+    p.add_argument("-o", "--out", "--output", required=True,
+                   help="output image or video (format from the extension); --output is the old spelling")
     p.add_argument("--checkpoint", required=True, help="a run directory or checkpoint written by 'ygan train'")
     p.add_argument("--theme", action="append",
                    help="theme(s) to use, repeatable or comma-separated (default: all in the checkpoint); "
@@ -38,7 +39,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random sampling seed")
     p.add_argument("--strict", action="store_true",
                    help="video: fail (writing nothing) when the file decodes to fewer frames than its header promises")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -56,7 +57,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     for bad, message in problems:
         if bad:
             raise YganError(message)
-    out = Path(args.output)
+    out = Path(args.out)
     problem = unwritable(out)
     if problem:
         raise YganError(f"output '{out}' {problem}: choose a writable file path with -o")
@@ -121,10 +122,10 @@ def run_render(args: argparse.Namespace) -> int:
     check_fits(*processing_shape(height, width, args.size), args.patch or model_patch, args.batch)
     render = make_renderer(list(models.values()), model_patch, options(args, model_patch))
     if video:
-        count = render_video(args.input, args.output, render, fps=args.fps, size=args.size, progress=not args.quiet,
+        count = render_video(args.input, args.out, render, fps=args.fps, size=args.size, progress=not args.quiet,
                              strict=args.strict)
-        print(f"wrote {args.output} ({count} frames, themes: {', '.join(models)})")
+        print(f"wrote {args.out} ({count} frames, themes: {', '.join(models)})")
     else:
-        ingest.save_image(args.output, render(frame))
-        print(f"wrote {args.output} (themes: {', '.join(models)})")
+        ingest.save_image(args.out, render(frame))
+        print(f"wrote {args.out} (themes: {', '.join(models)})")
     return 0

@@ -43,7 +43,7 @@ def render_video(src: str | os.PathLike, dst: str | os.PathLike, render: Callabl
 
     def rendered():
         nonlocal written
-        for frame in tqdm(frames, total=total, desc="render", unit="frame", disable=not progress):
+        for frame in tqdm(frames, total=total, desc="render", unit="frame", disable=not (progress and sys.stderr.isatty())):
             yield render(frame)
             written += 1
         if strict and short():
