@@ -11,7 +11,7 @@ from conftest import ROOT
 
 FOLDERS = "ygan_mobile|ygan|distill|convert|reference_runtime|scripts|tests|android_demo|ios_demo|web_demo"
 PATH = re.compile(rf"(?<![\w/.-])((?:{FOLDERS})/[\w./-]*\w)")
-# Paths a build or an install creates, and placeholders: not files of the repository.
+# Paths a build or an install creates, and the docs' NAME stand-in: not files of the repository.
 MADE = ("NAME", "web_demo/bundle", "assets/bundle", "node_modules")
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 

@@ -23,11 +23,15 @@ def bundle(tiny_bundle, tmp_path_factory) -> Path:
     return out
 
 
+def _artifact_checks(artifacts: list[dict]) -> int:
+    """One check per artifact, and two pipeline frames more per patch model."""
+    return len(artifacts) + 2 * sum(a["role"] == "patch_model" for a in artifacts)
+
+
 def _expected_tests(bundle: Path) -> int:
     manifest = json.loads((bundle / "manifest.json").read_text())
     cases = next(g for g in manifest["golden"] if g["kind"] == "pipeline")["cases"]
-    patch_models = sum(a["role"] == "patch_model" for a in manifest["artifacts"])
-    return 1 + len(manifest["artifacts"]) + 2 * patch_models + len(cases)  # manifest, models, 2 frames each, cases
+    return 1 + _artifact_checks(manifest["artifacts"]) + len(cases)  # the manifest, the artifacts, the stand-in cases
 
 
 @pytest.mark.slow
@@ -40,8 +44,8 @@ def test_one_passing_test_per_check(pytester, bundle):
 def test_a_failing_check_names_the_artifact(pytester, bundle):
     result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "--ygan-threshold", "int8-full=200", "-q")
     int8 = [a for a in json.loads((bundle / "manifest.json").read_text())["artifacts"] if a["precision"] == "int8-full"]
-    frames = 2 * sum(a["role"] == "patch_model" for a in int8)  # the int8 patch model fails on both frames too
-    result.assert_outcomes(passed=_expected_tests(bundle) - len(int8) - frames, failed=len(int8) + frames)
+    failing = _artifact_checks(int8)  # the int8 patch model fails on both frames too
+    result.assert_outcomes(passed=_expected_tests(bundle) - failing, failed=failing)
     result.stdout.fnmatch_lines(["*tflite/patch_model.flowers.int8-full: golden patches: PSNR * dB < 200.0 dB*"])
 
 
@@ -71,7 +75,7 @@ def test_without_litert_the_plugin_agrees_with_the_cli(pytester, bundle):
     """Each TFLite check fails with verify's line unless skipped by name, then it is a skip with the reason."""
     manifest = json.loads((bundle / "manifest.json").read_text())
     tflite = [a for a in manifest["artifacts"] if a["format"] == "tflite"]
-    checks = len(tflite) + 2 * sum(a["role"] == "patch_model" for a in tflite)
+    checks = _artifact_checks(tflite)
     pytester.makeconftest(NO_LITERT)
     result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=_expected_tests(bundle) - checks, failed=checks)
