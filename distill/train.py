@@ -2,32 +2,28 @@
 
 Mirrors ygan_mobile.train: each step is a pure function of (weights, optimiser state, step) — the
 batch comes from `data.a.train.batch(step, n)` and the learning rate is a closed-form cosine of the
-step — so a resumed run repeats an uninterrupted one. Ctrl-C/SIGTERM set a flag checked between
-steps, and the checkpoint written then holds a whole step.
+step — so a resumed run repeats an uninterrupted one. The loop around the steps (stop, log,
+checkpoint) is the teacher's, ygan_mobile.loop.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from ygan_mobile.atomic import write_text
 from ygan_mobile.checkpoint import load_model
 from ygan_mobile.config import Config
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
+from ygan_mobile.loop import Schedule, cosine_decay, run_steps
 from ygan_mobile.models import YGan
-from ygan_mobile.train import StopFlag, cosine_decay, truncate_log
 
 from distill import checkpoint
 from distill.config import DistillConfig
@@ -147,39 +143,25 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         _check_resumable(ckpt.config, cfg, out)
         checkpoint.restore(ckpt, student, adapters, opt)
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
-    if world.main:
-        truncate_log(out / METRICS, start)
     student.train()
     weights = Weights(cfg.train.l1, cfg.train.mse, cfg.train.feature, cfg.train.latent, cfg.train.adversarial)
     objective = world.wrap(Objective(student, adapters, teacher, weights))
 
+    def step_fn(step: int) -> dict[str, float]:
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(cfg, step)
+        loss, parts = objective(world.shard(data.train.batch(step, cfg.train.batch)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return parts
+
     def save(at: int) -> None:
         checkpoint.save(out, student, adapters, opt, at, cfg, cost, provenance, meta)
 
-    step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="distill", unit="step",
-               disable=not (progress and world.main and sys.stderr.isatty()), dynamic_ncols=True)
-    with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
-        while step < cfg.train.steps and not world.any(stop.raised):
-            for group in opt.param_groups:
-                group["lr"] = learning_rate(cfg, step)
-            x = world.shard(data.train.batch(step, cfg.train.batch))
-            loss, parts = objective(x)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-            if step % cfg.train.log_every == 0 or step == cfg.train.steps:
-                record = {"step": step - 1, **world.mean(parts), "elapsed": round(time.monotonic() - began, 3)}
-                if world.main:
-                    log.write(json.dumps(record) + "\n")
-                    log.flush()
-                bar.set_postfix(loss=f"{record['loss']:.4f}")
-            bar.update(1)
-            if world.main and step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
-                save(step)
-    bar.close()
-    seconds = time.monotonic() - began
+    end = run_steps(step_fn, save, start=start, schedule=Schedule(cfg.train.steps, cfg.train.log_every, cfg.train.checkpoint_every),
+                    log_path=out / METRICS, world=world, desc="distill", headline="loss", progress=progress)
+    step, seconds = end.step, end.seconds
     student.eval()
     interrupted = step < cfg.train.steps
     if not world.main:

@@ -7,18 +7,12 @@ an uninterrupted one exactly.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
-import signal
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from ygan_mobile import checkpoint, losses
 from ygan_mobile.atomic import write_text
@@ -28,6 +22,7 @@ from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
 from ygan_mobile.data.matching import ThemePool
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
+from ygan_mobile.loop import Schedule, cosine_decay, run_steps
 from ygan_mobile.models import YGan
 from ygan_mobile.plots import loss_curve, sample_grid
 
@@ -70,12 +65,6 @@ def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer
         opts[f"generator.{theme}"] = adam(cfg.train.lr_gan, model.generators[theme])
         opts[f"critic.{theme}"] = adam(cfg.train.lr_gan, model.critics[theme])
     return opts
-
-
-def cosine_decay(step: int, steps: int, final: float) -> float:
-    """The learning-rate factor going from 1 at step 0 to `final` at `steps`, a function of the step
-    alone so a resumed run continues the same schedule (teacher and student training share it)."""
-    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * min(step / max(steps, 1), 1.0)))
 
 
 def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step: int) -> None:
@@ -187,35 +176,9 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     return record
 
 
-class StopFlag:
-    """Turns Ctrl-C (SIGINT) and SIGTERM into a flag checked between steps, so the checkpoint
-    written on interruption always holds a whole step."""
-
-    def __init__(self):
-        self.raised = False
-
-    def __enter__(self):
-        self._old = {s: signal.signal(s, self._set) for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _set(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc):
-        for s, handler in self._old.items():
-            signal.signal(s, handler)
-
-
 def _write_artifacts(out: Path, model: YGan, data: Data, cfg: Config) -> None:
     loss_curve(out / METRICS, out / "loss_curve.png")
     sample_grid(model, data.a.heldout.fixed(8), out / "samples.png")
-
-
-def truncate_log(path: Path, step: int) -> None:
-    """After a resume, forget log lines from steps the checkpoint does not contain."""
-    if path.exists():
-        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] < step]
-        write_text(path, "".join(line + "\n" for line in kept))
 
 
 def _check_resumable(saved: Config, wanted: Config, out: Path) -> None:
@@ -262,39 +225,28 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
     elif world.main:
         meta["initial"] = evaluate(model, data, cfg)
-    if world.main:
-        truncate_log(out / METRICS, start)
     for module in model.modules().values():
         module.train()
     nets = Nets.of(model, world)
 
-    step, began = start, time.monotonic()
-    bar = tqdm(total=cfg.train.steps, initial=start, desc="train", unit="step",
-               disable=not (progress and world.main and sys.stderr.isatty()), dynamic_ncols=True)
-    with StopFlag() as stop, open(out / METRICS, "a") if world.main else contextlib.nullcontext() as log:
-        while step < cfg.train.steps and not world.any(stop.raised):
-            set_learning_rates(opts, cfg, step)
-            record = train_step(model, nets, opts, data, step, cfg, world)
-            step += 1
-            if step % cfg.train.log_every == 0 or step == cfg.train.steps:
-                record = {"step": step - 1, **world.mean(record), "elapsed": round(time.monotonic() - began, 3)}
-                if world.main:
-                    log.write(json.dumps(record) + "\n")
-                    log.flush()
-                bar.set_postfix(auto=f"{record['loss_auto']:.4f}")
-            bar.update(1)
-            if world.main and step % cfg.train.checkpoint_every == 0 and step < cfg.train.steps:
-                checkpoint.save(out, model, opts, step, cfg, meta)
-                _write_artifacts(out, model, data, cfg)
-    bar.close()
+    def step_fn(step: int) -> dict[str, float]:
+        set_learning_rates(opts, cfg, step)
+        return train_step(model, nets, opts, data, step, cfg, world)
+
+    def save(step: int) -> None:
+        checkpoint.save(out, model, opts, step, cfg, meta)
+        _write_artifacts(out, model, data, cfg)
+
+    end = run_steps(step_fn, save, start=start, schedule=Schedule(cfg.train.steps, cfg.train.log_every, cfg.train.checkpoint_every),
+                    log_path=out / METRICS, world=world, desc="train", headline="loss_auto", progress=progress)
+    step = end.step
     for module in model.modules().values():
         module.eval()
     summary: dict = {}
     if world.main:
         final = evaluate(model, data, cfg)
         meta["final"] = final
-        checkpoint.save(out, model, opts, step, cfg, meta)
-        _write_artifacts(out, model, data, cfg)
+        save(step)
         summary = {"step": step, "initial": meta.get("initial"), "final": final,
                    "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
         write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
