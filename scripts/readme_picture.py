@@ -1,5 +1,7 @@
 """Stack a bundle's quality pictures (quality/mosaic_<theme>.png, written by `ygan build`) into the
-README's first picture. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE docs/img/readme_themes.jpg (a .jpg is JPEG quality 90)"""
+README's pictures. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE OUT.jpg [THEME ...] (a .jpg is JPEG
+quality 90; themes default to all the bundle's). The README's: docs/img/readme_themes.jpg from the quick
+build, docs/img/readme_full.jpg from the full build with themes skulls eyes."""
 
 import sys
 from pathlib import Path
@@ -7,8 +9,12 @@ from pathlib import Path
 from PIL import Image
 
 
-def stack(bundle: Path, out: Path) -> None:
-    panels = [Image.open(p).convert("RGB") for p in sorted((bundle / "quality").glob("mosaic_*.png"))]
+def stack(bundle: Path, out: Path, themes: list[str]) -> None:
+    paths = [bundle / "quality" / f"mosaic_{t}.png" for t in themes] if themes else sorted((bundle / "quality").glob("mosaic_*.png"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no such picture: {', '.join(missing)} (build the bundle with `ygan build` first)")
+    panels = [Image.open(p).convert("RGB") for p in paths]
     if not panels:
         raise SystemExit(f"{bundle}/quality has no mosaic_*.png: build the bundle with `ygan build` first")
     width = max(p.width for p in panels)
@@ -21,4 +27,4 @@ def stack(bundle: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    stack(Path(sys.argv[1]), Path(sys.argv[2]))
+    stack(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])
