@@ -26,8 +26,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from reference_runtime import open_bundle, open_model, render_frame
+from reference_runtime.manifest import ManifestError
 from ygan.build_quality import teacher_config
 from ygan_mobile.data import render_theme, theme_tile_size
+from ygan_mobile.errors import YganError
 from ygan_mobile.mosaic.heldout import heldout
 from ygan_mobile.mosaic.judge import jitter, luminance, standardise
 from ygan_mobile.mosaic.metrics import colour_filter, grid_patches
@@ -92,4 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (YganError, ManifestError) as exc:  # no teacher checkpoint, a manifest that fails its checks: one line, exit 2
+        print(f"independent_judge: {exc}", file=sys.stderr)
+        sys.exit(2)
