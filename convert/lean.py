@@ -12,6 +12,9 @@ graph onnx2tf sees has no op that leaves XNNPACK and no layout shuffle (measured
   XNNPACK's deconvolution on a 1×1 input was the slowest op of the int8 graph.
 - the final ConvTranspose(C→3, 4, stride 2, pad 1) → a 3×3 conv C→12 (SAME padding) and
   DepthToSpace(2): no VALID transpose conv followed by a STRIDED_SLICE.
+- the clamp before tanh (distill/students.py) → the 1/LOGIT_BOUND folded into that conv, a
+  Clip(−1, 1) the converter fuses into it as RELU_N1_TO_1, and ×LOGIT_BOUND before tanh: the int8
+  conv output is then calibrated to [−1, 1], not to whatever the clamp cut off.
 - the encoder's flatten + Linear → a 4×4 VALID conv to (N, Z, 1, 1), which the patch model feeds
   straight into the generator: no NCHW TRANSPOSE + RESHAPE before a FULLY_CONNECTED.
 
@@ -72,8 +75,8 @@ def _seed(deconv: nn.ConvTranspose2d) -> nn.Conv2d:
     return conv
 
 
-def _final(deconv: nn.ConvTranspose2d) -> nn.Conv2d:
-    """ConvTranspose(C→O, 4, stride 2, pad 1) as a 3×3 pad-1 conv C→4·O before DepthToSpace(2).
+def _final(deconv: nn.ConvTranspose2d, scale: float) -> nn.Conv2d:
+    """scale · ConvTranspose(C→O, 4, stride 2, pad 1) as a 3×3 pad-1 conv C→4·O before DepthToSpace(2).
 
     Fine output 2m+a takes coarse inputs m+t−1 (t = 0..2) through deconv tap a+3−2t when 0 ≤ tap ≤ 3."""
     c, o, _, _ = deconv.weight.shape
@@ -88,9 +91,20 @@ def _final(deconv: nn.ConvTranspose2d) -> nn.Conv2d:
                         weight[:, a, b, :, t, s] = w[:, :, ty, tx].T
     conv = nn.Conv2d(c, 4 * o, 3, padding=1)
     with torch.no_grad():
-        conv.weight.copy_(weight.reshape(4 * o, c, 3, 3))
-        conv.bias.copy_(deconv.bias.repeat_interleave(4))
+        conv.weight.copy_(scale * weight.reshape(4 * o, c, 3, 3))
+        conv.bias.copy_(scale * deconv.bias.repeat_interleave(4))
     return conv
+
+
+class Scale(nn.Module):
+    """x · factor: one constant Mul in the graph."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
 
 
 class LeanGenerator(nn.Module):
@@ -103,7 +117,9 @@ class LeanGenerator(nn.Module):
         self.latent, self.spatial = generator.latent, spatial
         self.seed = nn.Sequential(_seed(deconv), act, nn.PixelShuffle(k))
         self.ups = nn.Sequential(*(self._up(up) for up in generator.ups))
-        self.out = nn.Sequential(_final(generator.out[0]), nn.PixelShuffle(2), generator.out[1])
+        bound = generator.out[1].max_val
+        self.out = nn.Sequential(_final(generator.out[0], 1.0 / bound), nn.Hardtanh(-1.0, 1.0), nn.PixelShuffle(2),
+                                 Scale(bound), generator.out[2])
 
     @staticmethod
     def _up(block: nn.Sequential) -> nn.Sequential:
@@ -123,9 +139,9 @@ def _is_lean_able(generator: nn.Module) -> bool:
     """A student generator whose seed is the DCGAN ConvTranspose and whose ×2 blocks start with a 1×1 conv."""
     if not isinstance(generator, StudentGenerator) or not isinstance(generator.seed[0], nn.ConvTranspose2d):
         return False
-    out = generator.out[0]
+    out, clamp = generator.out[0], generator.out[1]
     return (isinstance(out, nn.ConvTranspose2d) and out.kernel_size == (4, 4) and out.stride == (2, 2)
-            and out.padding == (1, 1) and all(isinstance(up[0], nn.Conv2d) and up[0].kernel_size == (1, 1) for up in generator.ups))
+            and out.padding == (1, 1) and isinstance(clamp, nn.Hardtanh) and clamp.min_val == -clamp.max_val and all(isinstance(up[0], nn.Conv2d) and up[0].kernel_size == (1, 1) for up in generator.ups))
 
 
 def lean(module: nn.Module) -> nn.Module:
@@ -140,7 +156,7 @@ def lean(module: nn.Module) -> nn.Module:
 
 
 def dcr_depth_to_space(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Rewrite each CRD DepthToSpace fed by a Conv (through an optional Relu) as DCR, permuting that Conv's outputs."""
+    """Rewrite each CRD DepthToSpace fed by a Conv (through an optional Relu or Clip) as DCR, permuting that Conv's outputs."""
     graph = model.graph
     producer = {out: node for node in graph.node for out in node.output}
     inits = {t.name: t for t in graph.initializer}
@@ -153,7 +169,7 @@ def dcr_depth_to_space(model: onnx.ModelProto) -> onnx.ModelProto:
         if node.op_type != "DepthToSpace" or mode is None or mode.s != b"CRD":
             continue
         conv = producer.get(node.input[0])
-        if conv is not None and conv.op_type == "Relu" and users.get(conv.output[0]) == 1:
+        if conv is not None and conv.op_type in ("Relu", "Clip") and users.get(conv.output[0]) == 1:
             conv = producer.get(conv.input[0])
         if conv is None or conv.op_type != "Conv" or users.get(conv.output[0]) != 1 or not all(n in inits for n in conv.input[1:]):
             continue

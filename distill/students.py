@@ -4,8 +4,9 @@ Why these blocks: a depthwise-separable conv (3×3 depthwise, groups=C, then a 1
 about 9/C_out + 1/9 of a full 3×3 conv, and nearest Upsample + conv has no checkerboard and maps to
 one resize op on every backend. Only ops from DESIGN §3 appear: Conv2d, ConvTranspose2d fed by
 `z.view(N, Z, 1, 1)` (the DCGAN form; never Linear→reshape→ConvTranspose, which onnx2tf converts
-silently wrong), BatchNorm (folded at export), ReLU, tanh, and a Linear only at the encoder head.
-Every shape is static, so a fixed-batch export needs no dynamic-shape tricks.
+silently wrong), BatchNorm (folded at export), ReLU, a clamp (Hardtanh, a Clip like ReLU6) before
+tanh, and a Linear only at the encoder head. Every shape is static, so a fixed-batch export needs
+no dynamic-shape tricks.
 
 Both networks keep the teacher's resolution ladder (4×4 seed doubled up to the patch), so each
 student generator feature map has a teacher feature map of the same size to be distilled against.
@@ -83,10 +84,17 @@ class StudentEncoder(nn.Module):
         return self.head(self.features(x).flatten(1))
 
 
+# The logits before tanh are clamped to ±LOGIT_BOUND: tanh(4) is 0.99933, which rounds to the same
+# u8 level as 1, so the clamp never changes a rendered pixel, but it bounds the range the int8
+# export must quantise. Unclamped, the full preset's students pushed logits to 19 (pure white) and
+# one int8 step of the last conv became 0.098, which cost 31 dB < the 32 dB threshold (docs/training.md).
+LOGIT_BOUND = 4.0
+
+
 class StudentGenerator(nn.Module):
     """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN seed to 4×4, nearest-upsample + separable levels up to
     P/2, and a final stride-2 ConvTranspose to RGB (mixes all channels of a 2×2 neighbourhood for the
-    price of a pointwise conv at full resolution)."""
+    price of a pointwise conv at full resolution), clamped to ±LOGIT_BOUND before tanh."""
 
     def __init__(self, cfg: StudentConfig):
         super().__init__()
@@ -94,7 +102,7 @@ class StudentGenerator(nn.Module):
         self.latent = cfg.latent
         self.seed = nn.Sequential(nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU())
         self.ups = nn.ModuleList(upsample(cin, cout, cfg.depth) for cin, cout in zip(ch, ch[1:]))
-        self.out = nn.Sequential(nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Tanh())
+        self.out = nn.Sequential(nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Hardtanh(-LOGIT_BOUND, LOGIT_BOUND), nn.Tanh())
 
     def features(self, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output and the feature map of every level (4×4 … P/2), for feature distillation."""

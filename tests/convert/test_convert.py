@@ -95,13 +95,15 @@ def test_full_integer_patch_model_fed_bytes_renders_the_float_paths_bytes(tflite
 
 def test_int8_patch_model_runs_whole_in_xnnpack_without_layout_ops(tflite_bundle):
     """One XNNPACK partition (an op it refuses would split the graph), and none of the shuffles
-    the pre-lean export carried: no TRANSPOSE/RESHAPE/STRIDED_SLICE, no RESIZE, no TRANSPOSE_CONV."""
+    the pre-lean export carried: no TRANSPOSE/RESHAPE/STRIDED_SLICE, no RESIZE, no TRANSPOSE_CONV.
+    The one MUL is ×LOGIT_BOUND before tanh, the clamp fused into the last conv (convert/lean.py)."""
     from convert.op_profile import profile
 
     out, _ = tflite_bundle
     rows, whole = profile(out / "tflite" / "patch_model.flowers.int8-full.tflite", threads=1, runs=2)
     ops = {r.op for r in rows}
-    assert ops <= {"CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "PAD", "TANH"}, ops
+    assert ops <= {"CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "PAD", "MUL", "TANH"}, ops
+    assert [r.op for r in rows].count("MUL") == 1
     assert all(r.xnnpack and r.dtype == "int8" for r in rows), [(r.op, r.xnnpack, r.dtype) for r in rows]
     assert whole > 0
 

@@ -40,6 +40,29 @@ def test_export_form_is_the_same_function(role, depth):
     assert (got - want).abs().max().item() < 1e-5
 
 
+def test_the_clamp_before_tanh_survives_the_rewrite():
+    """Logits pushed past ±LOGIT_BOUND (as trained students push white and black): the export form
+    clamps them exactly where the student does, and the result differs from an unclamped tanh by
+    less than half a u8 level."""
+    from distill.students import LOGIT_BOUND
+
+    student = _student()
+    generator = student.generators["flowers"]
+    with torch.no_grad():
+        generator.out[0].bias.copy_(torch.tensor([3 * LOGIT_BOUND, -3 * LOGIT_BOUND, 0.0]))
+    folded = fold_batchnorm(generator)
+    z = torch.randn(8, 64)
+    with torch.no_grad():
+        want, got = folded(z), lean(folded)(z)
+        h = folded.seed(z.view(8, 64, 1, 1))
+        for up in folded.ups:
+            h = up(h)
+        logits = folded.out[0](h)
+    assert (logits.abs() > LOGIT_BOUND).float().mean() > 0.3  # the clamp is doing work here
+    assert (got - want).abs().max().item() < 1e-5
+    assert (want - torch.tanh(logits)).abs().max().item() < 0.5 / 127.5
+
+
 def test_onnx_depth_to_space_is_dcr_and_matches_torch(tmp_path):
     import onnx
 

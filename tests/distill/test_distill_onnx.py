@@ -9,7 +9,8 @@ import torch
 from distill.students import StudentConfig, StudentModels
 
 BATCH = 4
-MOBILE_SAFE = {"Conv", "ConvTranspose", "Relu", "Tanh", "Gemm", "MatMul", "Add", "Flatten", "Reshape",
+MOBILE_SAFE = {  # Clip: the clamp before tanh (distill/students.py LOGIT_BOUND), exported as ReLU6 is
+               "Conv", "ConvTranspose", "Relu", "Clip", "Tanh", "Gemm", "MatMul", "Add", "Flatten", "Reshape",
                "Resize", "BatchNormalization", "Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Concat"}
 
 
