@@ -1,5 +1,6 @@
 """The torch original and the numpy twin of spec v1 agree, and both follow the spec by hand."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -172,17 +173,39 @@ def test_integer_model_gives_the_bytes_of_the_float_path(h, w, patch, batch):
     assert np.array_equal(np_pipe.render_frame(img, [integer], **overlapping), np_pipe.render_frame(img, [as_float], **overlapping))
 
 
+@pytest.mark.parametrize("h,w", [(20, 24), (16, 28), (20, 28), (9, 8)])
+@pytest.mark.parametrize("blend", np_pipe.BLENDS)
+def test_integer_model_on_sides_not_multiples_of_p_runs_each_patch_once(h, w, blend):
+    """The edge bands (bottom only, right only, both with their corner) blended from the outputs
+    already run: the float path's bytes, with one model call per B patches of the grid."""
+    integer, as_float = integer_pair()
+    batches = []
+
+    def run(q):
+        batches.append(len(q))
+        return integer.run(q)
+
+    img = frame(h, w, seed=h + w)
+    kw = dict(patch=8, stride=8, blend=blend, batch=3, layout="NHWC")
+    got = np_pipe.render_frame(img, [dataclasses.replace(integer, run=run)], **kw)
+    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [as_float], **kw)))
+    assert not np.array_equal(got, img)
+    patches = len(np_pipe.positions(h, 8, 8)) * len(np_pipe.positions(w, 8, 8))
+    assert len(batches) == -(-patches // 3)
+
+
 def test_integer_model_tables_are_what_the_float_path_computes():
     from reference_runtime.backends import byte_tables, dequantise, quantise
 
-    encode, decode, padding = byte_tables(IN8, OUT8)
+    encode, decode, padding, values = byte_tables(IN8, OUT8)
     pixels = np.arange(256, dtype=np.uint8)
     assert np.array_equal(encode, quantise(np_pipe.normalise(pixels), IN8)) and encode.dtype == np.int8
     outputs = pixels.view(np.int8)
+    assert np.array_equal(values, dequantise(outputs, OUT8)) and values[np.int8(-128).view(np.uint8)] == -1.0
     assert np.array_equal(decode, np_pipe.quantise(dequantise(outputs, OUT8)))
     assert decode[np.uint8(0)] == 128 and decode[np.int8(-128).view(np.uint8)] == 0 and padding == -1
     with pytest.raises(ValueError, match="256 entries"):
-        np_pipe.IntegerModel(lambda q: q, encode[:10], decode, padding, lambda x: x)
+        np_pipe.IntegerModel(lambda q: q, encode[:10], decode, padding, values, lambda x: x)
 
 
 def test_a_workspace_kept_across_frames_changes_no_byte_and_clocks_the_conversion():
