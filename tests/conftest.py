@@ -146,13 +146,18 @@ class Page(HTMLParser):
         return [dict(zip(t["head"], row)) for row in t["rows"]]
 
 
+def convert_tiny(networks: Networks, out: Path, targets: tuple[str, ...] = ("onnx", "tflite")) -> Path:
+    """`networks` converted at the settings of every tiny bundle: fp32 and int8-full, batch 2, 16
+    calibration and 4 golden patches."""
+    convert(networks, out, Options(targets=list(targets), precisions=["fp32", "int8-full"], batch=2, calibration=16, golden=4))
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory) -> Iterator[Path]:
     """The tiny student converted once per session to ONNX and TFLite, fp32 and int8-full. Read it;
     a test that writes into a bundle copies it first (checked when the session ends)."""
-    out = tmp_path_factory.mktemp("tiny") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite"], precisions=["fp32", "int8-full"],
-                                         batch=2, calibration=16, golden=4))
+    out = convert_tiny(tiny_student(), tmp_path_factory.mktemp("tiny") / "bundle")
     before = _listing(out)
     yield out
     assert _listing(out) == before, f"a test wrote into the shared tiny bundle: {sorted(set(_listing(out)) - set(before))}"

@@ -13,18 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_teacher
-from convert.bundle import convert
+from conftest import convert_tiny, tiny_teacher
 from convert.manifest import validate
-from convert.options import Options
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("b") / "bundle"
-    convert(tiny_teacher(), out, Options(targets=["onnx", "tflite", "coreml"], precisions=["fp32", "int8-full"],
-                                         batch=2, calibration=16, golden=4))
-    return out
+    return convert_tiny(tiny_teacher(), tmp_path_factory.mktemp("b") / "bundle", ("onnx", "tflite", "coreml"))
 
 
 def _files(bundle: Path) -> list[str]:

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from convert.bundle import Options, convert
-from conftest import tiny_student
+from conftest import convert_tiny, tiny_student
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("ygan", "ygan_mobile", "distill", "convert", "reference_runtime")
@@ -55,10 +54,7 @@ def venv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("install-bundle") / "bundle"
-    convert(tiny_student(), out, Options(targets=["onnx", "tflite", "coreml"], precisions=["fp32", "int8-full"],
-                                         batch=2, calibration=16, golden=4))
-    return out
+    return convert_tiny(tiny_student(), tmp_path_factory.mktemp("install-bundle") / "bundle", ("onnx", "tflite", "coreml"))
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
