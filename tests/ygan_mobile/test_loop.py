@@ -32,9 +32,14 @@ def test_logs_every_n_and_the_last_step_and_saves_only_intermediate_checkpoints(
 
 
 def test_ctrl_c_stops_after_a_whole_step(tmp_path):
-    end, saved, ran, _ = _run(tmp_path, stop_at=5)
-    assert end.step == 6 and ran == list(range(6)) and saved == [4]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # a known handler first: a job started in the background (nohup, &) inherits SIGINT ignored
+    found = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        end, saved, ran, _ = _run(tmp_path, stop_at=5)
+        assert end.step == 6 and ran == list(range(6)) and saved == [4]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the loop put back what it found
+    finally:
+        signal.signal(signal.SIGINT, found)
 
 
 def test_a_resume_forgets_log_lines_the_checkpoint_does_not_hold(tmp_path):
