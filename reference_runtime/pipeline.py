@@ -62,17 +62,20 @@ class IntegerModel:
 
     run: Callable[[np.ndarray], np.ndarray]  # (B, P, P, 3) integer batch in, same shape and kind out (NHWC)
     encode: np.ndarray  # (256,) the model's input for each pixel value
-    decode: np.ndarray  # (256,) uint8, the pixel for each output byte (the output's bits read as uint8)
-    padding: int  # the input value of float 0, which pads the last chunk
     dequantised: np.ndarray  # (256,) float32, each output byte's value (indexed by the byte read as uint8)
+    padding: int  # the input value of float 0, which pads the last chunk
     as_float: PatchModel  # the same model on float32 NHWC, for the blending path
 
     def __post_init__(self) -> None:
-        if (self.encode.shape != (256,) or self.decode.shape != (256,) or self.dequantised.shape != (256,)
-                or self.decode.dtype != np.uint8 or self.dequantised.dtype != np.float32):
-            raise ValueError("IntegerModel tables must be 256 entries each, decode as uint8, dequantised as float32")
+        if self.encode.shape != (256,) or self.dequantised.shape != (256,) or self.dequantised.dtype != np.float32:
+            raise ValueError("IntegerModel tables must be 256 entries each, dequantised as float32")
         if self.encode.dtype.itemsize != 1:
             raise ValueError(f"IntegerModel input must be one byte per value, not {self.encode.dtype}")
+
+    @cached_property
+    def decode(self) -> np.ndarray:
+        """(256,) uint8, the pixel for each output byte: its dequantised value rounded as the float path rounds."""
+        return quantise(self.dequantised)
 
     @cached_property
     def encode_pairs(self) -> np.ndarray:

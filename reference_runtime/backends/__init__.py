@@ -82,18 +82,17 @@ def dequantise_into(q: np.ndarray, tensor: dict, out: np.ndarray) -> None:
         out *= np.float32(tensor["scale"])
 
 
-def byte_tables(input_tensor: dict, output_tensor: dict) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def byte_tables(input_tensor: dict, output_tensor: dict) -> tuple[np.ndarray, np.ndarray, int]:
     """For a model with one-byte integer I/O: the input for each pixel value (normalise, then
-    quantise), the pixel for each output byte (dequantise, then round), the input of float 0
-    (padding) and each output byte's float value (for blending) — built with the float path's own
-    functions, so a byte-fed frame is the same bytes."""
+    quantise), each output byte's float value (dequantise; IntegerModel rounds it to the pixel) and
+    the input of float 0 (padding) — built with the float path's own functions, so a byte-fed frame
+    is the same bytes."""
     from reference_runtime.pipeline import normalise
-    from reference_runtime.pipeline import quantise as to_pixels
 
     pixels = np.arange(256, dtype=np.uint8)
     encode = quantise(normalise(pixels), input_tensor)
     values = dequantise(pixels.view(output_tensor["dtype"]), output_tensor)
-    return encode, to_pixels(values), int(quantise(np.zeros(1, np.float32), input_tensor)[0]), values
+    return encode, values, int(quantise(np.zeros(1, np.float32), input_tensor)[0])
 
 
 def check_input(artifact: dict, x: np.ndarray) -> None:
