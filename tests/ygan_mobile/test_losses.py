@@ -127,3 +127,21 @@ def test_theme_match_pool_of_drawn_tiles_is_the_first_tiles_and_their_mirrors():
                          for i in split.train.images[:5]])
     assert pool.tiles.shape == (10, 3, 16, 16)
     assert torch.allclose(pool.tiles[:5], first) and torch.allclose(pool.tiles[5:], first.flip(-1))
+
+
+def test_theme_match_with_a_one_cell_key_never_picks_a_mirror_image():
+    """A tile and its mirror have the same mean light, so the original must win every tie; with
+    recomputed keys the last bit decided, and the target flipped to the mirror inside the tile's own
+    brightness interval (the generator then drew both overlaid)."""
+    from ygan_mobile.data import domain_b
+    from ygan_mobile.data.matching import ThemePool
+
+    split = domain_b("eyes", 32, seed=1, holdout=0.25, count=200)
+    pool = ThemePool.of(split, cells=1, size=32)
+    n = len(pool.tiles) // 2
+    assert torch.equal(pool.keys[:n], pool.keys[n:])
+    x = torch.linspace(-1, 1, 401).view(-1, 1, 1, 1).expand(-1, 3, 32, 32)
+    matched = pool.match(x)
+    picked = [int(torch.nonzero((pool.tiles == m).flatten(1).all(1))[0]) for m in matched]
+    assert max(picked) < n and len(set(picked)) > 8
+

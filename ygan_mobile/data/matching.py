@@ -39,16 +39,24 @@ class ThemePool:
 
     @classmethod
     def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False) -> "ThemePool":
-        """The first `size` (0: all) whole training tiles when they are one patch each (the drawn
-        themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed random crops of them."""
+        """The first `size` (0: all) whole training tiles and their mirror images when they are one
+        patch each (the drawn themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed
+        random crops of them.
+
+        A mirror image's key is its tile's key grid mirrored, not recomputed: recomputed, the 1×1 keys
+        of a tile and its mirror differed in the last bit (the sum's order), so the nearest of the two
+        flipped at the tile's own key, in the middle of the brightness interval it serves, and the
+        generator learned the average of an element and its mirror image there — two overlaid eyes
+        (docs/training.md, fifth round). With equal keys the original always wins (argmin's first)."""
         p = split.train.patch
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
             x = split.train.batch(0, size or USER_CROPS)  # a pure function of the seed, flips included
-        else:
-            tiles = tiles[:size or None]
-            x = to_tensor(np.stack(tiles + [t[:, ::-1] for t in tiles]))
-        return cls(x, coarse_light(x, cells), cells, relight)
+            return cls(x, coarse_light(x, cells), cells, relight)
+        first = to_tensor(np.stack(tiles[:size or None]))
+        keys = coarse_light(first, cells)
+        mirrored = keys.view(-1, cells, cells).flip(-1).flatten(1)
+        return cls(torch.cat([first, first.flip(-1)]), torch.cat([keys, mirrored]), cells, relight)
 
     def match(self, x: torch.Tensor) -> torch.Tensor:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked."""
