@@ -72,6 +72,8 @@ class TrainConfig:
     match_cells: int = 4  # y*: luminance compared on a match_cells × match_cells grid
     match_pool: int = 0  # y* is drawn from the first match_pool training tiles (and their mirror images); 0 = all
     match_relight: bool = False  # y* re-lit to x's mean luminance, so the pool supplies shapes and x the light
+    match_fit: list[str] = field(default_factory=list)  # themes whose y* is re-lit by scaling the tile's contrast into
+    # range instead of clipping the shifted tile: light elements on night skies (galaxies), which clipping erased
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ def _check_ranges(cfg: "Config") -> None:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:
         raise YganError(f"[train] match_cells = {t.match_cells} exceeds the patch size {cfg.model.patch}")
+    unknown = [n for n in t.match_fit if n not in d.themes]
+    if unknown or (t.match_fit and not t.match_relight):
+        raise YganError(f"[train] match_fit = {t.match_fit!r} must name themes this run trains ({', '.join(d.themes)}) "
+                        "and needs match_relight = true")
 
 
 def _check_task(data: DataConfig) -> None:

@@ -50,7 +50,8 @@ def load_data(cfg: Config) -> Data:
     t = cfg.train
     if not (t.theme_match or t.generator_init == "match"):
         return Data(a, b)
-    return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight) for theme, split in b.items()})
+    return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit)
+                                  for theme, split in b.items()})
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:

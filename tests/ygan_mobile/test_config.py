@@ -42,6 +42,7 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ("data.holdout=1.0", r"\[data\] holdout = 1.0 is out of range: it must be > 0 and ≤ 0.95"),
     ('train.generator_init="copy"', r"generator_init = 'copy' is not one of decoder, match"),
     ("train.match_cells=64", r"match_cells = 64 exceeds the patch size 32"),
+    ('train.match_fit=["galaxies"]', r"match_fit = \['galaxies'\] must name themes this run trains \(flowers, stars, skulls\)"),
 ])
 def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""

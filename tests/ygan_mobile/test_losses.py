@@ -145,3 +145,23 @@ def test_theme_match_with_a_one_cell_key_never_picks_a_mirror_image():
     picked = [int(torch.nonzero((pool.tiles == m).flatten(1).all(1))[0]) for m in matched]
     assert max(picked) < n and len(set(picked)) > 8
 
+
+def test_theme_match_fit_scales_a_lifted_tile_instead_of_clipping_it():
+    """A bright element on a dark ground lifted to a light patch: the shift clips the element's arms
+    into its core, `fit` keeps them apart (the patch's mean light, the tile's shape, nothing clipped)."""
+    from ygan_mobile.data.matching import ThemePool, coarse_light
+
+    tile = torch.full((1, 3, 8, 8), -0.8)  # a night sky
+    tile[:, :, 2:6, 2:6] = 0.2  # the galaxy's arms
+    tile[:, :, 3:5, 3:5] = 0.9  # its core
+    x = torch.full((1, 3, 8, 8), 0.7)
+    clipped = ThemePool(tile, coarse_light(tile, 1), 1, relight=True).match(x)
+    fitted = ThemePool(tile, coarse_light(tile, 1), 1, relight=True, fit=True).match(x)
+    assert clipped[0, 0, 3, 3] == clipped[0, 0, 2, 2] == 1.0  # arms and core: one white blot
+    assert torch.allclose(coarse_light(fitted, 1), coarse_light(x, 1), atol=1e-6)  # the patch's light
+    assert fitted[0, 0, 3, 3] == 1.0 and fitted[0, 0, 0, 0] < fitted[0, 0, 2, 2] < fitted[0, 0, 3, 3]
+    gain = (fitted - fitted.mean()) / (tile - tile.mean())
+    assert torch.allclose(gain, gain.flatten()[0].expand_as(gain), atol=1e-5)  # an affine copy of the tile
+    dark = torch.full((1, 3, 8, 8), -0.5)  # a patch the tile's shift fits: both re-lights agree
+    assert torch.allclose(ThemePool(tile, coarse_light(tile, 1), 1, True, True).match(dark),
+                          ThemePool(tile, coarse_light(tile, 1), 1, True).match(dark), atol=1e-6)

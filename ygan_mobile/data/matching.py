@@ -8,7 +8,10 @@ blur); different patches find different tiles, which keeps the elements varied.
 
 With `relight`, the tile's luminance is shifted to x's mean, so the photograph's light comes through
 as a continuous function of x and the pool only has to supply shapes: a small pool (32 tiles) then
-gives sharper elements without giving up the structure (docs/training.md, probes P0–P7).
+gives sharper elements without giving up the structure (docs/training.md, probes P0–P7). Shifted
+far, a tile clips: harmless for a dark glyph on a light ground (the ground goes white), fatal for a
+bright galaxy on a night sky lifted to a white wall (the galaxy goes white). With `fit` the tile's
+contrast is scaled down instead, just enough to stay in range (docs/training.md, fifth round).
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ class ThemePool:
     keys: torch.Tensor  # (N, cells²)
     cells: int
     relight: bool = False  # shift each matched tile's luminance to the patch's mean
+    fit: bool = False  # re-light by scaling the tile's contrast into [-1, 1] around the patch's mean, not clipping
 
     @classmethod
-    def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False) -> "ThemePool":
+    def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False, fit: bool = False) -> "ThemePool":
         """The first `size` (0: all) whole training tiles and their mirror images when they are one
         patch each (the drawn themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed
         random crops of them.
@@ -52,11 +56,11 @@ class ThemePool:
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
             x = split.train.batch(0, size or USER_CROPS)  # a pure function of the seed, flips included
-            return cls(x, coarse_light(x, cells), cells, relight)
+            return cls(x, coarse_light(x, cells), cells, relight, fit)
         first = to_tensor(np.stack(tiles[:size or None]))
         keys = coarse_light(first, cells)
         mirrored = keys.view(-1, cells, cells).flip(-1).flatten(1)
-        return cls(torch.cat([first, first.flip(-1)]), torch.cat([keys, mirrored]), cells, relight)
+        return cls(torch.cat([first, first.flip(-1)]), torch.cat([keys, mirrored]), cells, relight, fit)
 
     def match(self, x: torch.Tensor) -> torch.Tensor:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked."""
@@ -65,5 +69,10 @@ class ThemePool:
             tiles = self.tiles[nearest]
             if not self.relight:
                 return tiles
-            shift = coarse_light(x, 1) - coarse_light(tiles, 1)  # equal in R, G and B: a pure luminance shift
-            return (tiles + shift.view(-1, 1, 1, 1)).clamp(-1, 1)
+            mean_x, mean_t = coarse_light(x, 1).view(-1, 1, 1, 1), coarse_light(tiles, 1).view(-1, 1, 1, 1)
+            if not self.fit:
+                return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
+            above = (tiles.amax((1, 2, 3), keepdim=True) - mean_t).clamp_min(1e-3)
+            below = (mean_t - tiles.amin((1, 2, 3), keepdim=True)).clamp_min(1e-3)
+            gain = torch.minimum((1 - mean_x) / above, (mean_x + 1) / below).clamp(0, 1)
+            return (mean_x + (tiles - mean_t) * gain).clamp(-1, 1)
