@@ -78,14 +78,14 @@ def flag_overrides(themes: list[str] | None, data_a: str | None, data_b: str | N
 
 
 def _load(preset: str) -> tuple[dict, dict, dict, dict]:
-    """(teacher, distill, convert, quality) raw tables: a named preset, or one TOML file holding the
-    teacher's tables plus optional [distill.student|train|eval], [convert] and [quality] tables."""
+    """(teacher, distill, convert, quality) raw tables: a named preset (its distill tables in
+    distill/presets), or one TOML file holding the teacher's tables plus optional
+    [distill.student|train|eval] tables; either may carry [convert] and [quality] tables."""
     from distill import config as distill_config
 
-    if preset in distill_config.PRESETS:
-        return load_preset(preset), distill_config.load_preset(preset), {}, {}
     raw = load_preset(preset)
-    return teacher_tables(raw), raw.get("distill", {}), raw.get("convert", {}), raw.get("quality", {})
+    distill = distill_config.load_preset(preset) if preset in distill_config.PRESETS else raw.get("distill", {})
+    return teacher_tables(raw), distill, raw.get("convert", {}), raw.get("quality", {})
 
 
 def _settings(cls, table: str, raw: dict, sets: list[str]):

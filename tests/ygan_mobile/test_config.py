@@ -1,13 +1,22 @@
 import pytest
 
-from ygan_mobile.config import Config, apply_overrides, load_preset
+from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
 from ygan_mobile.errors import YganError
 
 
 @pytest.mark.parametrize("name", ["quick", "full"])
 def test_presets_load(name):
-    cfg = Config.from_dict(load_preset(name))
+    cfg = Config.from_dict(teacher_tables(load_preset(name)))
     assert cfg.model.patch % 4 == 0 and len(cfg.data.themes) >= 3
+
+
+def test_a_named_preset_carries_its_build_tables():
+    """full's judge trains longer (six classes); quick keeps the default, the one source of it."""
+    from ygan.build_config import QualitySettings, resolve
+
+    assert resolve("full", []).quality.steps == 1200
+    assert resolve("quick", []).quality.steps == QualitySettings().steps == 600
+    assert resolve("full", ["quality.steps=50"]).quality.steps == 50
 
 
 def test_override_keeps_types():
