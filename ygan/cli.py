@@ -58,58 +58,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 130 if result.interrupted else 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from ygan.build import build
+def lazy(target: str):
+    """The function a verb runs, "module:function", imported only when the verb runs: `ygan --help`
+    and the runtime-only verbs must not import torch."""
+    module, name = target.split(":")
 
-    return build(args)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from ygan.bench import run_bench
-
-    return run_bench(args)
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    from reference_runtime.cli import run_verify
-
-    return run_verify(args)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from reference_runtime.cli import run_report
-
-    return run_report(args)
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from reference_runtime.cli import run_serve
-
-    return run_serve(args)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from ygan.eval import run_eval
-
-    return run_eval(args)
-
-
-def cmd_render(args: argparse.Namespace) -> int:
-    from ygan_mobile.render.command import run_render
-
-    return run_render(args)
-
-
-def cmd_distill(args: argparse.Namespace) -> int:
-    from distill.command import run_distill
-
-    return run_distill(args)
-
-
-def cmd_convert(args: argparse.Namespace) -> int:
-    from convert.command import run_convert
-
-    return run_convert(args)
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), name)(args)
+    return run
 
 
 TRAINING_EXTRAS = 'pip install "ygan-mobile[convert]" (the runtime alone runs verify, report and serve)'
@@ -159,26 +115,26 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     _verb(verbs, "distill", "distil a small student encoder/generator from a trained teacher", "distill.command",
-          "add_distill_arguments", cmd_distill)
+          "add_distill_arguments", lazy("distill.command:run_distill"))
     _verb(verbs, "convert", "convert a model to ONNX, TFLite and Core ML artifacts with a manifest", "convert.command",
-          "add_convert_arguments", cmd_convert)
+          "add_convert_arguments", lazy("convert.command:run_convert"))
 
     from reference_runtime.cli import add_report_arguments, add_serve_arguments, add_verify_arguments
 
     p = verbs.add_parser("verify", help="check a bundle's per-model and pipeline parity; write parity.json")
     add_verify_arguments(p)
-    p.set_defaults(func=cmd_verify)
+    p.set_defaults(func=lazy("reference_runtime.cli:run_verify"))
 
     p = verbs.add_parser("report", help="write the HTML report of a bundle: parity table, pictures, PSNR/size chart")
     add_report_arguments(p)
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=lazy("reference_runtime.cli:run_report"))
 
     p = verbs.add_parser("serve", help="serve the web page (web_demo/) and a bundle: the bundle live in a (phone) browser")
     add_serve_arguments(p)
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=lazy("reference_runtime.cli:run_serve"))
 
     _verb(verbs, "render", "render an image or a video through a trained model's patch pipeline", "ygan_mobile.render.command",
-          "add_render_arguments", cmd_render)
+          "add_render_arguments", lazy("ygan_mobile.render.command:run_render"))
 
     p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → quality → report",
                          epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "
@@ -190,13 +146,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also copy manifest.json, tflite/ and golden/ into DIR/app/src/main/assets/bundle")
     p.add_argument("--web-dir", metavar="DIR",
                    help="also copy manifest.json, onnx/ and golden/ into DIR/bundle (the web page, e.g. web_demo)")
-    p.set_defaults(func=cmd_build)
+    p.set_defaults(func=lazy("ygan.build:build"))
 
     _verb(verbs, "bench", "frame time of every backend of a bundle through the patch-render pipeline", "ygan.bench",
-          "add_bench_arguments", cmd_bench)
+          "add_bench_arguments", lazy("ygan.bench:run_bench"))
     _verb(verbs, "eval", "quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
           "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)", "ygan.eval",
-          "add_eval_arguments", cmd_eval)
+          "add_eval_arguments", lazy("ygan.eval:run_eval"))
     return parser
 
 
