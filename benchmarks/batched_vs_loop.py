@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from ygan_mobile.config import Config, load_preset
+from ygan_mobile.config import Config, load_preset, teacher_tables
 from ygan_mobile.models import YGan
 from ygan_mobile.render import torch_pipeline
 
@@ -48,7 +48,7 @@ def load_model(args: argparse.Namespace):
         net = load_networks(args.checkpoint)
         return torch.no_grad()(net.patch_model(net.themes[0])), net.patch, f"{net.kind} checkpoint {args.checkpoint}"
     torch.manual_seed(0)
-    cfg = Config.from_dict(load_preset(args.preset)).model
+    cfg = Config.from_dict(teacher_tables(load_preset(args.preset))).model
     fused = YGan.create(cfg, ["theme"]).patch_model("theme").eval()
     what = f"{args.preset}-preset teacher G(E(x)), random weights, encoder {'→'.join(map(str, [3, *cfg.channels()]))}"
     if not args.channels_last:

@@ -8,7 +8,7 @@ from distill.config import build
 from distill.macs import count_macs, count_params, patch_cost
 from distill.students import StudentModels
 from distill.train import student_config
-from ygan_mobile.config import Config, load_preset
+from ygan_mobile.config import Config, load_preset, teacher_tables
 from ygan_mobile.models import YGan
 
 
@@ -29,7 +29,7 @@ def test_depthwise_transposed_and_linear_macs():
 
 @pytest.mark.parametrize("preset", ["quick", "full"])
 def test_shipped_presets_give_a_student_at_least_ten_times_cheaper(preset):
-    teacher_cfg = Config.from_dict(load_preset(preset))
+    teacher_cfg = Config.from_dict(teacher_tables(load_preset(preset)))
     teacher = YGan.create(teacher_cfg.model, ["a"])
     student = StudentModels.create(student_config(teacher_cfg, build(preset, [])), ["a"])
     patch = teacher_cfg.model.patch
