@@ -58,14 +58,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 130 if result.interrupted else 0
 
 
-def lazy(target: str):
-    """The function a verb runs, "module:function", imported only when the verb runs: `ygan --help`
-    and the runtime-only verbs must not import torch."""
-    module, name = target.split(":")
+def cmd_build(args: argparse.Namespace) -> int:
+    from ygan.build import build  # here, not at the top: its config imports torch, which verify, report and serve lack
 
-    def run(args: argparse.Namespace) -> int:
-        return getattr(importlib.import_module(module), name)(args)
-    return run
+    return build(args)
 
 
 TRAINING_EXTRAS = 'pip install "ygan-mobile[convert]" (the runtime alone runs verify, report and serve)'
@@ -83,11 +79,13 @@ def needs_extras(args: argparse.Namespace, missing: str) -> int:
     raise YganError(f"needs the training extras, and this environment has no '{missing}': {TRAINING_EXTRAS}")
 
 
-def _verb(verbs, name: str, help_text: str, module: str, adder: str, func) -> None:
-    """A verb whose arguments live in `module`; where importing it needs a package this environment
-    lacks (a runtime-only install has no torch), the verb is still listed and says so in one line."""
+def _verb(verbs, name: str, help_text: str, module: str, adder: str, runner: str) -> None:
+    """A verb whose arguments (`adder`) and function (`runner`) live in `module`; where importing it
+    needs a package this environment lacks (a runtime-only install has no torch), the verb is still
+    listed and says so in one line."""
     try:
-        add = getattr(importlib.import_module(module), adder)
+        loaded = importlib.import_module(module)
+        add = getattr(loaded, adder)
     except ModuleNotFoundError as exc:
         if _ours(exc.name):
             raise
@@ -96,7 +94,7 @@ def _verb(verbs, name: str, help_text: str, module: str, adder: str, func) -> No
         return
     p = verbs.add_parser(name, help=help_text)
     add(p)
-    p.set_defaults(func=func)
+    p.set_defaults(func=getattr(loaded, runner))
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -115,26 +113,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     _verb(verbs, "distill", "distil a small student encoder/generator from a trained teacher", "distill.command",
-          "add_distill_arguments", lazy("distill.command:run_distill"))
+          "add_distill_arguments", "run_distill")
     _verb(verbs, "convert", "convert a model to ONNX, TFLite and Core ML artifacts with a manifest", "convert.command",
-          "add_convert_arguments", lazy("convert.command:run_convert"))
+          "add_convert_arguments", "run_convert")
 
-    from reference_runtime.cli import add_report_arguments, add_serve_arguments, add_verify_arguments
+    from reference_runtime.cli import (add_report_arguments, add_serve_arguments, add_verify_arguments, run_report,
+                                       run_serve, run_verify)
 
     p = verbs.add_parser("verify", help="check a bundle's per-model and pipeline parity; write parity.json")
     add_verify_arguments(p)
-    p.set_defaults(func=lazy("reference_runtime.cli:run_verify"))
+    p.set_defaults(func=run_verify)
 
     p = verbs.add_parser("report", help="write the HTML report of a bundle: parity table, pictures, PSNR/size chart")
     add_report_arguments(p)
-    p.set_defaults(func=lazy("reference_runtime.cli:run_report"))
+    p.set_defaults(func=run_report)
 
     p = verbs.add_parser("serve", help="serve the web page (web_demo/) and a bundle: the bundle live in a (phone) browser")
     add_serve_arguments(p)
-    p.set_defaults(func=lazy("reference_runtime.cli:run_serve"))
+    p.set_defaults(func=run_serve)
 
     _verb(verbs, "render", "render an image or a video through a trained model's patch pipeline", "ygan_mobile.render.command",
-          "add_render_arguments", lazy("ygan_mobile.render.command:run_render"))
+          "add_render_arguments", "run_render")
 
     p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → quality → report",
                          epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "
@@ -146,13 +145,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also copy manifest.json, tflite/ and golden/ into DIR/app/src/main/assets/bundle")
     p.add_argument("--web-dir", metavar="DIR",
                    help="also copy manifest.json, onnx/ and golden/ into DIR/bundle (the web page, e.g. web_demo)")
-    p.set_defaults(func=lazy("ygan.build:build"))
+    p.set_defaults(func=cmd_build)
 
     _verb(verbs, "bench", "frame time of every backend of a bundle through the patch-render pipeline", "ygan.bench",
-          "add_bench_arguments", lazy("ygan.bench:run_bench"))
+          "add_bench_arguments", "run_bench")
     _verb(verbs, "eval", "quality on held-out images: an art bundle's mosaic quality (ygan eval BUNDLE), a restoration "
           "bundle against ground truth beside classical baselines (ygan eval PRESET BUNDLE)", "ygan.eval",
-          "add_eval_arguments", lazy("ygan.eval:run_eval"))
+          "add_eval_arguments", "run_eval")
     return parser
 
 
