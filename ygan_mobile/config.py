@@ -74,6 +74,9 @@ class TrainConfig:
     match_relight: bool = False  # y* re-lit to x's mean luminance, so the pool supplies shapes and x the light
     match_fit: list[str] = field(default_factory=list)  # themes whose y* is re-lit by scaling the tile's contrast into
     # range instead of clipping the shifted tile: light elements on night skies (galaxies), which clipping erased
+    match_choices: dict[str, int] = field(default_factory=dict)  # theme → k: from step match_choices_from on, y* is
+    # whichever of the k nearest tiles G's output is nearest (for its contrast); unlisted themes take the nearest
+    match_choices_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
               "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
-              "match_pool": (0, None, False)},
+              "match_pool": (0, None, False), "match_choices_from": (0, None, False)},
 }
 
 
@@ -165,6 +168,10 @@ def _check_ranges(cfg: "Config") -> None:
     if unknown or (t.match_fit and not t.match_relight):
         raise YganError(f"[train] match_fit = {t.match_fit!r} must name themes this run trains ({', '.join(d.themes)}) "
                         "and needs match_relight = true")
+    choices = t.match_choices
+    if any(n not in d.themes for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
+        raise YganError(f"[train] match_choices = {choices!r} must map themes this run trains ({', '.join(d.themes)}) "
+                        "to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
 
 
 def _check_task(data: DataConfig) -> None:

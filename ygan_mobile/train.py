@@ -16,7 +16,7 @@ import torch
 
 from ygan_mobile import checkpoint, losses
 from ygan_mobile.atomic import write_text
-from ygan_mobile.config import Config
+from ygan_mobile.config import Config, TrainConfig
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
 from ygan_mobile.data.matching import ThemePool
@@ -85,6 +85,13 @@ def start_generators_from_decoder(model: YGan) -> None:
         gen.load_state_dict(model.decoder.state_dict())
 
 
+def _choices(t: TrainConfig, theme: str, step: int) -> int:
+    """How many nearest tiles the theme-match term may choose from at this step: one until
+    match_choices_from, so the generator first learns the plain mapping (from the first step, the
+    choice drifted towards plain tiles: docs/training.md, sixth round)."""
+    return t.match_choices.get(theme, 1) if step >= t.match_choices_from else 1
+
+
 @dataclass
 class Nets:
     """The networks as the training step calls them when their gradients must be averaged over
@@ -122,7 +129,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), data.pools[theme].match(x))
+            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), data.pools[theme].match(x, _choices(t, theme, step)))
             opts[f"generator.{theme}"].zero_grad()
             loss_m.backward()
             opts[f"generator.{theme}"].step()
@@ -149,7 +156,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             model.encoder.requires_grad_(False)
             loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
             if t.theme_match:
-                loss_m = losses.theme_match_loss(fake, data.pools[theme].match(x))
+                loss_m = losses.theme_match_loss(fake, data.pools[theme].match(x, _choices(t, theme, step)))
                 loss_g = loss_g + t.theme_match * loss_m
                 record[f"theme_match.{theme}"] = loss_m.item()
             if data.paired:

@@ -52,6 +52,10 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ('train.generator_init="copy"', r"generator_init = 'copy' is not one of decoder, match"),
     ("train.match_cells=64", r"match_cells = 64 exceeds the patch size 32"),
     ('train.match_fit=["galaxies"]', r"match_fit = \['galaxies'\] must name themes this run trains \(flowers, stars, skulls\)"),
+    ("train.match_choices={eyes = 3}", r"match_choices = \{'eyes': 3\} must map themes this run trains"),
+    ("train.match_choices={skulls = 0}", r"to a whole number of tiles ≥ 1"),
+    ("train.match_choices={skulls = 2.5}", r"to a whole number of tiles ≥ 1"),
+    ("train.match_choices_from=-1", r"match_choices_from = -1 is out of range"),
 ])
 def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""

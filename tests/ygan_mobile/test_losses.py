@@ -102,7 +102,7 @@ def test_theme_match_finds_the_tile_lit_like_the_patch():
 
     images = (tile("a", 10, "left"), tile("b", 10, "top"))
     pool = ThemePool.of(PatchSplit(PatchSampler(images, 8, 0), PatchSampler(images, 8, 0)), cells=2)
-    assert pool.tiles.shape == (4, 3, 8, 8)  # both tiles and their mirror images
+    assert pool.tiles.shape == (3, 3, 8, 8)  # both tiles and a's mirror image (b's is b: it could never be nearer)
     x = torch.full((2, 3, 8, 8), -0.9)
     x[0, :, :4, :] = 0.9  # bright top → tile b
     x[1, :, :, 4:] = 0.9  # bright right → the mirror image of tile a
@@ -130,20 +130,67 @@ def test_theme_match_pool_of_drawn_tiles_is_the_first_tiles_and_their_mirrors():
 
 
 def test_theme_match_with_a_one_cell_key_never_picks_a_mirror_image():
-    """A tile and its mirror have the same mean light, so the original must win every tie; with
-    recomputed keys the last bit decided, and the target flipped to the mirror inside the tile's own
-    brightness interval (the generator then drew both overlaid)."""
+    """A tile and its mirror have the same mean light, so a mirror could only ever be chosen by the
+    last bit of a recomputed key — inside the tile's own brightness interval, where the generator then
+    drew both overlaid. Such mirrors are not kept; with a 4×4 key a symmetric tile's mirror is not either."""
     from ygan_mobile.data import domain_b
     from ygan_mobile.data.matching import ThemePool
 
     split = domain_b("eyes", 32, seed=1, holdout=0.25, count=200)
     pool = ThemePool.of(split, cells=1, size=32)
-    n = len(pool.tiles) // 2
-    assert torch.equal(pool.keys[:n], pool.keys[n:])
+    first = torch.stack([torch.from_numpy(i.pixels.astype("float32") / 127.5 - 1).permute(2, 0, 1)
+                         for i in split.train.images[:32]])
+    assert torch.equal(pool.tiles, first)
     x = torch.linspace(-1, 1, 401).view(-1, 1, 1, 1).expand(-1, 3, 32, 32)
-    matched = pool.match(x)
-    picked = [int(torch.nonzero((pool.tiles == m).flatten(1).all(1))[0]) for m in matched]
-    assert max(picked) < n and len(set(picked)) > 8
+    picked = {int(torch.nonzero((pool.tiles == m).flatten(1).all(1))[0]) for m in pool.match(x)}
+    assert len(picked) > 8
+
+    symmetric = torch.zeros(1, 3, 32, 32)
+    symmetric[:, :, 8:24, 8:24] = 0.5
+    tiles = torch.cat([first[:3], symmetric])
+    from ygan_mobile.data.patches import PatchSampler, PatchSplit
+    from ygan_mobile.data.photos import NamedImage
+    images = [NamedImage(str(i), ((t.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype("uint8")) for i, t in enumerate(tiles)]
+    four = ThemePool.of(PatchSplit(PatchSampler(images, 32, 0), PatchSampler(images, 32, 0)), cells=4)
+    assert len(four.tiles) == 7  # four tiles and the mirrors of the three asymmetric ones
+
+
+def test_theme_match_with_choices_offers_the_nearest_lights_each_re_lit():
+    from ygan_mobile.data import domain_b
+    from ygan_mobile.data.matching import ThemePool, coarse_light
+
+    pool = ThemePool.of(domain_b("skulls", 32, seed=1, holdout=0.25, count=200), cells=1, size=32, relight=True)
+    x = torch.rand(16, 3, 32, 32) * 2 - 1
+    three = pool.match(x, choices=3)
+    assert three.shape == (16, 3, 3, 32, 32)
+    assert torch.equal(three[:, 0], pool.match(x))  # the first choice is the single match
+    gap = (coarse_light(x, 1) - pool.keys.view(1, -1)).abs()  # (16, tiles)
+    want = gap.topk(3, largest=False).indices
+    for n in range(16):
+        for c in range(3):
+            shape = three[n, c] - coarse_light(three[n, c:c + 1], 1).view(1, 1, 1)
+            tile = pool.tiles[want[n, c]]
+            unclipped = (three[n, c].abs() < 1).all()
+            if unclipped:
+                assert torch.allclose(shape, tile - coarse_light(tile[None], 1).view(1, 1, 1), atol=1e-5)
+    assert torch.allclose(coarse_light(three.flatten(0, 1), 1).view(16, 3)[:, 0], coarse_light(x, 1)[:, 0], atol=0.05)
+
+
+def test_theme_match_loss_with_choices_takes_the_candidate_nearest_for_its_contrast():
+    """A blurred output is nearer in absolute terms to a flat ground than to an element; the choice is
+    made relative to each candidate's contrast, so the element is the target."""
+    element = torch.full((1, 3, 8, 8), -0.6)
+    element[:, :, 2:6, 2:6] = 0.6
+    ground = torch.full((1, 3, 8, 8), -0.3)  # the element's mean light, flat
+    blurred = -0.3 + 0.4 * (element + 0.3)  # the element at 40% of its contrast
+    candidates = torch.stack([ground, element], 1)  # (1, 2, 3, 8, 8)
+    assert (blurred - ground).pow(2).mean() < (blurred - element).pow(2).mean()
+    assert torch.isclose(losses.theme_match_loss(blurred, candidates), (blurred - element).pow(2).mean())
+    assert torch.isclose(losses.theme_match_loss(ground, candidates), torch.tensor(0.0))  # a perfect ground stays one
+    assert torch.equal(losses.theme_match_loss(blurred, element[:, None]), losses.theme_match_loss(blurred, element))
+    fake = blurred.clone().requires_grad_(True)
+    losses.theme_match_loss(fake, candidates).backward()
+    assert torch.allclose(fake.grad, 2 * (blurred - element) / blurred.numel())  # only the chosen one pulls
 
 
 def test_theme_match_fit_scales_a_lifted_tile_instead_of_clipping_it():

@@ -51,7 +51,9 @@ class ThemePool:
         of a tile and its mirror differed in the last bit (the sum's order), so the nearest of the two
         flipped at the tile's own key, in the middle of the brightness interval it serves, and the
         generator learned the average of an element and its mirror image there — two overlaid eyes
-        (docs/training.md, fifth round). With equal keys the original always wins (argmin's first)."""
+        (docs/training.md, fifth round). A mirror whose key equals its tile's (every mirror of a 1×1
+        key, a symmetric tile's of any key) can never be the nearest, so it is not kept: the
+        candidates of `match(x, choices)` are then different lights, not a tile and its mirror."""
         p = split.train.patch
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
@@ -60,19 +62,29 @@ class ThemePool:
         first = to_tensor(np.stack(tiles[:size or None]))
         keys = coarse_light(first, cells)
         mirrored = keys.view(-1, cells, cells).flip(-1).flatten(1)
-        return cls(torch.cat([first, first.flip(-1)]), torch.cat([keys, mirrored]), cells, relight, fit)
+        new = (mirrored != keys).any(1)
+        return cls(torch.cat([first, first.flip(-1)[new]]), torch.cat([keys, mirrored[new]]), cells, relight, fit)
 
-    def match(self, x: torch.Tensor) -> torch.Tensor:
-        """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked."""
+    def match(self, x: torch.Tensor, choices: int = 1) -> torch.Tensor:
+        """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked; with
+        `choices` > 1 the that many nearest, nearest first, (N,choices,3,P,P)."""
         with torch.no_grad():
-            nearest = torch.cdist(coarse_light(x, self.cells), self.keys).argmin(1)
-            tiles = self.tiles[nearest]
-            if not self.relight:
-                return tiles
-            mean_x, mean_t = coarse_light(x, 1).view(-1, 1, 1, 1), coarse_light(tiles, 1).view(-1, 1, 1, 1)
-            if not self.fit:
-                return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
-            above = (tiles.amax((1, 2, 3), keepdim=True) - mean_t).clamp_min(1e-3)
-            below = (mean_t - tiles.amin((1, 2, 3), keepdim=True)).clamp_min(1e-3)
-            gain = torch.minimum((1 - mean_x) / above, (mean_x + 1) / below).clamp(0, 1)
-            return (mean_x + (tiles - mean_t) * gain).clamp(-1, 1)
+            distance = torch.cdist(coarse_light(x, self.cells), self.keys)
+            if choices == 1:
+                return self._relit(self.tiles[distance.argmin(1)], x)
+            nearest = distance.topk(min(choices, len(self.tiles)), largest=False).indices  # (N, k), sorted
+            k = nearest.shape[1]
+            tiles = self._relit(self.tiles[nearest.flatten()], x.repeat_interleave(k, 0))
+            return tiles.view(len(x), k, *tiles.shape[1:])
+
+    def _relit(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Each tile re-lit to its patch of x (same count), as `relight` and `fit` ask."""
+        if not self.relight:
+            return tiles
+        mean_x, mean_t = coarse_light(x, 1).view(-1, 1, 1, 1), coarse_light(tiles, 1).view(-1, 1, 1, 1)
+        if not self.fit:
+            return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
+        above = (tiles.amax((1, 2, 3), keepdim=True) - mean_t).clamp_min(1e-3)
+        below = (mean_t - tiles.amin((1, 2, 3), keepdim=True)).clamp_min(1e-3)
+        gain = torch.minimum((1 - mean_x) / above, (mean_x + 1) / below).clamp(0, 1)
+        return (mean_x + (tiles - mean_t) * gain).clamp(-1, 1)
