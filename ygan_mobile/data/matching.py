@@ -67,7 +67,7 @@ class ThemePool:
 
     def match(self, x: torch.Tensor, choices: int = 1) -> torch.Tensor:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked; with
-        `choices` > 1 the that many nearest, nearest first, (N,choices,3,P,P)."""
+        `choices` > 1 that many nearest tiles, nearest first, (N,choices,3,P,P)."""
         with torch.no_grad():
             distance = torch.cdist(coarse_light(x, self.cells), self.keys)
             if choices == 1:
