@@ -70,18 +70,19 @@ class ThemePool:
         `choices` > 1 that many nearest tiles, nearest first, (N,choices,3,P,P)."""
         with torch.no_grad():
             distance = torch.cdist(coarse_light(x, self.cells), self.keys)
+            mean_x = coarse_light(x, 1).view(-1, 1, 1, 1)
             if choices == 1:
-                return self._relit(self.tiles[distance.argmin(1)], x)
+                return self._relit(self.tiles[distance.argmin(1)], mean_x)
             nearest = distance.topk(min(choices, len(self.tiles)), largest=False).indices  # (N, k), sorted
             k = nearest.shape[1]
-            tiles = self._relit(self.tiles[nearest.flatten()], x.repeat_interleave(k, 0))
+            tiles = self._relit(self.tiles[nearest.flatten()], mean_x.repeat_interleave(k, 0))
             return tiles.view(len(x), k, *tiles.shape[1:])
 
-    def _relit(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Each tile re-lit to its patch of x (same count), as `relight` and `fit` ask."""
+    def _relit(self, tiles: torch.Tensor, mean_x: torch.Tensor) -> torch.Tensor:
+        """Each tile re-lit to its patch's mean light `mean_x` (M,1,1,1), as `relight` and `fit` ask."""
         if not self.relight:
             return tiles
-        mean_x, mean_t = coarse_light(x, 1).view(-1, 1, 1, 1), coarse_light(tiles, 1).view(-1, 1, 1, 1)
+        mean_t = coarse_light(tiles, 1).view(-1, 1, 1, 1)
         if not self.fit:
             return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
         above = (tiles.amax((1, 2, 3), keepdim=True) - mean_t).clamp_min(1e-3)
