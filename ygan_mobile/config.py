@@ -76,6 +76,8 @@ class TrainConfig:
     # range instead of clipping the shifted tile: light elements on night skies (galaxies), which clipping erased
     match_choices: dict[str, int] = field(default_factory=dict)  # theme → k: from step match_choices_from on, y* is
     # whichever of the k nearest tiles G's output is nearest (for its contrast); unlisted themes take the nearest
+    match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
+    # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
 
 
@@ -172,6 +174,10 @@ def _check_ranges(cfg: "Config") -> None:
     if any(n not in d.themes for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
         raise YganError(f"[train] match_choices = {choices!r} must map themes this run trains ({', '.join(d.themes)}) "
                         "to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
+    spacing = t.match_spacing
+    if any(n not in d.themes for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
+        raise YganError(f"[train] match_spacing = {spacing!r} must map themes this run trains ({', '.join(d.themes)}) "
+                        "to a key distance > 0, e.g. {skulls = 0.03}")
 
 
 def _check_task(data: DataConfig) -> None:

@@ -35,6 +35,7 @@ class Data:
     b: dict[str, PatchSplit]
     paired: bool = False  # batch k of a and of b are the same crops (a restoration task)
     pools: dict[str, ThemePool] = field(default_factory=dict)  # the theme-match term's tiles
+    spaced: dict[str, ThemePool] = field(default_factory=dict)  # the themes of match_spacing: their pools, spaced
 
 
 def load_data(cfg: Config) -> Data:
@@ -50,8 +51,9 @@ def load_data(cfg: Config) -> Data:
     t = cfg.train
     if not (t.theme_match or t.generator_init == "match"):
         return Data(a, b)
-    return Data(a, b, pools={theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit)
-                                  for theme, split in b.items()})
+    pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit)
+             for theme, split in b.items()}
+    return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items()})
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
@@ -85,11 +87,14 @@ def start_generators_from_decoder(model: YGan) -> None:
         gen.load_state_dict(model.decoder.state_dict())
 
 
-def _choices(t: TrainConfig, theme: str, step: int) -> int:
-    """How many nearest tiles the theme-match term may choose from at this step: one until
-    match_choices_from, so the generator first learns the plain mapping (from the first step, the
-    choice drifted towards plain tiles: docs/training.md, sixth round)."""
-    return t.match_choices.get(theme, 1) if step >= t.match_choices_from else 1
+def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor) -> torch.Tensor:
+    """The theme-match term's target y*(x) at this step: the single nearest tile of the whole pool
+    until match_choices_from, so the generator first learns the plain mapping (from the first step,
+    the choice drifted towards plain tiles: docs/training.md, sixth round); from then on the best of
+    the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh)."""
+    if step < t.match_choices_from:
+        return data.pools[theme].match(x)
+    return data.spaced.get(theme, data.pools[theme]).match(x, t.match_choices.get(theme, 1))
 
 
 @dataclass
@@ -129,7 +134,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), data.pools[theme].match(x, _choices(t, theme, step)))
+            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x))
             opts[f"generator.{theme}"].zero_grad()
             loss_m.backward()
             opts[f"generator.{theme}"].step()
@@ -156,7 +161,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             model.encoder.requires_grad_(False)
             loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
             if t.theme_match:
-                loss_m = losses.theme_match_loss(fake, data.pools[theme].match(x, _choices(t, theme, step)))
+                loss_m = losses.theme_match_loss(fake, _match(data, t, theme, step, x))
                 loss_g = loss_g + t.theme_match * loss_m
                 record[f"theme_match.{theme}"] = loss_m.item()
             if data.paired:

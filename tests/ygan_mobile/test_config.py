@@ -56,6 +56,10 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ("train.match_choices={skulls = 0}", r"to a whole number of tiles ≥ 1"),
     ("train.match_choices={skulls = 2.5}", r"to a whole number of tiles ≥ 1"),
     ("train.match_choices_from=-1", r"match_choices_from = -1 is out of range"),
+    ("train.match_spacing={eyes = 0.03}", r"match_spacing = \{'eyes': 0.03\} must map themes this run trains"),
+    ("train.match_spacing={skulls = 0}", r"to a key distance > 0"),
+    ("train.match_spacing={skulls = -0.1}", r"to a key distance > 0"),
+    ('train.match_spacing={skulls = "wide"}', r"to a key distance > 0"),
 ])
 def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""

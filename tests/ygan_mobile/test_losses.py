@@ -176,6 +176,26 @@ def test_theme_match_with_choices_offers_the_nearest_lights_each_re_lit():
     assert torch.allclose(coarse_light(three.flatten(0, 1), 1).view(16, 3)[:, 0], coarse_light(x, 1)[:, 0], atol=0.05)
 
 
+def test_theme_match_spaced_pool_keeps_tiles_whose_keys_lie_apart_in_pool_order():
+    """Each kept key is at least the gap from every other kept key; a dropped tile lies within the gap
+    of a tile kept before it; the first tile is always kept and the tiles stay their own keys'."""
+    from ygan_mobile.data import domain_b
+    from ygan_mobile.data.matching import ThemePool
+
+    pool = ThemePool.of(domain_b("skulls", 32, seed=1, holdout=0.25, count=200), cells=1, size=32, relight=True)
+    spaced = pool.spaced(0.03)
+    assert 1 < len(spaced.tiles) < len(pool.tiles) and spaced.relight
+    kept = [next(i for i in range(len(pool.tiles)) if torch.equal(pool.tiles[i], t)) for t in spaced.tiles]
+    assert kept[0] == 0 and kept == sorted(kept)
+    assert torch.equal(spaced.keys, pool.keys[kept])
+    gaps = torch.cdist(spaced.keys, spaced.keys) + torch.eye(len(kept)) * 9
+    assert gaps.min() >= 0.03
+    for i in set(range(len(pool.tiles))) - set(kept):
+        before = [k for k in kept if k < i]
+        assert torch.cdist(pool.keys[i:i + 1], pool.keys[before]).min() < 0.03
+    assert len(pool.spaced(1e-9).tiles) == len(pool.tiles)  # distinct keys: nothing dropped
+
+
 def test_theme_match_loss_with_choices_takes_the_candidate_nearest_for_its_contrast():
     """A blurred output is nearer in absolute terms to a flat ground than to an element; the choice is
     made relative to each candidate's contrast, so the element is the target."""

@@ -173,3 +173,26 @@ def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed(
     assert chosen[2]["theme_match.stars"] == plain[2]["theme_match.stars"]
     assert chosen[2]["theme_match.flowers"] < plain[2]["theme_match.flowers"]
     assert not torch.equal(next(plain_model.generators["flowers"].parameters()), next(chosen_model.generators["flowers"].parameters()))
+
+
+def test_theme_match_spacing_starts_with_the_choices_and_only_for_the_themes_listed():
+    """A spaced pool has fewer tiles, so its nearest tile is farther: before match_choices_from the
+    step is the plain run's bit for bit, after it only the listed theme's term changes."""
+    from ygan_mobile.distributed import World
+    from ygan_mobile.models import YGan
+    from ygan_mobile.train import Nets, load_data, make_optimizers, train_step
+
+    def steps(*extra):
+        cfg = tiny_config("train.warmup=40", 'train.generator_init="match"', "train.match_cells=1",
+                          "train.match_relight=true", "train.match_choices_from=2", *extra)
+        torch.manual_seed(0)
+        model = YGan.create(cfg.model, list(cfg.data.themes))
+        opts, data = make_optimizers(model, cfg), load_data(cfg)
+        return [train_step(model, Nets.of(model, World()), opts, data, s, cfg) for s in range(3)], data
+
+    plain, _ = steps()
+    spaced, data = steps("train.match_spacing={flowers = 0.1}")
+    assert len(data.spaced["flowers"].tiles) < len(data.pools["flowers"].tiles) and set(data.spaced) == {"flowers"}
+    assert plain[:2] == spaced[:2]
+    assert spaced[2]["theme_match.stars"] == plain[2]["theme_match.stars"]
+    assert spaced[2]["theme_match.flowers"] != plain[2]["theme_match.flowers"]

@@ -16,7 +16,7 @@ contrast is scaled down instead, just enough to stay in range (docs/training.md,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -64,6 +64,17 @@ class ThemePool:
         mirrored = keys.view(-1, cells, cells).flip(-1).flatten(1)
         new = (mirrored != keys).any(1)
         return cls(torch.cat([first, first.flip(-1)[new]]), torch.cat([keys, mirrored[new]]), cells, relight, fit)
+
+    def spaced(self, gap: float) -> "ThemePool":
+        """The tiles whose keys lie at least `gap` from the key of every tile kept before them, in
+        pool order. Where keys crowd, neighbouring tiles serve brightness intervals a few grey
+        levels wide; the generator cannot resolve z that finely and draws their average. Spaced,
+        each kept tile serves an interval at least `gap` wide (docs/training.md, seventh round)."""
+        kept = [0]
+        for i in range(1, len(self.keys)):
+            if torch.cdist(self.keys[i:i + 1], self.keys[kept]).min() >= gap:
+                kept.append(i)
+        return replace(self, tiles=self.tiles[kept], keys=self.keys[kept])
 
     def match(self, x: torch.Tensor, choices: int = 1) -> torch.Tensor:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked; with
