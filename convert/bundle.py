@@ -17,8 +17,8 @@ from typing import Callable
 import onnx
 import torch
 
-from convert import (calibration, coreml, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity, tflite,
-                     tflite_io)
+from convert import (calibration, coreml, equalise, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity,
+                     tflite, tflite_io)
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
@@ -85,13 +85,19 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
         seconds["golden"] = time.monotonic() - clock
 
         made: list[tuple[str, str, Job, Path]] = [("onnx", "fp32", j, exported[j.key].path) for j in work if "onnx" in plan]
+        calibrate = {"x": samples.calibration, "z": calibration.latents(net.encoder, samples.calibration)}
+        quantised = {k: e.path for k, e in exported.items()}
+        if onnx_quant.PRECISION in plan.get("onnx", []) or any(p.startswith("int8") for p in plan.get("tflite", [])):
+            clock = time.monotonic()
+            quantised = _equalised(staging, work, exported, calibrate, opts.batch, progress)
+            seconds["equalise"] = time.monotonic() - clock
         if onnx_quant.PRECISION in plan.get("onnx", []):
             clock = time.monotonic()
-            made += _onnx_int8(staging, work, exported, samples, opts.batch, progress)
+            made += _onnx_int8(staging, work, quantised, samples, opts.batch, progress)
             seconds["onnx-int8"] = time.monotonic() - clock
         if "tflite" in plan:
             clock = time.monotonic()
-            made += _tflite(staging, work, exported, plan["tflite"], samples, net, progress)
+            made += _tflite(staging, work, quantised, plan["tflite"], samples, calibrate, progress)
             seconds["tflite"] = time.monotonic() - clock
         if "coreml" in plan:
             clock = time.monotonic()
@@ -150,31 +156,45 @@ def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict
     ]
 
 
-def _onnx_int8(staging: Path, work: list[Job], exported: dict, samples: Samples, batch: int,
+def _equalised(staging: Path, work: list[Job], exported: dict, calibrate: dict, batch: int,
+               progress: Progress) -> dict[str, Path]:
+    """Each exported graph with its activation ranges equalised (convert/equalise.py): the source of
+    every file onnxruntime or onnx2tf quantises. The fp32 ONNX artifacts stay the plain export."""
+    folder = staging / ".scratch" / "equalised"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for job in work:
+        progress(f"equalise {job.key}")
+        model, _ = equalise.equalise(onnx.load(str(exported[job.key].path)), job.input_name, calibrate[job.input_name],
+                                     batch, job.key)
+        out[job.key] = folder / f"{job.key}.onnx"
+        onnx.save(model, str(out[job.key]))
+    return out
+
+
+def _onnx_int8(staging: Path, work: list[Job], sources: dict[str, Path], samples: Samples, batch: int,
                progress: Progress) -> list[tuple[str, str, Job, Path]]:
     """The int8 QDQ patch models, calibrated on the TFLite int8 calibration patches."""
     made = []
     for job in (j for j in work if j.role == "patch_model"):
         progress(f"onnx int8 {job.key}")
-        path = onnx_quant.quantize(exported[job.key].path, staging / "onnx" / f"{job.key}.{onnx_quant.PRECISION}.onnx",
+        path = onnx_quant.quantize(sources[job.key], staging / "onnx" / f"{job.key}.{onnx_quant.PRECISION}.onnx",
                                    job.input_name, samples.calibration, batch, job.key)
         made.append(("onnx", onnx_quant.PRECISION, job, path))
     return made
 
 
-def _tflite(staging: Path, work: list[Job], exported: dict, precisions: list[str], samples: Samples,
-            net: Networks, progress: Progress) -> list[tuple[str, str, Job, Path]]:
+def _tflite(staging: Path, work: list[Job], sources: dict[str, Path], precisions: list[str], samples: Samples,
+            calibrate: dict, progress: Progress) -> list[tuple[str, str, Job, Path]]:
     scratch = staging / ".scratch" / "calibration"
     scratch.mkdir(parents=True, exist_ok=True)
     default = calibration.write_onnx2tf_default(scratch, samples.photos)
-    images = calibration.write_inputs(scratch, "x", samples.calibration)
-    codes = calibration.write_inputs(scratch, "z", calibration.latents(net.encoder, samples.calibration))
+    files = {name: calibration.write_inputs(scratch, name, data) for name, data in calibrate.items()}
     made = []
     for job in work:
         progress(f"tflite {job.key}")
-        cal = codes if job.input_name == "z" else images
-        paths = tflite.convert(exported[job.key].path, staging / "tflite", job.key, precisions, job.input_name,
-                               cal, default, job.key, staging / ".scratch")
+        paths = tflite.convert(sources[job.key], staging / "tflite", job.key, precisions, job.input_name,
+                               files[job.input_name], default, job.key, staging / ".scratch")
         for path in paths.values():  # same tensor names and signature in every precision
             tflite_io.set_contract(path, job.input_name, job.output_name)
         made += [("tflite", p, job, path) for p, path in paths.items()]
