@@ -64,6 +64,11 @@ def _pct(value: float | None) -> str:
     return _num(value, "—" if value is None else f"{100 * value:.0f}%")
 
 
+def _span(s: dict) -> str:
+    lo, hi = s.get("recognisability_min"), s.get("recognisability_max")
+    return _num(None, "—") if lo is None or hi is None else _num(lo, f"{100 * lo:.0f}–{100 * hi:.0f}%")
+
+
 def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
     judge = doc["judge"]
     acc = judge["accuracy"]
@@ -73,7 +78,9 @@ def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
              + escape(", ".join(f"{f['name']} {f['width']}×{f['height']}" for f in frames))
              + f"), rendered on the stride-P grid (P = {escape(str(settings.get('patch', '?')))}) by each model"
              + (f", preset <b>{escape(doc['preset'])}</b>" if doc.get("preset") else "") + ". "
-             "Recognisable: share of output patches a luminance-only judge calls the theme. Structure r: Pearson r of "
+             "Recognisable: share of output patches a luminance-only judge calls the theme, the mean over "
+             f"{escape(str(settings.get('judges', 1)))} judge(s) trained alike but for their seed (the lowest and the "
+             "highest single judge beside it). Structure r: Pearson r of "
              "the low-passed luminance (σ = P) against the input. Variety: spread of the output patches over that of "
              "real theme patches (0 = one stamp everywhere, 1 = as varied as the theme). The baselines are the input "
              "patches and the input tinted to the output's mean colour: the judge must call them the theme rarely.</p>"]
@@ -90,7 +97,7 @@ def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
                      "than the manifest lists now: rerun the build (or ygan eval).</p>")
     for theme, fig in figures.items():
         parts.append(f'<h3 id="mosaic-{escape(theme)}">Theme {escape(theme)}</h3>{_img(fig)}')
-    head = "".join(f"<th>{c}</th>" for c in ("theme", "model", "recognisable", "structure r", "variety",
+    head = "".join(f"<th>{c}</th>" for c in ("theme", "model", "recognisable", "judges: lowest–highest", "structure r", "variety",
                                                "baseline: input", "baseline: colour filter", "patches"))
     rows = []
     themes = list(dict.fromkeys(t for per in doc["models"].values() for t in per))
@@ -100,7 +107,7 @@ def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
             if s is None:
                 continue
             rows.append(f'<tr data-model="{escape(model)}" data-theme="{escape(theme)}"><td>{escape(theme)}</td>'
-                        f"<td>{escape(MODELS.get(model, model))}</td>" + _pct(s["recognisability"])
+                        f"<td>{escape(MODELS.get(model, model))}</td>" + _pct(s["recognisability"]) + _span(s)
                         + _num(s["structure_r"], f"{s['structure_r']:.2f}") + _num(s["variety"], f"{s['variety']:.2f}")
                         + _pct(s["baseline_input"]) + _pct(s["baseline_colour"]) + _num(s.get("patches"), str(s.get("patches", "—")))
                         + "</tr>")

@@ -43,6 +43,7 @@ class QualitySettings:
     """The mosaic-quality measurement (docs/build.md "Mosaic quality"); defaults are the real values,
     tiny test builds lower them."""
     steps: int = 600  # judge training steps
+    judges: int = 5  # judges (seeds) whose shares are averaged; one judge's share moved up to 50 points with its seed
     side: int = 512  # longer side of the scored held-out photographs, pixels
     threads: int = 0  # torch and LiteRT threads; 0: the teacher's train.threads (0 there: all cores)
 
@@ -114,8 +115,8 @@ def resolve(preset: str, overrides: list[str], flags: list[str] = ()) -> BuildCo
 
 
 def _check_quality(q: QualitySettings, patch: int) -> None:
-    if q.steps < 1 or q.threads < 0:
-        raise YganError("quality.steps must be ≥ 1 and quality.threads ≥ 0")
+    if q.steps < 1 or q.judges < 1 or q.threads < 0:
+        raise YganError("quality.steps and quality.judges must be ≥ 1 and quality.threads ≥ 0")
     if q.side < 2 * patch:
         raise YganError(f"quality.side={q.side} must be at least two patches ({2 * patch} px)")
 

@@ -147,15 +147,16 @@ def pick_frame(frames: list) -> int:
     return int(np.argmax(areas))
 
 
-def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0, preset: str = "",
+def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
             log: Log = lambda _: None) -> Measured:
-    """Fit the judge on the teacher's held-out data, score every model of the bundle, draw the pictures."""
+    """Fit the judges on the teacher's held-out data, score every model of the bundle, draw the pictures.
+    steps, judges, side: QualitySettings (ygan/build_config.py), the one source of their defaults."""
     import torch
 
     from reference_runtime.manifest import ManifestError, file_sha256, read_manifest
     from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
     from ygan_mobile.mosaic.heldout import heldout
-    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judge, score
+    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judges, score
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
@@ -175,8 +176,8 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
             raise NotMeasurable(str(exc)) from None
         if not held.frames:
             raise NotMeasurable("the teacher's split holds out no photographs to score: raise data.holdout or add photographs")
-        log(f"judge ({steps} steps)")
-        judge, accuracy = fit_judge(held, seed=cfg.train.seed, steps=steps)
+        log(f"{judges} judge(s) ({steps} steps each)")
+        fitted, accuracy = fit_judges(held, seed=cfg.train.seed, steps=steps, count=judges)
         renderers = {"teacher": teacher_renderer(bundle, p), "student": student_renderer(bundle, p, themes)}
         artifacts = int8_full_artifacts(manifest)
         notes = []
@@ -187,7 +188,7 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
         models = {}
         for name, render in renderers.items():
             log(f"scoring {name}")
-            models[name] = {t: _round(s) for t, s in score(render, themes, held, judge, p).items()}
+            models[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, p).items()}
         k = pick_frame(held.frames)
         pictures = {t: panel(held.frames[k].pixels, {n: renderers[n](held.frames[k].pixels, t) for n in ("teacher", "int8-full")
                                                       if n in renderers}, models, t, held.frames[k].name, preset)
@@ -198,7 +199,7 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
         "schema": SCHEMA, "version": VERSION,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "preset": preset,
-        "settings": {"steps": steps, "side": side, "patch": p, "stride": p, "seed": cfg.train.seed},
+        "settings": {"steps": steps, "judges": judges, "side": side, "patch": p, "stride": p, "seed": cfg.train.seed},
         "sources": {"teacher": file_sha256(bundle / TEACHER_CKPT), "student": file_sha256(bundle / STUDENT_CKPT),
                     **({"int8-full": {t: {"id": a["id"], "path": a["path"], "sha256": a["sha256"]} for t, a in artifacts.items()}}
                        if "int8-full" in renderers else {})},
@@ -214,8 +215,15 @@ def measure(bundle: Path, *, steps: int = 600, side: int = 512, threads: int = 0
     return Measured(doc, pictures)
 
 
+def spread_text(s: dict[str, Any]) -> str:
+    """' (judges 80-92%)' when several judges disagree; '' for one judge or a quality.json from before."""
+    lo, hi = s.get("recognisability_min"), s.get("recognisability_max")
+    return "" if lo is None or hi is None or lo == hi else f" (judges {100 * lo:.0f}-{100 * hi:.0f}%)"
+
+
 def numbers_lines(s: dict[str, Any]) -> list[str]:
-    return [f"recognisable {100 * s['recognisability']:.0f}%", f"structure r {s['structure_r']:.2f}, variety {s['variety']:.2f}"]
+    return [f"recognisable {100 * s['recognisability']:.0f}%{spread_text(s)}",
+            f"structure r {s['structure_r']:.2f}, variety {s['variety']:.2f}"]
 
 
 def panel(inp: np.ndarray, outputs: dict[str, np.ndarray], models: dict, theme: str, frame: str, preset: str) -> np.ndarray:
@@ -290,16 +298,18 @@ def write(measured: Measured, folder: Path) -> list[Path]:
 def table(doc: dict[str, Any]) -> list[str]:
     """Plain-text lines: per theme and model recognisability, structure r, variety, both baselines."""
     acc = doc["judge"]["accuracy"]
-    lines = [f"judge accuracy on real held-out patches: mean {100 * acc['mean']:.0f}% ("
+    count = doc.get("settings", {}).get("judges", 1)
+    lines = [f"judge accuracy on real held-out patches{f' (mean of {count} judges)' if count > 1 else ''}: mean {100 * acc['mean']:.0f}% ("
              + ", ".join(f"{k} {100 * v:.0f}%" for k, v in acc.items() if k != "mean") + ")"
              + ("" if doc["judge"]["counts"] else "  -- below 90%: recognisability does not count")]
-    lines.append(f"{'theme':<10} {'model':<10} {'recognisable':>12} {'structure r':>11} {'variety':>7} "
+    lines.append(f"{'theme':<10} {'model':<10} {'recognisable':>12} {'judges':>9} {'structure r':>11} {'variety':>7} "
                  f"{'base input':>10} {'base colour':>11}")
     themes = list(next(iter(doc["models"].values()), {}))
     for theme in themes:
         for model, per in doc["models"].items():
             s = per[theme]
-            lines.append(f"{theme:<10} {model:<10} {100 * s['recognisability']:>11.0f}% {s['structure_r']:>11.2f} "
+            span = f"{100 * s.get('recognisability_min', s['recognisability']):.0f}-{100 * s.get('recognisability_max', s['recognisability']):.0f}%"
+            lines.append(f"{theme:<10} {model:<10} {100 * s['recognisability']:>11.0f}% {span:>9} {s['structure_r']:>11.2f} "
                          f"{s['variety']:>7.2f} {100 * s['baseline_input']:>9.0f}% {100 * s['baseline_colour']:>10.0f}%")
     lines += [f"note: {n}" for n in doc.get("notes", [])]
     lines += [f"WARNING: {w}" for w in doc.get("warnings", [])]

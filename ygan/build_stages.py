@@ -224,7 +224,7 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
     try:
-        measured = measure(ctx.bundle, steps=q.steps, side=q.side, threads=q.threads,
+        measured = measure(ctx.bundle, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
                            preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])

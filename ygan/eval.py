@@ -17,14 +17,16 @@ from ygan_mobile.errors import YganError
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--threads N] [-o DIR] [-q] [PRESET] BUNDLE"
+    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--judges N] [--threads N] [-o DIR] [-q] [PRESET] BUNDLE"
     p.add_argument("targets", nargs="+", metavar="[PRESET] BUNDLE",
                    help="a bundle written by 'ygan build'; for a restoration bundle first the preset it was built with "
                    "(colorize, denoise, superres2, superres4, deblur, NAME-full, or a TOML path), for art themes none")
     p.add_argument("--side", type=int, default=None, help="restoration: largest side of the centred held-out crop "
                    "(default: 256); art: longer side of the scored held-out photographs (default: 512)")
-    p.add_argument("--steps", type=int, default=None, help="art bundles: judge training steps (default: the bundle's "
-                   "build setting quality.steps, else 600)")
+    p.add_argument("--steps", type=int, default=None, help="art bundles: judge training steps (default: what the "
+                   "bundle's quality stage used, else quality.steps' default)")
+    p.add_argument("--judges", type=int, default=None, help="art bundles: judges whose shares are averaged (default: what "
+                   "the bundle's quality stage used, else quality.judges' default)")
     p.add_argument("--threads", type=int, default=2, help="runtime threads for the artifacts (default: 2)")
     p.add_argument("-o", "--out", help="output folder (default: BUNDLE/eval)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines: print only the results and the files written")
@@ -50,16 +52,21 @@ def run_eval(args: argparse.Namespace) -> int:
     return run_restore_eval(args)
 
 
-def _build_setting(bundle: Path, key: str, default: int) -> int:
-    """A quality.* value the bundle was built with (build.json), so eval measures what build measured."""
+def _built_settings(bundle: Path) -> dict[str, int]:
+    """The quality settings the bundle's own measurement used (quality.json), so eval measures what
+    build measured; a bundle without one gets the build's defaults."""
     import json
 
+    from ygan.build_config import QualitySettings
+
+    settings = QualitySettings().to_dict()
     try:
-        meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
-        sets = [o for o in meta.get("overrides", []) if o.startswith(f"quality.{key}=")]
-        return int(sets[-1].partition("=")[2]) if sets else default
-    except (OSError, ValueError, AttributeError):
-        return default
+        built = json.loads((bundle / "quality.json").read_text()).get("settings", {})
+        settings.update({k: int(built[k]) for k in ("side", "steps") if k in built})
+        settings["judges"] = int(built.get("judges", 1)) if built else settings["judges"]  # before stop 32: one judge
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    return settings
 
 
 def _log(args: argparse.Namespace, log: Callable[[str], None]) -> Callable[[str], None]:
@@ -77,17 +84,19 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     if cfg.data.task:
         raise YganError(f"'{bundle}' is a restoration bundle ({cfg.data.task}): name the preset it was built with, "
                         f"e.g. 'ygan eval {cfg.data.task} {bundle}'")
-    side = args.side if args.side is not None else _build_setting(bundle, "side", 512)
-    steps = args.steps if args.steps is not None else _build_setting(bundle, "steps", 600)
-    if side < 2 * cfg.model.patch or steps < 1:
-        raise YganError(f"--side must be at least two patches ({2 * cfg.model.patch}) and --steps at least 1")
+    built = _built_settings(bundle)
+    side = args.side if args.side is not None else built["side"]
+    steps = args.steps if args.steps is not None else built["steps"]
+    judges = args.judges if args.judges is not None else built["judges"]
+    if side < 2 * cfg.model.patch or steps < 1 or judges < 1:
+        raise YganError(f"--side must be at least two patches ({2 * cfg.model.patch}), --steps and --judges at least 1")
     try:
         meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
         preset = preset_label(meta.get("preset", ""), meta.get("overrides", []))
     except (OSError, ValueError, AttributeError):
         preset = ""
     start = time.perf_counter()
-    measured = measure(bundle, steps=steps, side=side, threads=args.threads, preset=preset,
+    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads, preset=preset,
                        log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):

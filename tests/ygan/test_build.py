@@ -27,7 +27,7 @@ STUDENT = ["distill.student.width=4", "distill.train.steps=20", "distill.train.b
            "distill.train.threads=1", "distill.eval.frame=48", "distill.eval.timing_repeats=1", "distill.eval.sample_patches=4"]
 CONVERT = ['convert.targets=["onnx","tflite"]', 'convert.precisions=["fp32","int8-full"]', "convert.batch=4",
            "convert.calibration=16", "convert.golden=4"]
-QUALITY = ["quality.steps=40", "quality.side=64"]  # a tiny judge on 64-px photographs: seconds, not minutes
+QUALITY = ["quality.steps=40", "quality.side=64", "quality.judges=2"]  # two tiny judges on 64-px photographs: seconds
 STAGES = ["train", "distill", "convert", "verify", "quality", "report"]
 
 
@@ -120,6 +120,8 @@ def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
         for key in ("recognisability", "baseline_input", "baseline_colour"):
             assert 0.0 <= s[key] <= 1.0, (model, key, s)
         assert -1.0 <= s["structure_r"] <= 1.0 and 0.0 <= s["variety"] < 10 and s["patches"] > 0, (model, s)
+        assert s["recognisability_min"] <= s["recognisability"] <= s["recognisability_max"], (model, s)
+    assert doc["settings"]["judges"] == 2
     # the teacher (200 theme-match steps, as the quick preset trains) follows its input's light and dark; the
     # 20-step width-4 student and its int8 artifact are too untrained for any bound but the range above
     assert doc["models"]["teacher"]["stars"]["structure_r"] > 0.3
@@ -172,7 +174,7 @@ def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkey
 
     monkeypatch.setattr(heldout, "heldout", too_few)
     with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
-        build_quality.measure(bundle, steps=1, side=64, threads=1)
+        build_quality.measure(bundle, steps=1, judges=1, side=64, threads=1)
     build_quality.write_unavailable(tmp_path, "too few held-out tiles")
     assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
     assert load_quality(tmp_path) is None  # the report leaves the section out

@@ -14,9 +14,12 @@ def test_a_named_preset_carries_its_build_tables():
     """full's judge trains longer (six classes); quick keeps the default, the one source of it."""
     from ygan.build_config import QualitySettings, resolve
 
-    assert resolve("full", []).quality.steps == 1200
+    assert resolve("full", []).quality.steps == 2000
     assert resolve("quick", []).quality.steps == QualitySettings().steps == 600
     assert resolve("full", ["quality.steps=50"]).quality.steps == 50
+    assert resolve("quick", []).quality.judges == QualitySettings().judges == 5
+    with pytest.raises(YganError, match="quality.judges"):
+        resolve("quick", ["quality.judges=0"])
 
 
 def test_override_keeps_types():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ygan_mobile.mosaic.judge import luminance, train_judge
-from ygan_mobile.mosaic.metrics import colour_filter, grid_patches, spread, structure_r
+from ygan_mobile.mosaic.metrics import colour_filter, grid_patches, mosaic_scores, spread, structure_r
 
 
 def photo(h: int = 64, w: int = 96, seed: int = 0) -> np.ndarray:
@@ -90,6 +90,28 @@ def test_judge_tells_checkerboards_from_smooth_gradients():
     boards, ramps = _checkers(200, test_rng), _gradients(200, test_rng)
     assert judge.share(boards, "checkers") > 0.9
     assert judge.share(ramps, "photo") > 0.9
+
+
+class _FixedJudge:
+    """Calls a fixed share of any patches the theme (a judge whose answer is known)."""
+
+    def __init__(self, rendered: float, other: float):
+        self.rendered, self.other = rendered, other
+
+    def share(self, patches: np.ndarray, name: str) -> float:
+        return self.rendered if patches.mean() > 200 else self.other
+
+
+def test_several_judges_give_their_mean_share_and_its_range():
+    inputs = [np.full((32, 48, 3), 40, np.uint8)]
+    outputs = [np.full((32, 48, 3), 250, np.uint8)]  # brighter than 200: what the fixed judges call rendered
+    judges = [_FixedJudge(0.5, 0.1), _FixedJudge(0.9, 0.0), _FixedJudge(0.7, 0.2)]
+    s = mosaic_scores(judges, "stars", inputs, outputs, 16, outputs[0][:16, :16][None])
+    assert s["recognisability"] == pytest.approx(0.7)
+    assert (s["recognisability_min"], s["recognisability_max"]) == (0.5, 0.9)
+    assert s["baseline_input"] == pytest.approx(0.1) and s["patches"] == 6
+    one = mosaic_scores(judges[:1], "stars", inputs, outputs, 16, outputs[0][:16, :16][None])
+    assert one["recognisability"] == one["recognisability_min"] == one["recognisability_max"] == 0.5
 
 
 def test_quality_table_and_warnings_flag_a_weak_judge_and_a_fooled_baseline():

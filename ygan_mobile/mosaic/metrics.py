@@ -1,6 +1,7 @@
 """The three numbers of a mosaic (DESIGN §11), on frames rendered on the stride-P grid.
 
-- recognisability: the share of output patches the judge calls their theme;
+- recognisability: the share of output patches the judges call their theme (the mean over the
+  judges, with the lowest and highest single judge's share beside it);
 - structure: Pearson r of the Gaussian-low-passed (σ = P) luminance of output against input;
 - variety: how different the outputs of different inputs are, against real theme patches: the mean
   distance between random pairs of standardised-luminance output patches, divided by the same for
@@ -51,15 +52,20 @@ def colour_filter(inputs: np.ndarray, outputs: np.ndarray) -> np.ndarray:
     return np.clip(src * gain + 0.5, 0, 255).astype(np.uint8)
 
 
-def mosaic_scores(judge: Judge, theme: str, inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int,
+def mosaic_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int,
                   real: np.ndarray) -> dict[str, float]:
-    """The numbers of one theme over pairs of (input, rendered) uint8 frames, sides multiples of P."""
+    """The numbers of one theme over pairs of (input, rendered) uint8 frames, sides multiples of P;
+    the judge-dependent ones are means over `judges`."""
     cut_in = np.concatenate([grid_patches(f, patch) for f in inputs])
     cut_out = np.concatenate([grid_patches(f, patch) for f in outputs])
+    tinted = colour_filter(cut_in, cut_out)
+    shares = [j.share(cut_out, theme) for j in judges]
     return {
-        "recognisability": judge.share(cut_out, theme),
-        "baseline_input": judge.share(cut_in, theme),
-        "baseline_colour": judge.share(colour_filter(cut_in, cut_out), theme),
+        "recognisability": float(np.mean(shares)),
+        "recognisability_min": min(shares),
+        "recognisability_max": max(shares),
+        "baseline_input": float(np.mean([j.share(cut_in, theme) for j in judges])),
+        "baseline_colour": float(np.mean([j.share(tinted, theme) for j in judges])),
         "structure_r": float(np.mean([structure_r(o, i, patch) for i, o in zip(inputs, outputs)])),
         "variety": spread(cut_out) / max(spread(real), 1e-9),
         "patches": int(len(cut_out)),

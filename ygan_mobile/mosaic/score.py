@@ -2,7 +2,13 @@
 
 A renderer is any `(frame uint8 H×W×3, theme) → frame`: the torch teacher or student through the
 torch pipeline, or a shipped artifact through the reference runtime's (the orchestration layer
-builds those), so one judge scores all of them on the same frames.
+builds those), so the same judges score all of them on the same frames.
+
+Why several judges: on one bundle's renders, eight judges differing only in their seed gave shares
+from 36 to 78% (flowers) and 47 to 99% (galaxies), while their accuracy on real patches stayed at
+94-95% (docs/training.md, "The judge's own spread"). A render is a handful of stamps, each near some
+judge's boundary; the mean share of K judges has about 1/sqrt(K) of one judge's spread, and the
+spread itself is reported beside it.
 """
 
 from __future__ import annotations
@@ -19,18 +25,20 @@ Renderer = Callable[[np.ndarray, str], np.ndarray]
 MIN_JUDGE_ACCURACY = 0.9  # below this the judge's scores do not count (DESIGN §11)
 
 
-def fit_judge(held: HeldOut, seed: int = 0, steps: int = 600) -> tuple[Judge, dict[str, float]]:
-    """The judge and its accuracy on real patches it never learned from (per class and mean)."""
-    judge = train_judge(held.judge_photo, held.judge_themes, steps=steps, seed=seed)
+def fit_judges(held: HeldOut, seed: int = 0, steps: int = 600, count: int = 1) -> tuple[list[Judge], dict[str, float]]:
+    """`count` judges (seeds seed, seed + 1, …) and their mean accuracy on real patches none learned
+    from (per class and mean)."""
+    judges = [train_judge(held.judge_photo, held.judge_themes, steps=steps, seed=seed + k) for k in range(count)]
     test_photo = np.concatenate([grid_patches(f.pixels, held.judge_photo.shape[1]) for f in held.frames])
-    return judge, accuracy(judge, test_photo, held.test_themes)
+    each = [accuracy(j, test_photo, held.test_themes) for j in judges]
+    return judges, {k: float(np.mean([a[k] for a in each])) for k in each[0]}
 
 
-def score(render: Renderer, themes: list[str], held: HeldOut, judge: Judge, patch: int) -> dict[str, dict[str, float]]:
+def score(render: Renderer, themes: list[str], held: HeldOut, judges: list[Judge], patch: int) -> dict[str, dict[str, float]]:
     """Per theme: recognisability, both baselines, structure r and variety over the scored frames."""
     inputs = [f.pixels for f in held.frames]
     out = {}
     for theme in themes:
         outputs = [render(f, theme) for f in inputs]
-        out[theme] = mosaic_scores(judge, theme, inputs, outputs, patch, held.test_themes[theme])
+        out[theme] = mosaic_scores(judges, theme, inputs, outputs, patch, held.test_themes[theme])
     return out
