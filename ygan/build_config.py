@@ -43,7 +43,10 @@ class QualitySettings:
     """The mosaic-quality measurement (docs/build.md "Mosaic quality"); defaults are the real values,
     tiny test builds lower them."""
     steps: int = 600  # judge training steps
-    judges: int = 5  # judges (seeds) whose shares are averaged; one judge's share moved up to 50 points with its seed
+    # judges (seeds) whose shares are averaged: one judge's share moved up to 50 points with its seed. Three, not
+    # the five of `full`, so `make demo` stays under 10 minutes (each judge ~26 s on the Intel Xeon, ~50 s on
+    # the AMD EPYC; docs/build.md "Five judges, not one")
+    judges: int = 3
     side: int = 512  # longer side of the scored held-out photographs, pixels
     threads: int = 0  # torch and LiteRT threads; 0: the teacher's train.threads (0 there: all cores)
 

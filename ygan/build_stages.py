@@ -242,9 +242,11 @@ def quality_numbers(bundle: Path) -> dict[str, Any]:
     doc = _json(bundle / QUALITY)
     if "unavailable" in doc:
         return {"skipped": f"not measured: {doc['unavailable']}"}
+    keep = ("recognisability", "recognisability_min", "recognisability_max", "structure_r", "variety", "baseline_input",
+            "baseline_colour")
     return {"judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
-            "models": {m: {t: {k: s[k] for k in ("recognisability", "structure_r", "variety", "baseline_input", "baseline_colour")}
-                           for t, s in themes.items()} for m, themes in doc["models"].items()},
+            "judges": doc.get("settings", {}).get("judges", 1),
+            "models": {m: {t: {k: s[k] for k in keep if k in s} for t, s in themes.items()} for m, themes in doc["models"].items()},
             "warnings": doc.get("warnings", []), "notes": doc.get("notes", [])}
 
 

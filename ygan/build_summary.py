@@ -62,6 +62,7 @@ def print_summary(ctx: Context, seconds: float) -> None:
         n = quality.numbers
         print("mosaic quality (held-out photographs; docs/build.md \"Mosaic quality\"):")
         doc = {"judge": {"accuracy": n["judge_accuracy"], "counts": n["judge_counts"]}, "models": n["models"],
+               "settings": {"judges": n.get("judges", 1)},
                "notes": n.get("notes", []), "warnings": n.get("warnings", [])}
         for line in table(doc):
             print(f"  {line}")

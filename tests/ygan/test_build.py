@@ -144,7 +144,10 @@ def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
     assert len(parsed.tables["quality"]["rows"]) == 3 and "mosaic/mosaic_stars.png" in parsed.images
     assert (bundle / "report" / "mosaic" / "mosaic_stars.png").read_bytes() == picture.read_bytes()
     state = json.loads((bundle / "build.json").read_text())
-    assert state["stages"]["quality"]["numbers"]["models"]["teacher"]["stars"]["variety"] == doc["models"]["teacher"]["stars"]["variety"]
+    numbers = state["stages"]["quality"]["numbers"]
+    assert numbers["models"]["teacher"]["stars"]["variety"] == doc["models"]["teacher"]["stars"]["variety"]
+    assert numbers["models"]["teacher"]["stars"]["recognisability_max"] == doc["models"]["teacher"]["stars"]["recognisability_max"]
+    assert numbers["judges"] == 2
 
 
 @pytest.mark.slow
