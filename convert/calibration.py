@@ -18,6 +18,14 @@ from torch import nn
 ONNX2TF_DEFAULT = "calibration_image_sample_data_20x128x128x3_float32.npy"
 
 
+def full_batches(data: np.ndarray, batch: int) -> list[np.ndarray]:
+    """`data` cycled into float32 chunks of exactly `batch` (at least one): a graph exported with a fixed
+    batch takes nothing else, and zero padding would skew the activation ranges calibration measures."""
+    n = max(1, -(-len(data) // batch)) * batch
+    cycled = data[np.arange(n) % len(data)].astype(np.float32)
+    return [cycled[i:i + batch] for i in range(0, n, batch)]
+
+
 def to_nhwc(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
 

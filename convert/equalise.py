@@ -23,6 +23,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from convert.calibration import full_batches
 from ygan_mobile.errors import YganError
 
 FLOOR = 0.01  # k never exceeds 1 / FLOOR: a channel (nearly) silent on the calibration data is not blown up without bound
@@ -44,7 +45,7 @@ def _attrs(node: onnx.NodeProto) -> dict:
 
 
 def find_pairs(model: onnx.ModelProto) -> list[Pair]:
-    init = {i.name for i in model.graph.initializer}
+    init = {i.name: i for i in model.graph.initializer}
     producer = {o: n for n in model.graph.node for o in n.output}
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for n in model.graph.node:
@@ -64,8 +65,8 @@ def find_pairs(model: onnx.ModelProto) -> list[Pair]:
             nxt = consumers.get(nxt[0].output[0], [])
         if relu.output[0] in outputs or len(nxt) != 1 or nxt[0].op_type != "Conv" or nxt[0].input[1] not in init:
             continue
-        weights = next(i for i in model.graph.initializer if i.name == nxt[0].input[1])
-        if _attrs(nxt[0]).get("group", 1) == weights.dims[0] and weights.dims[1] == 1:  # depthwise, multiplier 1
+        dims = init[nxt[0].input[1]].dims
+        if _attrs(nxt[0]).get("group", 1) == dims[0] and dims[1] == 1:  # depthwise, multiplier 1
             pairs.append(Pair(first, relu, nxt[0], block, mode))
     return pairs
 
@@ -83,9 +84,7 @@ def _run(model: onnx.ModelProto, names: list[str], input_name: str, data: np.nda
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    n = max(1, -(-len(data) // batch)) * batch
-    cycled = data[np.arange(n) % len(data)].astype(np.float32)  # full batches: the graph's batch may be fixed
-    runs = [session.run(names, {input_name: cycled[i:i + batch]}) for i in range(0, n, batch)]
+    runs = [session.run(names, {input_name: chunk}) for chunk in full_batches(data, batch)]
     return [np.concatenate([r[k] for r in runs])[:len(data)] for k in range(len(names))]
 
 
@@ -106,7 +105,7 @@ def equalise(model: onnx.ModelProto, input_name: str, data: np.ndarray, batch: i
         init[name].CopyFrom(numpy_helper.from_array((array * factor.reshape(-1, *[1] * (array.ndim - 1))).astype(array.dtype), name))
 
     for pair, acts in zip(pairs, found):
-        channels = numpy_helper.to_array(init[pair.depthwise.input[1]]).shape[0]
+        channels = init[pair.depthwise.input[1]].dims[0]
         peak = acts.max(axis=tuple(i for i in range(acts.ndim) if i != 1))
         # the first conv's channel j becomes channel j % C (DCR) or j // block² (CRD) after DepthToSpace
         grouped = peak.reshape(pair.block ** 2, channels).max(0) if pair.mode == "DCR" else peak.reshape(channels, -1).max(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convert.calibration import full_batches
 from convert.quiet import quiet
 from ygan_mobile.errors import YganError
 
@@ -23,9 +24,7 @@ class _Patches:
     """onnxruntime's CalibrationDataReader protocol over fixed-batch chunks of the calibration patches."""
 
     def __init__(self, name: str, patches: np.ndarray, batch: int):
-        n = max(1, -(-len(patches) // batch)) * batch
-        cycled = patches[np.arange(n) % len(patches)].astype(np.float32)
-        self._feeds = iter([{name: cycled[i:i + batch]} for i in range(0, n, batch)])
+        self._feeds = iter([{name: chunk} for chunk in full_batches(patches, batch)])
 
     def get_next(self) -> dict | None:
         return next(self._feeds, None)
