@@ -2,8 +2,8 @@
 
 Why interleaved: on a shared machine the load drifts over seconds, so timing every contender once
 per round (round-robin) spreads that drift evenly over all of them, and a ratio between two rows
-of one run stays meaningful even when absolute times are not. Each visit renders a settling frame
-before the timed one (see `measure`).
+of one run stays meaningful even when absolute times are not. Each visit renders untimed frames for
+50 ms before the timed one (see `measure`).
 
 Why the model calls are timed inside the pipeline: the pipeline's overhead (tiling, batching,
 blending, rounding) is then measured on the very frames that are being timed — frame time minus the
@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+
+SETTLE_SECONDS = 0.05  # untimed rendering before each timed frame; 20 ms covered onnxruntime's spinning here
 
 
 class CallTimer:
@@ -56,19 +59,25 @@ class Samples:
     convert: list[float] = field(default_factory=list)  # seconds converting pixels per frame (numpy rows)
 
 
-def measure(contenders: list[Contender], frame: np.ndarray, warmup: int, repeats: int) -> dict[str, Samples]:
+def measure(contenders: list[Contender], frame: np.ndarray, warmup: int, repeats: int,
+            settle: float = SETTLE_SECONDS) -> dict[str, Samples]:
     """`warmup` untimed frames per contender, then `repeats` rounds in which every contender renders
-    one untimed frame and one timed frame. The untimed frame lets the thread pools of the contender
-    before it (torch's OpenMP, onnxruntime's and XNNPACK's workers spin for a while after their
-    work) go quiet and brings this one's buffers back into cache, so each timed frame is a frame of a
-    video rendered by that runtime alone: without it the row after the teacher ran up to 1.6× slower."""
+    untimed frames for at least `settle` seconds (one at least) and then one timed frame. The settling
+    lets the thread pools of the contender before it go quiet and brings this one's buffers back into
+    cache and its clocks up, so each timed frame is a frame of a video rendered by that runtime alone.
+    One settling frame was not enough for a 5 ms row: onnxruntime's workers spin for 10-20 ms after a
+    run, and LiteRT fp32 right after the onnxruntime rows took 8.8 ms a frame against 5.2 ms after 50 ms
+    of its own frames (Intel Xeon, docs/speed.md) — which had flattered int8-full against it."""
     for c in contenders:
         for _ in range(warmup):
             c.render(frame, c.timer)
     out = {c.key: Samples() for c in contenders}
     for _ in range(repeats):
         for c in contenders:
+            began = time.perf_counter()
             c.render(frame, c.timer)
+            while time.perf_counter() - began < settle:
+                c.render(frame, c.timer)
             c.timer.seconds = 0.0
             if c.workspace is not None:
                 c.workspace.seconds.clear()
