@@ -115,8 +115,7 @@ def test_themes_are_deterministic_and_prefix_stable():
 def test_themes_look_different():
     mean = {name: np.mean([t.pixels.reshape(-1, 3).mean(0) for t in render_theme(name, 40, 32, seed=0)], axis=0)
             for name in THEMES}
-    night = [t.pixels.mean() for t in render_theme("galaxies", 40, 32, seed=0)]
-    assert np.median(night) < 90  # most galaxies are on night skies …
+    assert mean["galaxies"].mean() < 90  # galaxies are night skies …
     assert mean["stars"][2] > mean["stars"][0] and mean["galaxies"][2] > mean["galaxies"][0]  # … and bluish
     assert mean["flowers"][1] > mean["flowers"][2] + 30  # green leaves > blue
     assert mean["skulls"][2] > mean["skulls"][1]  # pale skulls on violet
@@ -124,34 +123,10 @@ def test_themes_look_different():
 
 def test_theme_tiles_span_dark_to_bright():
     """Every input brightness has themed patches to match (what keeps a mosaic's structure)."""
-    for name in ("flowers", "eyes", "skulls", "stars", "galaxies"):
+    for name in ("flowers", "eyes", "skulls", "stars"):
         luma = [t.pixels.astype(np.float64) @ [0.299, 0.587, 0.114] for t in render_theme(name, 60, 32, seed=0)]
         means = np.array([m.mean() for m in luma])
         assert means.min() < 70 and means.max() > 130, (name, means.min(), means.max())
-
-
-def test_galaxies_on_light_skies_are_negatives_with_their_contrast():
-    """A light galaxy tile is a night sky printed as a negative: the galaxy dark on a pale ground,
-    as much contrast as on the night skies, where fitting a night sky to a light patch faded it."""
-    tiles = render_theme("galaxies", 80, 32, seed=0)
-    luma = [t.pixels.astype(np.float64) @ [0.299, 0.587, 0.114] for t in tiles]
-    light = [m for m in luma if m.mean() > 150]
-    dark = [m for m in luma if m.mean() < 100]
-    assert 0.25 < len(light) / len(luma) < 0.55 and len(dark) > len(light)
-    for m in light:  # the darkest pixels (the galaxy) lie far under the ground
-        assert np.median(m) - m.min() > 60, m.min()
-    spread = lambda ms: np.median([np.percentile(m, 99) - np.percentile(m, 1) for m in ms])
-    assert spread(light) > 0.7 * spread(dark)
-
-
-def test_negative_turns_luminance_over_and_keeps_colour():
-    from ygan_mobile.data.themes import _negative
-
-    tile = np.array([[[60, 70, 100], [200, 180, 150], [128, 128, 128]]], np.uint8)  # none clips
-    out = _negative(tile).astype(np.float64)
-    luma = lambda x: x @ [0.299, 0.587, 0.114]
-    assert np.allclose(luma(out), 255 - luma(tile.astype(np.float64)), atol=0.6)
-    assert np.allclose(np.diff(out, axis=-1), np.diff(tile.astype(np.float64), axis=-1), atol=1)  # same colour
 
 
 def test_one_element_per_tile_near_the_centre():

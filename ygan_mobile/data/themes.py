@@ -43,8 +43,7 @@ EMOJI_STYLES = {
     "eyes": EmojiStyle("👁👀🧿", (0, 40), (0.1, 0.95), 30, (0.7, 1.0), 10, (0.55, 1.15)),
     "skulls": EmojiStyle("💀☠", (240, 320), (0.04, 0.9), 20, (0.7, 1.0), 15, (0.45, 1.1)),
 }
-NEIGHBOUR_CHANCE = 0.35
-GALAXY_NEGATIVE_CHANCE = 0.4  # galaxies on a light sky, printed as negatives (dark on pale), so light patches have them  # a tile may also show part of a smaller element at its edge, as in a mosaic
+NEIGHBOUR_CHANCE = 0.35  # a tile may also show part of a smaller element at its edge, as in a mosaic
 
 
 @functools.lru_cache(maxsize=1)
@@ -219,18 +218,7 @@ def _galaxies_tile(rng: np.random.Generator, size: int) -> np.ndarray:
     _galaxy(img, rng)
     if rng.random() < 0.5:
         _bright_star(img, rng)
-    tile = _tone(img)
-    return _negative(tile) if rng.random() < GALAXY_NEGATIVE_CHANCE else tile
-
-
-def _negative(tile: np.ndarray) -> np.ndarray:
-    """The tile printed as a negative, its colour kept: every pixel shifted equally in R, G and B so
-    its luminance becomes 255 minus what it was. A night sky turns pale with the galaxy dark on it,
-    as astronomers print plates; the element keeps its full contrast on a light ground, where lifting
-    the night sky to the patch's light (`match_fit`) had faded it to a smudge (docs/training.md)."""
-    x = tile.astype(np.float32)
-    luma = x @ np.array([0.299, 0.587, 0.114], np.float32)
-    return (x + (255 - 2 * luma)[..., None] + 0.5).clip(0, 255).astype(np.uint8)
+    return _tone(img)
 
 
 @functools.lru_cache(maxsize=1)
