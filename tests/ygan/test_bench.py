@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from convert.bundle import convert
@@ -13,6 +16,7 @@ from convert.options import Options
 from convert.source import load_networks
 from distill.config import build as distill_config
 from distill.train import distill
+from ygan.bench_timing import CallTimer, Contender, measure
 from ygan.cli import main
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.train import train
@@ -122,3 +126,20 @@ def test_cpu_description_names_the_int8_isa_flags_of_x86_and_arm():
                                     "isa": ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8"]}
     arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm asimddp i8mm\nHardware\t: Qualcomm Technologies, Inc SM8550\n"
     assert cpu_description(arm) == {"model": "Qualcomm Technologies, Inc SM8550", "isa": ["asimd", "asimddp", "i8mm"]}
+
+
+def test_each_timed_frame_follows_at_least_the_settling_time_of_its_own_frames():
+    """A fast row must not be timed right after another runtime's work (whose workers still spin):
+    every visit renders untimed frames for `settle` seconds first, not one frame."""
+    log: list[str] = []
+
+    def contender(name: str) -> Contender:
+        def render(frame, timer):
+            log.append(name)
+            time.sleep(0.005)
+        return Contender(name, render, CallTimer(lambda x: x))
+
+    samples = measure([contender("a"), contender("b")], np.zeros((4, 4, 3), np.uint8), warmup=0, repeats=3, settle=0.03)
+    runs = [len(list(g)) for _, g in itertools.groupby(log)]
+    assert len(runs) == 6 and min(runs) >= 3, runs  # ≥ 2 settling frames + the timed one per visit (30 ms of 5 ms frames)
+    assert all(len(s.frame) == 3 and min(s.frame) >= 0.005 for s in samples.values())
