@@ -147,10 +147,16 @@ def _star_colour(rng: np.random.Generator) -> np.ndarray:
     return palette[int(rng.integers(len(palette)))]
 
 
-def _sky(rng: np.random.Generator, size: int, faint: int, nebula: float) -> np.ndarray:
-    """A blue sky from black to dusk, a faint coloured nebula, and `faint` point stars splatted then
-    blurred. Most skies are dark; the squared draw leaves some light enough for bright inputs."""
-    base = _hsv_to_rgb(rng.uniform(210, 260), rng.uniform(0.4, 0.9), 0.02 + 0.4 * rng.random() ** 2)
+def _sky(rng: np.random.Generator, size: int, faint: int, nebula: float, light: float = 0.0) -> np.ndarray:
+    """A blue sky, a faint coloured nebula, and `faint` point stars splatted then blurred. With `light`
+    0 the sky runs from black to dusk, mostly dark (the squared draw leaves some light enough for
+    bright inputs); with `light` > 0 its brightness is drawn evenly up to `light`, paler as it brightens,
+    so that light inputs have tiles of their own light rather than a dark tile lifted to it."""
+    hue, saturation, draw = rng.uniform(210, 260), rng.uniform(0.4, 0.9), rng.random()
+    if light:
+        base = _hsv_to_rgb(hue, saturation * (1 - 0.5 * draw), 0.02 + light * draw)
+    else:
+        base = _hsv_to_rgb(hue, saturation, 0.02 + 0.4 * draw**2)
     glow = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(0.4, 0.8), 1.0)
     img = base + nebula * rng.uniform(0.3, 1) * _smooth_noise(rng, size, 4)[..., None] ** 2 * glow
     points = np.zeros((size, size, 3))
@@ -214,7 +220,9 @@ def _galaxy(img: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def _galaxies_tile(rng: np.random.Generator, size: int) -> np.ndarray:
-    img = _sky(rng, size, int(rng.integers(size // 10, size // 4 + 1)), nebula=0.08)
+    """A galaxy under a sky of any light, dark to pale (docs/training.md, tenth round): with dark skies
+    alone one tile served every patch lighter than ~115 of 255 and the generator stamped it there."""
+    img = _sky(rng, size, int(rng.integers(size // 10, size // 4 + 1)), nebula=0.08, light=0.8)
     _galaxy(img, rng)
     if rng.random() < 0.5:
         _bright_star(img, rng)
