@@ -20,7 +20,7 @@ c instead. Its weights are quantised per *output* channel, so a shrunk column lo
 depthwise channel would not; there k_c = sqrt(R / r_c) splits the difference between the activation and
 the weights (Nagel et al.'s balance). Why: in a later `full` student one channel of a depthwise → ReLU
 output reached 82.6 against ≤ 23 for the other 31, and the galaxies int8 files fell to 31.4–31.7 dB; QDQ
-with these pairs equalised at k = sqrt(R / r): 31.8 → 41.3 dB (k = R / r: 35.1), and +1.3 to +3.8 dB on
+with these pairs equalised at k = sqrt(R / r): 31.8 → 41.3 dB (k = R / r: 35.1), and +1.3 to +2.5 dB on
 every other patch model measured (docs/bundle.md).
 """
 
