@@ -1,4 +1,4 @@
-"""Distillation losses: match the teacher end to end, in pixels, in generator features and in z.
+"""Distillation losses: match the teacher end to end, in pixels, in edges, in generator features and in z.
 
 Why features too (GAN Compression, Li et al. 2020): the pixel loss alone tells a small student only
 *what* to output; matching the teacher's intermediate generator maps through learned 1×1 adapters
@@ -27,6 +27,7 @@ class Weights:
     feature: float = 0.5
     latent: float = 0.1
     adversarial: float = 0.0
+    edge: float = 0.0
 
 
 def teacher_features(generator: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -60,6 +61,18 @@ def relative_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
 def feature_loss(student_feats: list[torch.Tensor], teacher_feats: list[torch.Tensor], adapters: nn.ModuleList) -> torch.Tensor:
     terms = [relative_mse(a(s), t) for a, s, t in zip(adapters, student_feats, teacher_feats, strict=True)]
     return torch.stack(terms).mean()
+
+
+def image_gradients(y: torch.Tensor) -> torch.Tensor:
+    """Horizontal and vertical neighbour differences, flattened per sample."""
+    return torch.cat([(y[..., 1:, :] - y[..., :-1, :]).flatten(1), (y[..., :, 1:] - y[..., :, :-1]).flatten(1)], 1)
+
+
+def edge_loss(student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
+    """L1 between the outputs' neighbour differences. Pixel losses let a small student trade a
+    teacher's thin edges (a galaxy's arms, a petal's rim) for a blur with nearly the same error; this
+    term prices the lost contrast directly (docs/training.md, fifteenth round)."""
+    return F.l1_loss(image_gradients(student_out), image_gradients(teacher_out))
 
 
 def critic_hinge(critic: nn.Module, student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
@@ -106,6 +119,10 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
         total = total + w.l1 * l1 + w.mse * mse + w.feature * feat
         parts[f"mse.{theme}"] = mse.item()
         parts[f"feature.{theme}"] = feat.item()
+        if w.edge > 0:
+            edge = edge_loss(y, y_t)
+            total = total + w.edge * edge
+            parts[f"edge.{theme}"] = edge.item()
         if w.adversarial > 0:
             adv = critic_hinge(teacher.critics[theme], y, y_t)
             total = total + w.adversarial * adv

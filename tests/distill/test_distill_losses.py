@@ -1,8 +1,10 @@
-"""Distillation losses: shapes of the teacher features, and the loss falls on a fixed batch."""
+"""Distillation losses: shapes of the teacher features, the edge term, and the loss falls on a fixed batch."""
 
 import torch
 
-from distill.losses import Weights, distill_loss, make_adapters, teacher_features, teacher_targets
+import torch.nn.functional as F
+
+from distill.losses import Weights, distill_loss, edge_loss, make_adapters, teacher_features, teacher_targets
 from distill.students import StudentConfig, StudentModels
 from ygan_mobile.models import ModelConfig, YGan
 
@@ -33,7 +35,7 @@ def test_distill_loss_decreases_on_a_fixed_batch():
     targets = teacher_targets(teacher, x, list(student.generators))
     params = [p for m in student.modules().values() for p in m.parameters()] + list(adapters.parameters())
     opt = torch.optim.Adam(params, lr=3e-3)
-    weights = Weights(adversarial=0.1)
+    weights = Weights(adversarial=0.1, edge=1.0)
     losses = []
     for _ in range(60):
         loss, parts = distill_loss(student, adapters, teacher, x, weights, targets)
@@ -41,6 +43,18 @@ def test_distill_loss_decreases_on_a_fixed_batch():
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    assert {"latent", "mse.a", "feature.b", "adversarial.a", "loss"} <= set(parts)
+    assert {"latent", "mse.a", "feature.b", "adversarial.a", "edge.b", "loss"} <= set(parts)
     assert losses[-1] < 0.5 * losses[0]
     assert all(p.grad is None for m in teacher.modules().values() for p in m.parameters())
+
+
+def test_edge_loss_prices_a_blur_that_pixel_losses_barely_see():
+    """A thin bright line and its 3×3 box blur: the blur's pixel L1 is small, its edge L1 is not,
+    and a copy or a brightness shift (no change of edges) costs no edge loss at all."""
+    sharp = torch.full((1, 3, 16, 16), -1.0)
+    sharp[..., 8, :] = 1.0
+    blurred = F.avg_pool2d(F.pad(sharp, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    assert edge_loss(sharp, sharp).item() == 0.0
+    assert edge_loss(sharp + 0.2, sharp).item() < 1e-6
+    pixel, edge = F.l1_loss(blurred, sharp).item(), edge_loss(blurred, sharp).item()
+    assert edge > 0.1 and edge > pixel
