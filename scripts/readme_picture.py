@@ -1,7 +1,7 @@
 """Stack a bundle's quality pictures (quality/mosaic_<theme>.png, written by `ygan build`) into the
 README's pictures. Usage: .venv/bin/python scripts/readme_picture.py BUNDLE OUT.jpg [THEME ...] (a .jpg is JPEG
 quality 90; themes default to all the bundle's). The README's: docs/img/readme_themes.jpg from the quick
-build, docs/img/readme_full.jpg from the full build with themes flowers skulls eyes."""
+build, docs/img/readme_full.jpg from the full build with themes flowers skulls eyes galaxies."""
 
 import sys
 from pathlib import Path
