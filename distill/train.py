@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         checkpoint.restore(ckpt, student, adapters, opt)
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
     student.train()
-    weights = Weights(cfg.train.l1, cfg.train.mse, cfg.train.feature, cfg.train.latent, cfg.train.adversarial, cfg.train.edge)
+    weights = Weights(**{f.name: getattr(cfg.train, f.name) for f in fields(Weights)})  # every weight, by name
     objective = world.wrap(Objective(student, adapters, teacher, weights))
 
     def step_fn(step: int) -> dict[str, float]:

@@ -1,7 +1,6 @@
 """Distillation losses: shapes of the teacher features, the edge term, and the loss falls on a fixed batch."""
 
 import torch
-
 import torch.nn.functional as F
 
 from distill.losses import Weights, distill_loss, edge_loss, make_adapters, teacher_features, teacher_targets
