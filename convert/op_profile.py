@@ -6,7 +6,9 @@ kernels and split the graph into several delegate partitions, each with its own 
 one-op model answers both: its time, and whether the delegate replaced it. The sum of the op
 times next to the whole-model time shows what the partition boundaries cost.
 
-Run: `python -m convert.op_profile model.tflite [--threads 2] [--runs 50]`.
+Run: `python -m convert.op_profile model.tflite [--threads 2] [--runs 50] [--without-amx]`; on a CPU
+with AMX, `--without-amx` times the ops on XNNPACK's AVX-512 VNNI int8 kernels instead of its AMX
+ones (reference_runtime.cpu.deny_amx), the comparison docs/speed.md makes.
 """
 
 from __future__ import annotations
@@ -104,10 +106,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--without-amx", action="store_true", help="deny XNNPACK its AMX kernels (Linux x86-64)")
     args = parser.parse_args(argv)
     if not args.model.is_file():
         print(f"error: no such .tflite file: {args.model}", file=sys.stderr)
         return 2
+    if args.without_amx:
+        from reference_runtime.cpu import deny_amx
+
+        try:
+            deny_amx()
+        except RuntimeError as exc:
+            print(f"error: --without-amx: {exc}", file=sys.stderr)
+            return 2
     rows, whole = profile(args.model, args.threads, args.runs)
     print(table(rows, whole))
     return 0

@@ -9,7 +9,10 @@ so a ratio without the flags can't be compared across machines (issue 22). Read 
 
 from __future__ import annotations
 
+import ctypes
 import platform
+import struct
+import sys
 from pathlib import Path
 
 # the flags that matter for int8/float inference, in /proc/cpuinfo's spelling
@@ -32,3 +35,38 @@ def cpu_description(cpuinfo: str | None = None) -> dict:
     model = fields.get("model name") or fields.get("Hardware") or platform.processor() or platform.machine()
     present = set((fields.get("flags") or fields.get("Features") or "").split())
     return {"model": model, "isa": [f for f in ISA_FLAGS if f in present]}
+
+
+# Linux x86-64: the syscall and request XNNPACK makes before it uses AMX tiles (arch/x86/include/uapi/asm/prctl.h)
+_SYS_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _AUDIT_ARCH_X86_64 = 158, 0x1023, 0xC000003E
+_EPERM, _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 1, 38, 22, 2
+_SECCOMP_RET_ERRNO, _SECCOMP_RET_ALLOW = 0x00050000, 0x7FFF0000
+_LD_W_ABS, _JEQ_K, _RET_K = 0x20, 0x15, 0x06  # classic BPF: load a 32-bit word of seccomp_data, compare, return
+
+
+def deny_amx() -> None:
+    """From now on this process's requests for the AMX tile permission fail, so XNNPACK keeps to its
+    AVX-512 VNNI int8 kernels on a CPU that has AMX: the diagnosis behind `ygan bench --without-amx`.
+
+    Why a seccomp filter: XNNPACK turns its AMX kernels on whenever the CPU has AMX and the kernel
+    grants the request (src/configs/hardware-config.c) and offers no switch; on the student's
+    3–64-channel layers those 16×64-tile kernels are slower than its VNNI ones (docs/speed.md).
+    It cannot be undone in the process, reaches its children, and acts only if it comes before the
+    first XNNPACK delegate of the process (XNNPACK reads the CPU once)."""
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        raise RuntimeError(f"denying AMX needs Linux on x86-64, not {sys.platform} on {platform.machine()}")
+    program = [(_LD_W_ABS, 0, 0, 4), (_JEQ_K, 0, 5, _AUDIT_ARCH_X86_64),     # seccomp_data.arch, else allow
+               (_LD_W_ABS, 0, 0, 0), (_JEQ_K, 0, 3, _SYS_ARCH_PRCTL),        # .nr
+               (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _ARCH_REQ_XCOMP_PERM),  # low word of .args[0]
+               (_RET_K, 0, 0, _SECCOMP_RET_ERRNO | _EPERM), (_RET_K, 0, 0, _SECCOMP_RET_ALLOW)]
+    code = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *op) for op in program))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    fprog = SockFprog(len(program), ctypes.addressof(code))
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) or \
+            libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0):
+        raise RuntimeError(f"the kernel refused the seccomp filter that denies AMX (errno {ctypes.get_errno()})")

@@ -34,6 +34,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", help="theme whose patch model is timed (default: the bundle's first)")
     parser.add_argument("--teacher", help="teacher run directory (default: BUNDLE/checkpoints/teacher)")
     parser.add_argument("--student", help="student run directory (default: BUNDLE/checkpoints/student)")
+    parser.add_argument("--without-amx", action="store_true",
+                        help="deny this process the AMX tile permission first, so XNNPACK uses its AVX-512 VNNI int8 "
+                             "kernels: a diagnosis on CPUs with AMX, recorded in bench.json (Linux x86-64)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -120,7 +123,13 @@ def others_cores(start: tuple | None, end: tuple | None) -> float | None:
     return max(0.0, (end[1] - start[1]) - (end[2] - start[2])) / (end[0] - start[0])
 
 
-def machine_info() -> dict[str, Any]:
+def xnnpack_amx(isa: list[str], denied: bool) -> str:
+    """Whether XNNPACK's AMX int8 kernels could run: 'denied' (--without-amx), 'available' (the CPU
+    has AMX-INT8, and XNNPACK then picks those kernels for every int8 convolution) or 'absent'."""
+    return "denied" if denied else "available" if "amx_int8" in isa else "absent"
+
+
+def machine_info(without_amx: bool = False) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     from reference_runtime.cpu import cpu_description
@@ -132,12 +141,19 @@ def machine_info() -> dict[str, Any]:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    return {"cpu": described["model"], "isa": described["isa"], "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+    return {"cpu": described["model"], "isa": described["isa"], "xnnpack_amx": xnnpack_amx(described["isa"], without_amx), "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "packages": versions, "load_before": os.getloadavg()[0],
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.without_amx:  # before any library of this process asks for AMX or starts XNNPACK
+        from reference_runtime.cpu import deny_amx
+
+        try:
+            deny_amx()
+        except RuntimeError as exc:
+            raise YganError(f"--without-amx: {exc}") from None
     import torch
     from tqdm import tqdm
 
@@ -164,7 +180,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   _run_dir(args.teacher, bundle / TEACHER, "teacher", notes),
                   _run_dir(args.student, bundle / STUDENT, "student", notes))
     models = load_torch(setup)
-    machine = machine_info()
+    machine = machine_info(args.without_amx)
     inputs = {f"{w}x{h}": test_frame(bundle, manifest, w, h) for w, h in frames}
     rows: list[dict[str, Any]] = []
     began = cpu_snapshot()
@@ -194,6 +210,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if busy > 0.25:
         notes.append(f"the machine was shared: other processes used {busy:.2f} of its {machine['cores']} cores on average "
                      "while this ran; read the ratios, not the absolute times")
+    if args.without_amx:
+        notes.append("XNNPACK ran without its AMX kernels (--without-amx): a diagnosis of this CPU, not what an app on it gets")
     names = list(inputs)
     doc = {"format": "ygan-mobile/bench", "version": 1, "bundle": str(bundle.resolve()), "theme": theme, "patch": patch,
            "stride": stride, "blend": setup.blend, "batch": setup.batch, "warmup": args.warmup, "repeats": args.repeats,

@@ -70,8 +70,12 @@ def _size(n: int | None) -> str:
 
 
 def _isa(machine: dict[str, Any]) -> str:
-    """The CPU's int8-relevant ISA flags; bench.json files from before issue 22 have none recorded."""
-    return "ISA: " + (", ".join(machine["isa"]) or "none of the listed") if "isa" in machine else "ISA not recorded"
+    """The CPU's int8-relevant ISA flags (and whether XNNPACK could use AMX); bench.json files from
+    before issue 22 have none recorded."""
+    if "isa" not in machine:
+        return "ISA not recorded"
+    amx = {"denied": "; XNNPACK's AMX kernels denied (--without-amx)", "available": "; XNNPACK uses AMX"}
+    return "ISA: " + (", ".join(machine["isa"]) or "none of the listed") + amx.get(machine.get("xnnpack_amx"), "")
 
 
 def _versions(machine: dict[str, Any]) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import platform
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,6 +91,7 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
 
     here = cpu_description()
     assert doc["machine"]["cpu"] == here["model"] and doc["machine"]["isa"] == here["isa"]
+    assert doc["machine"]["xnnpack_amx"] == ("available" if "amx_int8" in here["isa"] else "absent")
     assert doc["machine"]["packages"]["ai-edge-litert"] and "onnx2tf" in doc["machine"]["packages"]
     table = (bundle / "bench.md").read_text()
     assert f"{here['model']} (ISA: " in table and f"ai-edge-litert {doc['machine']['packages']['ai-edge-litert']}" in table
@@ -106,6 +110,22 @@ def test_bench_without_a_teacher_checkpoint_says_so(bundle, tmp_path, capsys):
     assert "student_int8_litert_vs_teacher_pytorch_fps" not in doc["ratios"]
     assert any("no PyTorch teacher row" in n for n in doc["notes"])
     assert doc["stride"] == 8 and all(r["patches"] == 4 * 2 for r in doc["rows"])  # 40: 0,8,16,24  24: 0,8
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64", reason="AMX permission is Linux x86-64")
+def test_bench_without_amx_records_it_in_the_machine_and_the_table(bundle, tmp_path):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy, ignore=shutil.ignore_patterns("bench.*"))
+    args = ["bench", str(copy), "--frames", "40x24", "--repeats", "1", "--warmup", "0", "--threads", "1", "--quiet",
+            "--without-amx"]
+    # a child process: the seccomp filter that denies AMX lasts as long as the process
+    subprocess.run([sys.executable, "-m", "ygan", *args], capture_output=True, text=True, check=True)
+    doc = json.loads((copy / "bench.json").read_text())
+    assert doc["machine"]["xnnpack_amx"] == "denied"
+    assert any("--without-amx" in n for n in doc["notes"])
+    assert "XNNPACK's AMX kernels denied (--without-amx)" in (copy / "bench.md").read_text()
+    assert any(r["backend"] == "litert" and r["precision"] == "int8-full" for r in doc["rows"])
 
 
 def test_bad_bench_input_is_one_clear_error(tmp_path, capsys):
