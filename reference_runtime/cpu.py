@@ -49,11 +49,12 @@ def deny_amx() -> None:
     AVX-512 VNNI int8 kernels on a CPU that has AMX: the diagnosis behind `ygan bench --without-amx`.
 
     Why a seccomp filter: XNNPACK turns its AMX kernels on whenever the CPU has AMX and the kernel
-    grants the request (src/configs/hardware-config.c) and offers no switch; on the student's
-    3–64-channel layers those 16×64-tile kernels are slower than its VNNI ones (docs/speed.md).
+    grants the request (src/configs/hardware-config.c) and offers no switch; on the student's narrow
+    full-resolution layers (3→16, 16→12 channels) those 16×64-tile kernels are 2.6–3.4× slower than
+    its VNNI ones (docs/speed.md, stop 40).
     It cannot be undone in the process, reaches its children, and acts only if it comes before the
     first XNNPACK delegate of the process (XNNPACK reads the CPU once)."""
-    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+    if sys.platform != "linux" or platform.machine() != "x86_64":
         raise RuntimeError(f"denying AMX needs Linux on x86-64, not {sys.platform} on {platform.machine()}")
     program = [(_LD_W_ABS, 0, 0, 4), (_JEQ_K, 0, 5, _AUDIT_ARCH_X86_64),     # seccomp_data.arch, else allow
                (_LD_W_ABS, 0, 0, 0), (_JEQ_K, 0, 3, _SYS_ARCH_PRCTL),        # .nr
