@@ -64,6 +64,10 @@ def _pct(value: float | None) -> str:
     return _num(value, "—" if value is None else f"{100 * value:.0f}%")
 
 
+def _r(value: float | None) -> str:
+    return _num(value, "—" if value is None else f"{value:.2f}")
+
+
 def _span(s: dict) -> str:
     lo, hi = s.get("recognisability_min"), s.get("recognisability_max")
     return _num(None, "—") if lo is None or hi is None else _num(lo, f"{100 * lo:.0f}–{100 * hi:.0f}%")
@@ -80,10 +84,15 @@ def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
              + (f", preset <b>{escape(doc['preset'])}</b>" if doc.get("preset") else "") + ". "
              "Recognisable: share of output patches a luminance-only judge calls the theme, the mean over "
              f"{escape(str(settings.get('judges', 1)))} judge(s) trained alike but for their seed (the lowest and the "
-             "highest single judge beside it). Structure r: Pearson r of "
-             "the low-passed luminance (σ = P) against the input. Variety: spread of the output patches over that of "
-             "real theme patches (0 = one stamp everywhere, 1 = as varied as the theme). The baselines are the input "
-             "patches and the input tinted to the output's mean colour: the judge must call them the theme rarely.</p>"]
+             "highest single judge beside it). Variety: spread of the output patches over that of "
+             "real theme patches (0 = one stamp everywhere, 1 = as varied as the theme). The picture, each a Pearson r "
+             "against the input: picture r of the luminance low-passed with σ = 3 px; detail r of each cell's luminance "
+             "pooled to 8×8 blocks minus the cell's mean (a stamp scores ≈ 0); colour r of the two opponent chroma "
+             "channels, σ = 3 px, on the photographs that have colour; structure r of the luminance low-passed with "
+             "σ = P. The judges' baselines are the input patches and the input tinted to the output's mean colour: the "
+             "judge must call them the theme rarely. The rows marked baseline are mosaics without a network, scored alike: "
+             "one fixed theme element per cell shifted to the cell's light, and the classical photomosaic (each cell the "
+             "theme's training tile with the nearest 8×8 luminance layout, shifted to the cell's mean colour).</p>"]
     verdict = "counts" if judge.get("counts") else "does NOT count (below the minimum)"
     parts.append(f'<p id="judge" data-counts="{str(bool(judge.get("counts"))).lower()}">Judge accuracy on real held-out patches: '
                  + ", ".join(f"{escape(k)} {100 * v:.0f}%" for k, v in acc.items())
@@ -97,18 +106,24 @@ def section(doc: dict, figures: dict[str, Figure], stale_ids: list[str]) -> str:
                      "than the manifest lists now: rerun the build (or ygan eval).</p>")
     for theme, fig in figures.items():
         parts.append(f'<h3 id="mosaic-{escape(theme)}">Theme {escape(theme)}</h3>{_img(fig)}')
-    head = "".join(f"<th>{c}</th>" for c in ("theme", "model", "recognisable", "judges: lowest–highest", "structure r", "variety",
-                                               "baseline: input", "baseline: colour filter", "patches"))
+    head = "".join(f"<th>{c}</th>" for c in ("theme", "model", "recognisable", "judges: lowest–highest", "variety", "picture r",
+                                               "detail r", "colour r", "structure r", "judges on the input",
+                                               "judges on the colour-filtered input", "patches"))
     rows = []
     themes = list(dict.fromkeys(t for per in doc["models"].values() for t in per))
+    named = {**{m: (m, MODELS.get(m, m)) for m in doc["models"]},
+             **{f"baseline: {b}": (f"baseline:{b}", f"baseline: {b}") for b in doc.get("baselines", {})}}
+    every = {**doc["models"], **{f"baseline: {b}": v for b, v in doc.get("baselines", {}).items()}}
     for theme in themes:
-        for model, per in doc["models"].items():
+        for model, per in every.items():
             s = per.get(theme)
             if s is None:
                 continue
-            rows.append(f'<tr data-model="{escape(model)}" data-theme="{escape(theme)}"><td>{escape(theme)}</td>'
-                        f"<td>{escape(MODELS.get(model, model))}</td>" + _pct(s["recognisability"]) + _span(s)
-                        + _num(s["structure_r"], f"{s['structure_r']:.2f}") + _num(s["variety"], f"{s['variety']:.2f}")
+            key, label = named[model]
+            rows.append(f'<tr data-model="{escape(key)}" data-theme="{escape(theme)}"><td>{escape(theme)}</td>'
+                        f"<td>{escape(label)}</td>" + _pct(s["recognisability"]) + _span(s)
+                        + _num(s["variety"], f"{s['variety']:.2f}") + _r(s.get("picture_r")) + _r(s.get("detail_r"))
+                        + _r(s.get("colour_r")) + _r(s["structure_r"])
                         + _pct(s["baseline_input"]) + _pct(s["baseline_colour"]) + _num(s.get("patches"), str(s.get("patches", "—")))
                         + "</tr>")
     parts.append(f'<div class="scroll"><table id="quality"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')

@@ -113,17 +113,36 @@ def artifact_renderer(bundle: Path, artifacts: dict[str, dict[str, Any]], patch:
 
 
 def _round(scores: dict[str, float]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, int) else round(float(v), 4)) for k, v in scores.items()}
+    return {k: (v if v is None or isinstance(v, int) else round(float(v), 4)) for k, v in scores.items()}
+
+
+TARGETS = (("recognisability", "min_recognisability", "recognisable"), ("variety", "min_variety", "variety"),
+           ("picture_r", "min_picture_r", "picture r"), ("detail_r", "min_detail_r", "detail r"),
+           ("colour_r", "min_colour_r", "colour r"))  # (score key, target key, words)
+
+
+def below_targets(doc: dict[str, Any]) -> list[str]:
+    """One line per model and theme whose theme or picture numbers miss the targets of doc["targets"]."""
+    targets, out = doc.get("targets", {}), []
+    for model, themes in doc["models"].items():
+        for theme, s in themes.items():
+            missed = [f"{words} {s[key]:.2f} < {targets[limit]:.2f}" for key, limit, words in TARGETS
+                      if limit in targets and s.get(key) is not None and s[key] < targets[limit]]
+            if missed:
+                out.append(f"{model}/{theme} below target: " + ", ".join(missed))
+    return out
 
 
 def warnings(doc: dict[str, Any]) -> list[str]:
-    """Why a set of numbers must not be trusted: a weak judge, or a baseline the judge calls the theme."""
+    """Why a set of numbers must not be trusted or shipped: a weak judge, a model below a target (the theme
+    or the picture), or a baseline the judge calls the theme."""
     out = []
     acc = doc["judge"]["accuracy"]
     low = {k: v for k, v in acc.items() if v < doc["judge"]["min_accuracy"]}
     if low:
         out.append("judge accuracy below {:.0f}% ({}): its recognisability numbers do not count".format(
             100 * doc["judge"]["min_accuracy"], ", ".join(f"{k} {100 * v:.0f}%" for k, v in low.items())))
+    out += below_targets(doc)
     for model, themes in doc["models"].items():
         for theme, s in themes.items():
             for base in ("baseline_input", "baseline_colour"):
@@ -140,23 +159,26 @@ def preset_label(preset: str, overrides: list[str] | tuple[str, ...]) -> str:
     return f"{preset} + {len(overrides)} override(s)" if overrides else preset
 
 
-def pick_frame(frames: list) -> int:
-    """The picture of a theme: the largest scored photograph (the first of equals), so every theme
-    shows the same one and it is the most of a photograph there is to see."""
-    areas = [f.pixels.shape[0] * f.pixels.shape[1] for f in frames]
-    return int(np.argmax(areas))
+def pick_frames(frames: list) -> list[int]:
+    """The photographs of every theme's picture: the held-out portrait first (a face shows at once whether
+    the photograph is kept), then the largest other scored photograph (the first of equals)."""
+    portraits = [i for i, f in enumerate(frames) if getattr(f, "held", False)][:1]
+    others = [i for i in range(len(frames)) if i not in portraits]
+    largest = max(others, key=lambda i: (frames[i].pixels.shape[0] * frames[i].pixels.shape[1], -i), default=None)
+    return portraits + ([largest] if largest is not None else [])
 
 
 def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
-            log: Log = lambda _: None) -> Measured:
-    """Fit the judges on the teacher's held-out data, score every model of the bundle, draw the pictures.
-    steps, judges, side: QualitySettings (ygan/build_config.py), the one source of their defaults."""
+            targets: dict[str, float] | None = None, log: Log = lambda _: None) -> Measured:
+    """Fit the judges on the teacher's held-out data, score every model of the bundle and the baselines,
+    draw the pictures. steps, judges, side, targets: QualitySettings (ygan/build_config.py), the one source
+    of their defaults."""
     import torch
 
     from reference_runtime.manifest import ManifestError, file_sha256, read_manifest
     from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
     from ygan_mobile.mosaic.heldout import heldout
-    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judges, score
+    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, baseline_renderers, fit_judges, score
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
@@ -189,9 +211,13 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
         for name, render in renderers.items():
             log(f"scoring {name}")
             models[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, p).items()}
-        k = pick_frame(held.frames)
-        pictures = {t: panel(held.frames[k].pixels, {n: renderers[n](held.frames[k].pixels, t) for n in ("teacher", "int8-full")
-                                                      if n in renderers}, models, t, held.frames[k].name, preset)
+        baselines = {}
+        for name, render in baseline_renderers(held).items():
+            log(f"scoring the baseline '{name}'")
+            baselines[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, p).items()}
+        shown = [held.frames[k] for k in pick_frames(held.frames)]
+        pictures = {t: panel([(f.name, f.pixels, {n: renderers[n](f.pixels, t) for n in ("teacher", "int8-full") if n in renderers})
+                              for f in shown], models, t, preset)
                     for t in themes}
     finally:
         torch.set_num_threads(previous)
@@ -207,8 +233,10 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
                   "counts": bool(accuracy["mean"] >= MIN_JUDGE_ACCURACY and min(accuracy.values()) >= MIN_JUDGE_ACCURACY),
                   "real_patches": {t: int(len(v)) for t, v in held.test_themes.items()}},
         "frames": [{"name": f.name, "width": int(f.pixels.shape[1]), "height": int(f.pixels.shape[0])} for f in held.frames],
-        "picture_frame": held.frames[k].name,
+        "picture_frame": " and ".join(f.name for f in shown),
         "models": models,
+        "baselines": baselines,
+        "targets": dict(targets or {}),
         "notes": notes,
     }
     doc["warnings"] = warnings(doc)
@@ -221,40 +249,50 @@ def spread_text(s: dict[str, Any]) -> str:
     return "" if lo is None or hi is None or lo == hi else f" (judges {100 * lo:.0f}-{100 * hi:.0f}%)"
 
 
+def _r(s: dict[str, Any], key: str) -> str:
+    return "-" if s.get(key) is None else f"{s[key]:.2f}"
+
+
 def numbers_lines(s: dict[str, Any]) -> list[str]:
-    return [f"recognisable {100 * s['recognisability']:.0f}%{spread_text(s)}",
-            f"structure r {s['structure_r']:.2f}, variety {s['variety']:.2f}"]
+    return [f"recognisable {100 * s['recognisability']:.0f}%{spread_text(s)}, variety {s['variety']:.2f}",
+            f"picture r {_r(s, 'picture_r')}, detail r {_r(s, 'detail_r')}, colour r {_r(s, 'colour_r')}"]
 
 
-def panel(inp: np.ndarray, outputs: dict[str, np.ndarray], models: dict, theme: str, frame: str, preset: str) -> np.ndarray:
-    """input | teacher | int8 student side by side (enlarged by an integer factor with nearest neighbour
-    when narrower than MIN_COLUMN, as in tiny test builds), a title above and each render's three numbers
-    (over every scored photograph) under it. ASCII only: Pillow's built-in font has no more."""
+def panel(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], models: dict, theme: str, preset: str) -> np.ndarray:
+    """One row per photograph (name, input, {model: render}): input | teacher | int8 student side by side,
+    every row at one column width (enlarged with nearest neighbour in tiny test builds), a title above each
+    row and, under the last, each model's numbers over every scored photograph. ASCII only: Pillow's
+    built-in font has no more."""
     from PIL import Image, ImageDraw, ImageFont
 
-    scale = max(1, -(-MIN_COLUMN // inp.shape[1]))
-    h, w = inp.shape[0] * scale, inp.shape[1] * scale
+    w = max(MIN_COLUMN, max(inp.shape[1] for _, inp, _ in rows))
     size = max(14, w // 30)
     try:
         font = ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: the fixed bitmap font
         font, size = ImageFont.load_default(), 11
-    columns = [("input (held-out photograph)", inp, None)]
-    columns += [(("int8 student (TFLite int8-full)" if n == "int8-full" else "teacher (PyTorch)"), img, models[n][theme])
-                for n, img in outputs.items()]
+    names = ["input (held-out photograph)"] + [("int8 student (TFLite int8-full)" if n == "int8-full" else "teacher (PyTorch)")
+                                                for n in rows[0][2]]
     gap, line = 12, size + 6
-    top, bottom = line + gap, 3 * line + gap
-    canvas = Image.new("RGB", (len(columns) * w + (len(columns) + 1) * gap, top + h + bottom), (255, 255, 255))
+    heights = [round(inp.shape[0] * w / inp.shape[1]) for _, inp, _ in rows]
+    bottom = 3 * line + gap
+    canvas = Image.new("RGB", (len(names) * w + (len(names) + 1) * gap, sum(heights) + len(rows) * (line + gap) + bottom),
+                       (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
-    shown = f" (shown x{scale})" if scale > 1 else ""
-    label = f"theme {theme} - held-out photo '{frame}' {inp.shape[1]}x{inp.shape[0]}{shown}" + (f" - preset {preset}" if preset else "")
-    draw.text((gap, gap // 2), _ascii(label), fill=(0, 0, 0), font=font)
-    for i, (name, img, s) in enumerate(columns):
-        x = gap + i * (w + gap)
-        image = Image.fromarray(np.ascontiguousarray(img))
-        canvas.paste(image.resize((w, h), Image.Resampling.NEAREST) if scale > 1 else image, (x, top))
+    y = 0
+    for (frame, inp, outputs), h in zip(rows, heights):
+        label = f"theme {theme} - held-out photo '{frame}' {inp.shape[1]}x{inp.shape[0]}" + (f" - preset {preset}" if preset else "")
+        draw.text((gap, y + gap // 2), _ascii(label), fill=(0, 0, 0), font=font)
+        y += line + gap
+        for i, img in enumerate([inp, *outputs.values()]):
+            image = Image.fromarray(np.ascontiguousarray(img))
+            resample = Image.Resampling.NEAREST if w >= inp.shape[1] else Image.Resampling.LANCZOS
+            canvas.paste(image.resize((w, h), resample) if (w, h) != image.size else image, (gap + i * (w + gap), y))
+        y += h
+    scores = [None] + [models[n][theme] for n in rows[0][2]]
+    for i, (name, s) in enumerate(zip(names, scores)):
         for k, text in enumerate([name, *(numbers_lines(s) if s is not None else [])]):
-            draw.text((x, top + h + 4 + k * line), _ascii(text), fill=(0, 0, 0) if k == 0 else (50, 50, 50), font=font)
+            draw.text((gap + i * (w + gap), y + 4 + k * line), _ascii(text), fill=(0, 0, 0) if k == 0 else (50, 50, 50), font=font)
     return np.asarray(canvas)
 
 
@@ -296,32 +334,41 @@ def write(measured: Measured, folder: Path) -> list[Path]:
 
 
 def table(doc: dict[str, Any]) -> list[str]:
-    """Plain-text lines: per theme and model recognisability, structure r, variety, both baselines."""
+    """Plain-text lines: per theme, each model and each baseline with the theme's numbers (recognisable,
+    the judges' range, variety) and the picture's (picture, detail, colour and structure r), then the
+    judges' score of the input and of the colour-filtered input."""
     acc = doc["judge"]["accuracy"]
     count = doc.get("settings", {}).get("judges", 1)
     lines = [f"judge accuracy on real held-out patches{f' (mean of {count} judges)' if count > 1 else ''}: mean {100 * acc['mean']:.0f}% ("
              + ", ".join(f"{k} {100 * v:.0f}%" for k, v in acc.items() if k != "mean") + ")"
              + ("" if doc["judge"]["counts"] else "  -- below 90%: recognisability does not count")]
-    lines.append(f"{'theme':<10} {'model':<10} {'recognisable':>12} {'judges':>9} {'structure r':>11} {'variety':>7} "
-                 f"{'base input':>10} {'base colour':>11}")
+    lines.append(f"{'theme':<9} {'model':<22} {'recognisable':>12} {'judges':>8} {'variety':>7} {'picture r':>9} {'detail r':>8} "
+                 f"{'colour r':>8} {'struct r':>8} {'base in':>7} {'base col':>8}")
+    rows = {**doc["models"], **{f"baseline: {k}": v for k, v in doc.get("baselines", {}).items()}}
     themes = list(next(iter(doc["models"].values()), {}))
     for theme in themes:
-        for model, per in doc["models"].items():
+        for model, per in rows.items():
             s = per[theme]
             span = f"{100 * s.get('recognisability_min', s['recognisability']):.0f}-{100 * s.get('recognisability_max', s['recognisability']):.0f}%"
-            lines.append(f"{theme:<10} {model:<10} {100 * s['recognisability']:>11.0f}% {span:>9} {s['structure_r']:>11.2f} "
-                         f"{s['variety']:>7.2f} {100 * s['baseline_input']:>9.0f}% {100 * s['baseline_colour']:>10.0f}%")
+            lines.append(f"{theme:<9} {model.replace('classical ', ''):<22} {100 * s['recognisability']:>11.0f}% {span:>8} "
+                         f"{s['variety']:>7.2f} {_r(s, 'picture_r'):>9} {_r(s, 'detail_r'):>8} {_r(s, 'colour_r'):>8} "
+                         f"{s['structure_r']:>8.2f} {100 * s['baseline_input']:>6.0f}% {100 * s['baseline_colour']:>7.0f}%")
     lines += [f"note: {n}" for n in doc.get("notes", [])]
     lines += [f"WARNING: {w}" for w in doc.get("warnings", [])]
     return lines
 
 
+SUMMARY_KEYS = ("recognisability", "variety", "picture_r", "detail_r", "colour_r", "structure_r", "baseline_input",
+                "baseline_colour")
+
+
 def manifest_summary(doc: dict[str, Any]) -> dict[str, Any]:
-    """The manifest's `quality` object: the judge and the three numbers (plus both baselines) per model
-    and theme; quality.json keeps the rest (frames, sources, settings, warnings)."""
-    keep = ("recognisability", "baseline_input", "baseline_colour", "structure_r", "variety")
+    """The manifest's `quality` object: the judge, and the theme's and the picture's numbers (plus both
+    judge baselines) per model, baseline and theme; quality.json keeps the rest (frames, sources, settings, warnings)."""
+    def keep(rows: dict) -> dict:
+        return {m: {t: {k: s.get(k) for k in SUMMARY_KEYS} for t, s in themes.items()} for m, themes in rows.items()}
     return {"file": FILENAME, "judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
-            "models": {m: {t: {k: s[k] for k in keep} for t, s in themes.items()} for m, themes in doc["models"].items()}}
+            "models": keep(doc["models"]), "baselines": keep(doc.get("baselines", {}))}
 
 
 def stamp_manifest(bundle: Path, doc: dict[str, Any]) -> tuple[str, str]:

@@ -225,7 +225,7 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
     try:
         measured = measure(ctx.bundle, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
-                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), log=log)
+                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(), log=log)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)
@@ -242,11 +242,14 @@ def quality_numbers(bundle: Path) -> dict[str, Any]:
     doc = _json(bundle / QUALITY)
     if "unavailable" in doc:
         return {"skipped": f"not measured: {doc['unavailable']}"}
-    keep = ("recognisability", "recognisability_min", "recognisability_max", "structure_r", "variety", "baseline_input",
-            "baseline_colour")
+    keep = ("recognisability", "recognisability_min", "recognisability_max", "variety", "picture_r", "detail_r", "colour_r",
+            "structure_r", "baseline_input", "baseline_colour")
+
+    def rows(models: dict) -> dict:
+        return {m: {t: {k: s[k] for k in keep if k in s} for t, s in themes.items()} for m, themes in models.items()}
     return {"judge_accuracy": doc["judge"]["accuracy"], "judge_counts": doc["judge"]["counts"],
             "judges": doc.get("settings", {}).get("judges", 1),
-            "models": {m: {t: {k: s[k] for k in keep if k in s} for t, s in themes.items()} for m, themes in doc["models"].items()},
+            "models": rows(doc["models"]), "baselines": rows(doc.get("baselines", {})),
             "warnings": doc.get("warnings", []), "notes": doc.get("notes", [])}
 
 

@@ -22,8 +22,8 @@ def _result(name: str, n: dict, ctx: Context) -> str:
             return n["skipped"]
         best = n["models"].get("int8-full") or n["models"]["student"]
         which = "int8-full" if "int8-full" in n["models"] else "student"
-        recog = ", ".join(f"{t} {100 * s['recognisability']:.0f}%" for t, s in best.items())
-        return f"judge {100 * n['judge_accuracy']['mean']:.0f}% accurate; {which} recognisable: {recog}"
+        recog = ", ".join(f"{t} {100 * s['recognisability']:.0f}% / {s.get('picture_r', s['structure_r']):.2f}" for t, s in best.items())
+        return f"judge {100 * n['judge_accuracy']['mean']:.0f}% accurate; {which} recognisable / picture r: {recog}"
     return str(ctx.bundle / n["index"])
 
 
@@ -62,6 +62,7 @@ def print_summary(ctx: Context, seconds: float) -> None:
         n = quality.numbers
         print("mosaic quality (held-out photographs; docs/build.md \"Mosaic quality\"):")
         doc = {"judge": {"accuracy": n["judge_accuracy"], "counts": n["judge_counts"]}, "models": n["models"],
+               "baselines": n.get("baselines", {}),
                "settings": {"judges": n.get("judges", 1)},
                "notes": n.get("notes", []), "warnings": n.get("warnings", [])}
         for line in table(doc):

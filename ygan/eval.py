@@ -64,6 +64,7 @@ def _built_settings(bundle: Path) -> dict[str, int]:
         built = json.loads((bundle / "quality.json").read_text()).get("settings", {})
         settings.update({k: int(built[k]) for k in ("side", "steps") if k in built})
         settings["judges"] = int(built.get("judges", 1)) if built else settings["judges"]  # before stop 32: one judge
+        settings.update(json.loads((bundle / "quality.json").read_text()).get("targets", {}))
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     return settings
@@ -96,7 +97,8 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     except (OSError, ValueError, AttributeError):
         preset = ""
     start = time.perf_counter()
-    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads, preset=preset,
+    targets = {k: v for k, v in built.items() if k.startswith("min_")}
+    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads, preset=preset, targets=targets,
                        log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):

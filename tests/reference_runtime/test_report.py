@@ -304,11 +304,13 @@ def test_chromium_renders_the_page_with_every_image(bundle, index, tmp_path):
 
 def _quality_doc() -> dict:
     s = {"recognisability": 0.75, "recognisability_min": 0.6, "recognisability_max": 0.9, "baseline_input": 0.02,
-         "baseline_colour": 0.04, "structure_r": 0.61, "variety": 0.5, "patches": 48}
+         "baseline_colour": 0.04, "structure_r": 0.61, "variety": 0.5, "picture_r": 0.82, "detail_r": 0.44,
+         "colour_r": None, "patches": 48}
     return {"schema": "ygan-mobile/quality", "version": 1, "preset": "full", "settings": {"patch": 16, "judges": 3},
             "judge": {"accuracy": {"photo": 0.97, "stars": 0.93, "mean": 0.95}, "min_accuracy": 0.9, "counts": True},
             "frames": [{"name": "camera", "width": 64, "height": 64}], "picture_frame": "camera",
             "models": {m: {"stars": dict(s)} for m in ("teacher", "student", "int8-full")},
+            "baselines": {"classical photomosaic": {"stars": dict(s, detail_r=0.6, colour_r=0.9)}},
             "sources": {"int8-full": {"stars": {"id": "tflite/patch_model/stars/int8-full", "sha256": "0" * 64}}},
             "pictures": {"stars": "quality/mosaic_stars.png"}, "warnings": ["a warning"], "notes": []}
 
@@ -326,8 +328,10 @@ def test_quality_section_has_a_row_per_model_the_judge_and_warnings(tmp_path):
     assert stale(doc, manifest) == ["tflite/patch_model/stars/int8-full"]
     page = Page("<html><body>" + section(doc, {}, stale(doc, manifest)) + "</body></html>")
     rows = page.rows("quality")
-    assert [r["model"]["text"] for r in rows] == ["teacher (PyTorch)", "student (PyTorch)", "int8 student (TFLite int8-full)"]
+    assert [r["model"]["text"] for r in rows] == ["teacher (PyTorch)", "student (PyTorch)", "int8 student (TFLite int8-full)",
+                                                  "baseline: classical photomosaic"]
     assert _value(rows[2]["recognisable"]) == 0.75 and rows[2]["recognisable"]["text"] == "75%"
+    assert rows[2]["picture r"]["text"] == "0.82" and rows[2]["colour r"]["text"] == "—" and rows[3]["detail r"]["text"] == "0.60"
     assert rows[2]["judges: lowest–highest"]["text"] == "60–90%" and "the mean over 3 judge(s)" in section(doc, {}, [])
     text = section(doc, {}, [])
     assert "a warning" in text and 'data-counts="true"' in text and "preset <b>full</b>" in text and "Stale" not in text

@@ -29,12 +29,21 @@ def test_split_is_by_source_deterministic_and_keeps_stereo_views_together():
     a = domain_a(32, seed=3, holdout=0.25)
     train, held = set(a.train.names), set(a.heldout.names)
     assert not train & held and train | held == set(PHOTO_NAMES)
-    assert len(held) == 5  # round(0.25 × 19 scenes)
+    assert len(held) == 5  # the portrait, and round(0.25 × 18 other scenes) = 4
+    assert "grace_hopper" in held
     stereo = {"stereo_motorcycle_left", "stereo_motorcycle_right"}
     assert stereo <= train or stereo <= held
     assert set(domain_a(32, seed=3, holdout=0.25).heldout.names) == held
     others = {frozenset(split_by_source(list(load_photos()), 0.25, s)[1][i].name for i in range(2)) for s in range(6)}
     assert len(others) > 1  # the seed picks which images are held out
+
+
+def test_the_embedded_portrait_is_held_out_for_every_seed():
+    """A face shows at once whether a mosaic keeps the photograph, so every build scores one it never trained on."""
+    for seed in range(8):
+        train, held = split_by_source(list(load_photos()), 0.25, seed)
+        assert "grace_hopper" in {i.name for i in held} and "grace_hopper" not in {i.name for i in train}
+        assert len({i.scene for i in held}) == 5  # scenes: a stereo pair is one
 
 
 @pytest.mark.parametrize("n, holdout, held", [(2, 0.1, 1), (2, 0.9, 1), (10, 0.25, 2), (10, 0.5, 5)])

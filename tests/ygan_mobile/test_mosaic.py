@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from ygan_mobile.mosaic.judge import luminance, train_judge
-from ygan_mobile.mosaic.metrics import colour_filter, grid_patches, mosaic_scores, spread, structure_r
+from ygan_mobile.mosaic.baselines import Photomosaic, stamp
+from ygan_mobile.mosaic.metrics import (colour_filter, colour_r, detail_r, grid_patches, has_colour, mosaic_scores,
+                                        picture_r, picture_scores, spread, structure_r)
 
 
 def photo(h: int = 64, w: int = 96, seed: int = 0) -> np.ndarray:
@@ -114,19 +116,80 @@ def test_several_judges_give_their_mean_share_and_its_range():
     assert one["recognisability"] == one["recognisability_min"] == one["recognisability_max"] == 0.5
 
 
-def test_quality_table_and_warnings_flag_a_weak_judge_and_a_fooled_baseline():
-    from ygan.build_quality import MAX_BASELINE, manifest_summary, table, warnings
+def test_quality_table_and_warnings_flag_a_weak_judge_a_fooled_baseline_and_a_missed_target():
+    from ygan.build_quality import MAX_BASELINE, SUMMARY_KEYS, manifest_summary, table, warnings
 
     scores = {"recognisability": 0.8, "baseline_input": 0.05, "baseline_colour": MAX_BASELINE + 0.1,
-              "structure_r": 0.7, "variety": 0.6, "patches": 100}
+              "structure_r": 0.7, "variety": 0.6, "picture_r": 0.75, "detail_r": 0.45, "colour_r": None, "patches": 100}
+    stamped = dict(scores, detail_r=0.01, colour_r=-0.1)
     doc = {"judge": {"accuracy": {"photo": 0.95, "stars": 0.85, "mean": 0.9}, "min_accuracy": 0.9, "counts": False},
-           "models": {"teacher": {"stars": scores}}}
+           "models": {"teacher": {"stars": scores}}, "baselines": {"one stamp per cell": {"stars": stamped}},
+           "targets": {"min_picture_r": 0.8, "min_detail_r": 0.4, "min_colour_r": 0.7, "min_variety": 0.5}}
     found = warnings(doc)
     assert any("judge accuracy below 90%" in w and "stars 85%" in w for w in found)
     assert any("teacher/stars: baseline_colour 30%" in w for w in found)
+    # the picture r misses its target; detail r and variety meet theirs; a grey-only colour r (None) is not judged;
+    # the baselines are yardsticks, never warned about
+    assert [w for w in found if "below target" in w] == ["teacher/stars below target: picture r 0.75 < 0.80"]
     doc["warnings"] = found
     text = "\n".join(table(doc))
-    assert "stars      teacher" in text and "80%" in text and "WARNING" in text
+    assert "stars     teacher" in text and "80%" in text and "WARNING" in text
+    assert "baseline: one stamp per cell" in text and "0.01" in text
     summary = manifest_summary(doc)
-    assert summary["models"]["teacher"]["stars"] == {k: scores[k] for k in
-                                                     ("recognisability", "baseline_input", "baseline_colour", "structure_r", "variety")}
+    assert summary["models"]["teacher"]["stars"] == {k: scores[k] for k in SUMMARY_KEYS}
+    assert summary["baselines"]["one stamp per cell"]["stars"]["detail_r"] == 0.01
+
+
+def test_picture_detail_and_colour_r_of_a_frame_with_itself_are_one():
+    frame = photo(64, 96)
+    assert picture_r(frame, frame) == pytest.approx(1.0)
+    assert detail_r(frame, frame, 16) == pytest.approx(1.0)
+    assert colour_r(frame, frame) == pytest.approx(1.0)
+
+
+def test_detail_r_of_a_stamp_grid_is_near_zero_whatever_its_light():
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    tile = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    stamped = stamp(frame, tile)
+    assert abs(detail_r(stamped, frame, 16)) < 0.1
+    # each cell carries the frame cell's mean light, so the coarse picture is kept
+    means = luminance(grid_patches(stamped, 16)).mean(axis=(1, 2))
+    np.testing.assert_allclose(means, luminance(grid_patches(frame, 16)).mean(axis=(1, 2)), atol=3 / 255)
+
+
+def test_colour_r_ignores_light_and_follows_chroma():
+    frame = photo(64, 96, seed=5)
+    grey = np.repeat(luminance(frame[None])[0][..., None] * 255, 3, axis=2).round().astype(np.uint8)
+    assert not has_colour(grey) and has_colour(frame)
+    brighter = np.clip(frame.astype(int) + 20, 0, 255).astype(np.uint8)  # the same chroma, other light
+    assert colour_r(brighter, frame) > 0.95
+    swapped = frame[..., ::-1].copy()  # red and blue exchanged: the opponent channels change sign or mix
+    assert colour_r(swapped, frame) < 0.5
+    scores = picture_scores([grey], [grey], 16)
+    assert scores["colour_r"] is None and scores["picture_r"] == pytest.approx(1.0)
+
+
+def test_photomosaic_picks_the_tile_with_the_cells_layout_and_mean_colour():
+    rng = np.random.default_rng(6)
+    tiles = rng.integers(40, 200, (20, 16, 16, 3)).astype(np.uint8)
+    frame = np.concatenate([np.concatenate([np.clip(tiles[i].astype(int) + 10, 0, 255) for i in row], axis=1)
+                            for row in ((3, 7), (11, 19))]).astype(np.uint8)
+    out = Photomosaic(tiles)(frame)
+    for cell, want in zip(grid_patches(out, 16), (3, 7, 11, 19)):
+        np.testing.assert_array_equal(cell.astype(int), np.clip(tiles[want].astype(int) + 10, 0, 255))
+    assert detail_r(out, frame, 16) == pytest.approx(1.0)
+
+
+def test_flicker_is_the_outputs_frame_change_over_the_inputs():
+    from ygan_mobile.mosaic.metrics import flicker
+
+    rng = np.random.default_rng(7)
+    clip = [np.clip(100 + rng.normal(0, 2, (16, 16, 3)), 0, 255).astype(np.uint8) for _ in range(5)]
+    assert flicker(clip, clip) == pytest.approx(1.0)
+    doubled = [np.clip(100 + 2 * (f.astype(int) - 100), 0, 255).astype(np.uint8) for f in clip]
+    assert flicker(clip, doubled) == pytest.approx(2.0, rel=0.1)
+    still = [np.full((16, 16, 3), 7, np.uint8)] * 5
+    assert flicker(clip, still) == 0.0
+    with pytest.raises(ValueError):
+        flicker(clip[:1], clip[:1])

@@ -95,7 +95,8 @@ class PatchSplit:
 
 
 def split_by_source(images: list[NamedImage], holdout: float, seed: int) -> tuple[list[NamedImage], list[NamedImage]]:
-    """Hold out round(holdout × scenes) whole scenes (at least 1, at most all but 1), chosen by seed.
+    """Hold out round(holdout × scenes) whole scenes (at least 1, at most all but 1), chosen by seed,
+    besides the scenes of images marked `held` (the embedded portrait), which are always held out.
 
     A scene is an image or a group of near-copies (NamedImage.group). One lone image is cut instead
     into two strips along its longer side, so evaluation still never sees a training pixel.
@@ -105,9 +106,11 @@ def split_by_source(images: list[NamedImage], holdout: float, seed: int) -> tupl
     scenes = list(dict.fromkeys(i.scene for i in images))
     if len(scenes) == 1:
         return _split_strips(images, holdout)
-    count = min(len(scenes) - 1, max(1, round(holdout * len(scenes))))
-    order = np.random.default_rng([_key(seed), _SPLIT]).permutation(len(scenes))
-    held = {scenes[i] for i in order[:count]}
+    forced = list(dict.fromkeys(i.scene for i in images if i.held))
+    free = [s for s in scenes if s not in forced]
+    count = min(len(free) - 1, max(1, round(holdout * len(free))))
+    order = np.random.default_rng([_key(seed), _SPLIT]).permutation(len(free))
+    held = set(forced) | {free[i] for i in order[:count]}
     return [i for i in images if i.scene not in held], [i for i in images if i.scene in held]
 
 

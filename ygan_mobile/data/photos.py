@@ -32,6 +32,7 @@ class NamedImage:
     name: str
     pixels: np.ndarray
     group: str = ""
+    held: bool = False  # always on the held-out side of the split (the portrait every mosaic score shows)
 
     @property
     def scene(self) -> str:
@@ -66,11 +67,13 @@ def _sklearn() -> list[NamedImage]:
 
 
 def _matplotlib() -> list[NamedImage]:
+    """Grace Hopper's portrait, held out of training for every seed: a face is what shows at once
+    whether a mosaic keeps the photograph (DESIGN §11), so every build scores one it never saw."""
     from matplotlib import cbook
     from PIL import Image
 
     with cbook.get_sample_data("grace_hopper.jpg") as handle, Image.open(handle) as im:
-        return [NamedImage("grace_hopper", _rgb(np.asarray(im.convert("RGB"))))]
+        return [NamedImage("grace_hopper", _rgb(np.asarray(im.convert("RGB"))), held=True)]
 
 
 @functools.lru_cache(maxsize=1)

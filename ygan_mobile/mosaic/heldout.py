@@ -22,6 +22,7 @@ from ygan_mobile.errors import YganError
 
 JUDGE_PHOTO_PATCHES = 4000
 THEME_PATCHES = 600  # per theme and half: tiles are cropped to patches this many times
+PHOTOMOSAIC_CROPS = 2000  # a user's theme images cut into this many patches for the classical photomosaic
 
 
 @dataclass
@@ -30,6 +31,7 @@ class HeldOut:
     judge_photo: np.ndarray  # uint8 (N,P,P,3) photograph patches the judge learns from
     judge_themes: dict[str, np.ndarray]  # per theme, patches the judge learns from
     test_themes: dict[str, np.ndarray]  # per theme, patches for its accuracy and the variety yardstick
+    train_themes: dict[str, np.ndarray]  # per theme, its training tiles: what the classical photomosaic is made of
 
 
 def fit(pixels: np.ndarray, side: int, patch: int) -> np.ndarray:
@@ -60,23 +62,33 @@ def _halves(items: list) -> tuple[list, list]:
     return items[0::2], items[1::2]
 
 
-def theme_tiles(theme: str, patch: int, seed: int, holdout: float, count: int, data_b: str = "") -> list[np.ndarray]:
-    """The theme's held-out tiles, exactly those training never drew from (train.load_data's seeds)."""
+def theme_tiles(theme: str, patch: int, seed: int, holdout: float, count: int, data_b: str = "") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The theme's training tiles and its held-out tiles, exactly as training split them (train.load_data's seeds)."""
     images = load_source(data_b, patch) if data_b else render_theme(theme, count, theme_tile_size(patch), seed)
-    return [i.pixels for i in split_by_source(images, holdout, seed)[1]]
+    train, held = split_by_source(images, holdout, seed)
+    return [i.pixels for i in train], [i.pixels for i in held]
+
+
+def patches_of(images: list[np.ndarray], patch: int, n: int, seed: int) -> np.ndarray:
+    """Tiles that are one patch each as they are; larger images (a user's --data-b) as n random crops."""
+    if all(i.shape[:2] == (patch, patch) for i in images):
+        return np.stack(images)
+    return crops(images, patch, n, seed)
 
 
 def heldout(patch: int, seed: int, holdout: float, themes: list[str], tiles: int, side: int = 512,
             data_a: str = "", data_b: str = "") -> HeldOut:
     """`seed` is the teacher's train.seed; theme i's tiles were drawn with seed + 1 + i."""
     train, held = split_by_source(photographs(patch, data_a or None), holdout, seed)
-    frames = [NamedImage(i.name, fit(i.pixels, side, patch)) for i in held]
+    frames = [NamedImage(i.name, fit(i.pixels, side, patch), held=i.held) for i in held]
     judge_photo = crops([fit(i.pixels, side, patch) for i in train], patch, JUDGE_PHOTO_PATCHES, seed)
-    judge_t, test_t = {}, {}
+    judge_t, test_t, train_t = {}, {}, {}
     for k, theme in enumerate(themes):
-        a, b = _halves(theme_tiles(theme, patch, seed + 1 + k, holdout, tiles, data_b))
+        trained, held_tiles = theme_tiles(theme, patch, seed + 1 + k, holdout, tiles, data_b)
+        a, b = _halves(held_tiles)
         if not a or not b:
             raise YganError(f"theme {theme}: too few held-out tiles to teach and test the judge — raise data.theme_tiles")
         judge_t[theme] = crops(a, patch, THEME_PATCHES, seed + k)
         test_t[theme] = crops(b, patch, THEME_PATCHES, seed + 100 + k)
-    return HeldOut(frames, judge_photo, judge_t, test_t)
+        train_t[theme] = patches_of(trained, patch, PHOTOMOSAIC_CROPS, seed + 200 + k)
+    return HeldOut(frames, judge_photo, judge_t, test_t, train_t)

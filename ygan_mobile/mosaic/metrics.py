@@ -1,11 +1,19 @@
-"""The three numbers of a mosaic (DESIGN §11), on frames rendered on the stride-P grid.
+"""The numbers of a mosaic (DESIGN §11), on frames rendered on the stride-P grid: the theme and the
+picture, each measured, because a stamp grid keeps only the first and a tinted photograph only the second.
 
+The theme
 - recognisability: the share of output patches the judges call their theme (the mean over the
   judges, with the lowest and highest single judge's share beside it);
-- structure: Pearson r of the Gaussian-low-passed (σ = P) luminance of output against input;
 - variety: how different the outputs of different inputs are, against real theme patches: the mean
   distance between random pairs of standardised-luminance output patches, divided by the same for
   real patches of the theme (1 ≈ as varied as the theme; a single stamp scores 0).
+The picture (Pearson r of output against input, the mean over frames)
+- picture r: luminance low-passed with a Gaussian of σ = 3 px, the photograph as a screen shows it;
+- detail r: inside each P×P cell the luminance pooled to 8×8 blocks minus the cell's own mean, r over
+  all cells: do the elements follow the edges inside the cell (a centred stamp scores ≈ 0);
+- colour r: the two opponent chroma channels R − G and (R + G)/2 − B, σ = 3 px, r of each averaged,
+  over the frames that have colour (a grey photograph has no chroma to keep);
+- structure r: luminance low-passed with σ = P, the older floor a stamp grid also passes.
 Plus the two baselines the judge must not be fooled by: the input patches themselves, and each
 input patch scaled channel-wise to its output patch's mean colour (a pure colour filter).
 """
@@ -26,12 +34,86 @@ def grid_patches(frame: np.ndarray, patch: int) -> np.ndarray:
     return frame.reshape(h // patch, patch, w // patch, patch, 3).swapaxes(1, 2).reshape(-1, patch, patch, 3)
 
 
-def structure_r(out: np.ndarray, inp: np.ndarray, patch: int) -> float:
-    """Pearson r of the σ = P low-passed luminance of two uint8 frames of one size."""
-    a, b = (gaussian_filter(luminance(f[None])[0].astype(np.float64), patch, mode="reflect") for f in (out, inp))
+PICTURE_SIGMA = 3.0  # px on the scored frame: about what a phone screen resolves of a 512-px render
+DETAIL_BLOCKS = 8  # a cell's luminance pooled to 8×8 blocks for detail r
+MIN_CHROMA = 2.0  # a frame whose input chroma deviates less than this (u8 levels) counts as grey: no colour r
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r of two arrays of one size; 0 when either is constant."""
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
     a, b = a - a.mean(), b - b.mean()
     denom = np.sqrt((a * a).sum() * (b * b).sum())
     return float((a * b).sum() / denom) if denom > 0 else 0.0
+
+
+def _lowpass_luma(frame: np.ndarray, sigma: float) -> np.ndarray:
+    return gaussian_filter(luminance(frame[None])[0].astype(np.float64), sigma, mode="reflect")
+
+
+def structure_r(out: np.ndarray, inp: np.ndarray, patch: int) -> float:
+    """Pearson r of the σ = P low-passed luminance of two uint8 frames of one size."""
+    return pearson(_lowpass_luma(out, patch), _lowpass_luma(inp, patch))
+
+
+def picture_r(out: np.ndarray, inp: np.ndarray) -> float:
+    """Pearson r of the σ = 3 px low-passed luminance of two uint8 frames of one size."""
+    return pearson(_lowpass_luma(out, PICTURE_SIGMA), _lowpass_luma(inp, PICTURE_SIGMA))
+
+
+def cell_layout(frame: np.ndarray, patch: int, blocks: int = DETAIL_BLOCKS) -> np.ndarray:
+    """(cells, blocks²): each P×P cell's luminance pooled to blocks×blocks, minus the cell's mean."""
+    if patch % blocks:
+        raise ValueError(f"patch {patch} is not a multiple of {blocks} blocks")
+    cells = luminance(grid_patches(frame, patch)).astype(np.float64)
+    b = patch // blocks
+    pooled = cells.reshape(len(cells), blocks, b, blocks, b).mean(axis=(2, 4)).reshape(len(cells), -1)
+    return pooled - pooled.mean(axis=1, keepdims=True)
+
+
+def detail_r(out: np.ndarray, inp: np.ndarray, patch: int) -> float:
+    """Pearson r of the cells' 8×8 layouts (each minus its cell's mean), over all cells of the frame."""
+    return pearson(cell_layout(out, patch), cell_layout(inp, patch))
+
+
+def opponent(frame: np.ndarray, sigma: float = PICTURE_SIGMA) -> np.ndarray:
+    """(2,H,W): R − G and (R + G)/2 − B of a uint8 frame, low-passed with σ px."""
+    f = frame.astype(np.float64)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    return np.stack([gaussian_filter(c, sigma, mode="reflect") for c in (r - g, (r + g) / 2 - b)])
+
+
+def has_colour(frame: np.ndarray) -> bool:
+    return bool(opponent(frame).std(axis=(1, 2)).max() >= MIN_CHROMA)
+
+
+def colour_r(out: np.ndarray, inp: np.ndarray) -> float:
+    """Mean over the two opponent channels of Pearson r, output against input (σ = 3 px)."""
+    a, b = opponent(out), opponent(inp)
+    return float(np.mean([pearson(a[c], b[c]) for c in range(2)]))
+
+
+def flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> float:
+    """The mean absolute frame-to-frame change of the output divided by that of the input (uint8 frames
+    of a clip at its own rate): 1 = the mosaic changes as much as the video, more = it boils."""
+    if len(inputs) < 2 or len(inputs) != len(outputs):
+        raise ValueError("flicker needs two or more frames, as many outputs as inputs")
+    def change(frames: list[np.ndarray]) -> float:
+        return float(np.mean([np.abs(b.astype(np.int16) - a.astype(np.int16)).mean() for a, b in zip(frames, frames[1:])]))
+    moved = change(inputs)
+    return change(outputs) / moved if moved > 0 else float("inf") if change(outputs) > 0 else 1.0
+
+
+def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int) -> dict[str, float | None]:
+    """The picture numbers over pairs of uint8 frames, each the mean over frames (colour r over the
+    frames whose input has colour; None when none has)."""
+    coloured = [(i, o) for i, o in zip(inputs, outputs) if has_colour(i)]
+    return {
+        "picture_r": float(np.mean([picture_r(o, i) for i, o in zip(inputs, outputs)])),
+        "detail_r": float(np.mean([detail_r(o, i, patch) for i, o in zip(inputs, outputs)])),
+        "colour_r": float(np.mean([colour_r(o, i) for i, o in coloured])) if coloured else None,
+        "structure_r": float(np.mean([structure_r(o, i, patch) for i, o in zip(inputs, outputs)])),
+    }
 
 
 def spread(patches: np.ndarray, pairs: int = 4000, seed: int = 0) -> float:
@@ -66,7 +148,7 @@ def mosaic_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], out
         "recognisability_max": max(shares),
         "baseline_input": float(np.mean([j.share(cut_in, theme) for j in judges])),
         "baseline_colour": float(np.mean([j.share(tinted, theme) for j in judges])),
-        "structure_r": float(np.mean([structure_r(o, i, patch) for i, o in zip(inputs, outputs)])),
+        **picture_scores(inputs, outputs, patch),
         "variety": spread(cut_out) / max(spread(real), 1e-9),
         "patches": int(len(cut_out)),
     }

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ygan_mobile.mosaic.baselines import Photomosaic, stamp
 from ygan_mobile.mosaic.heldout import HeldOut
 from ygan_mobile.mosaic.judge import Judge, accuracy, train_judge
 from ygan_mobile.mosaic.metrics import grid_patches, mosaic_scores
@@ -42,3 +43,11 @@ def score(render: Renderer, themes: list[str], held: HeldOut, judges: list[Judge
         outputs = [render(f, theme) for f in inputs]
         out[theme] = mosaic_scores(judges, theme, inputs, outputs, patch, held.test_themes[theme])
     return out
+
+
+def baseline_renderers(held: HeldOut) -> dict[str, Renderer]:
+    """The mosaics without a network (mosaic.baselines), per theme from its own training tiles: one
+    fixed stamp (the theme's first training tile) per cell, and the classical photomosaic."""
+    mosaics = {t: Photomosaic(tiles) for t, tiles in held.train_themes.items()}
+    return {"one stamp per cell": lambda frame, theme: stamp(frame, held.train_themes[theme][0]),
+            "classical photomosaic": lambda frame, theme: mosaics[theme](frame)}
