@@ -28,6 +28,7 @@ def build(args: argparse.Namespace) -> int:
 
     flags = flag_overrides(args.theme, args.data_a, args.data_b, args.seed)
     cfg = resolve(args.preset, list(args.overrides), flags)
+    check_sources(cfg)
     bundle = Path(args.out)
     bundle.mkdir(parents=True, exist_ok=True)
     state = build_state.load(bundle)
@@ -46,6 +47,17 @@ def build(args: argparse.Namespace) -> int:
         print(f"web page bundle: {copy_to_web(bundle, Path(args.web_dir))}")
     print_summary(ctx, time.monotonic() - began)
     return code
+
+
+def check_sources(cfg) -> None:
+    """A user's --data-a / --data-b folder, video or image is read once before anything is written, so a
+    missing, empty or unreadable one is refused with one line and leaves no build.json or empty folders."""
+    from ygan_mobile.data import load_source
+
+    d = cfg.teacher.data
+    for path in (d.data_a, d.data_b):
+        if path:
+            load_source(path, cfg.teacher.model.patch)
 
 
 def _terminate(signum, frame):

@@ -121,7 +121,17 @@ def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
             assert 0.0 <= s[key] <= 1.0, (model, key, s)
         assert -1.0 <= s["structure_r"] <= 1.0 and 0.0 <= s["variety"] < 10 and s["patches"] > 0, (model, s)
         assert s["recognisability_min"] <= s["recognisability"] <= s["recognisability_max"], (model, s)
+        assert all(-1.0 <= s[k] <= 1.0 for k in ("picture_r", "detail_r")), (model, s)
+        assert s["colour_r"] is None or -1.0 <= s["colour_r"] <= 1.0, (model, s)
     assert doc["settings"]["judges"] == 2
+    # the mosaics without a network, scored alike: a stamp keeps nothing inside a cell, the photomosaic its layout
+    base = doc["baselines"]
+    assert set(base) == {"one stamp per cell", "classical photomosaic"}
+    assert abs(base["one stamp per cell"]["stars"]["detail_r"]) < 0.3
+    assert base["classical photomosaic"]["stars"]["detail_r"] > base["one stamp per cell"]["stars"]["detail_r"] + 0.2
+    assert doc["targets"]["min_picture_r"] == 0.8 and any("below target" in w for w in doc["warnings"])
+    # the held-out portrait is shown first in every theme's picture
+    assert doc["picture_frame"].startswith("grace_hopper")
     # the teacher (200 theme-match steps, as the quick preset trains) follows its input's light and dark; the
     # 20-step width-4 student and its int8 artifact are too untrained for any bound but the range above
     assert doc["models"]["teacher"]["stars"]["structure_r"] > 0.3
@@ -141,7 +151,7 @@ def test_quality_stage_scores_teacher_student_and_int8_full(bundle):
     page = (bundle / "report" / "index.html").read_text()
     assert page.index("<section id=") == page.index('<section id="quality"') < page.index('<section id="artifacts"')
     parsed = Page(page)
-    assert len(parsed.tables["quality"]["rows"]) == 3 and "mosaic/mosaic_stars.png" in parsed.images
+    assert len(parsed.tables["quality"]["rows"]) == 5 and "mosaic/mosaic_stars.png" in parsed.images  # 3 models, 2 baselines
     assert (bundle / "report" / "mosaic" / "mosaic_stars.png").read_bytes() == picture.read_bytes()
     state = json.loads((bundle / "build.json").read_text())
     numbers = state["stages"]["quality"]["numbers"]
@@ -155,10 +165,12 @@ def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, t
     before = mtimes(bundle)
     assert main(["eval", str(bundle), "--threads", "1", "--out", str(tmp_path / "eval")]) == 0
     out = capsys.readouterr().out
-    assert "judge accuracy on real held-out patches" in out and "stars      int8-full" in out
+    assert "judge accuracy on real held-out patches" in out and "stars     int8-full" in out
+    assert "stars     baseline: photomosaic" in out
     again = json.loads((tmp_path / "eval" / "quality.json").read_text())
     built = json.loads((bundle / "quality.json").read_text())
     assert again["models"] == built["models"] and again["judge"] == built["judge"]  # seeded: the same numbers
+    assert again["baselines"] == built["baselines"] and again["targets"] == built["targets"]
     assert (tmp_path / "eval" / "quality" / "mosaic_stars.png").is_file()
     assert mtimes(bundle) == before  # the bundle's own quality.json and manifest stay as built
     assert main(["eval", "denoise", str(bundle)]) == 2
@@ -238,3 +250,18 @@ def test_bad_overrides_are_one_clear_error(tmp_path, capsys):
         from ygan.build_config import flag_overrides
 
         flag_overrides(["a", "b"], None, "folder", None)
+
+
+def test_a_bad_theme_folder_is_refused_before_anything_is_written(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "scan.png").write_bytes(b"not a png")
+    for folder, message in [(tmp_path / "missing", "no such file or folder"), (empty, "the folder is empty"),
+                            (broken, "scan.png")]:
+        out = tmp_path / "bundle"
+        assert main(["build", "-o", str(out), "--quiet", "--theme", "mine", "--data-b", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not out.exists()  # no build.json, no empty checkpoints/
