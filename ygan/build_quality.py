@@ -126,7 +126,7 @@ def below_targets(doc: dict[str, Any]) -> list[str]:
     targets, out = doc.get("targets", {}), []
     for model, themes in doc["models"].items():
         for theme, s in themes.items():
-            missed = [f"{words} {s[key]:.2f} < {targets[limit]:.2f}" for key, limit, words in TARGETS
+            missed = [f"{words} {s[key]:.3f} < {targets[limit]:.2f}" for key, limit, words in TARGETS
                       if limit in targets and s.get(key) is not None and s[key] < targets[limit]]
             if missed:
                 out.append(f"{model}/{theme} below target: " + ", ".join(missed))
@@ -333,6 +333,9 @@ def write(measured: Measured, folder: Path) -> list[Path]:
     return [folder / FILENAME, *written]
 
 
+SHORT = {"one stamp per cell": "stamp", "classical photomosaic": "photomosaic"}  # the baselines' names in the table
+
+
 def table(doc: dict[str, Any]) -> list[str]:
     """Plain-text lines: per theme, each model and each baseline with the theme's numbers (recognisable,
     the judges' range, variety) and the picture's (picture, detail, colour and structure r), then the
@@ -342,15 +345,15 @@ def table(doc: dict[str, Any]) -> list[str]:
     lines = [f"judge accuracy on real held-out patches{f' (mean of {count} judges)' if count > 1 else ''}: mean {100 * acc['mean']:.0f}% ("
              + ", ".join(f"{k} {100 * v:.0f}%" for k, v in acc.items() if k != "mean") + ")"
              + ("" if doc["judge"]["counts"] else "  -- below 90%: recognisability does not count")]
-    lines.append(f"{'theme':<9} {'model':<22} {'recognisable':>12} {'judges':>8} {'variety':>7} {'picture r':>9} {'detail r':>8} "
+    lines.append(f"{'theme':<9} {'model':<21} {'recognisable':>12} {'judges':>8} {'variety':>7} {'picture r':>9} {'detail r':>8} "
                  f"{'colour r':>8} {'struct r':>8} {'base in':>7} {'base col':>8}")
-    rows = {**doc["models"], **{f"baseline: {k}": v for k, v in doc.get("baselines", {}).items()}}
+    rows = {**doc["models"], **{f"baseline: {SHORT.get(k, k)}": v for k, v in doc.get("baselines", {}).items()}}
     themes = list(next(iter(doc["models"].values()), {}))
     for theme in themes:
         for model, per in rows.items():
             s = per[theme]
             span = f"{100 * s.get('recognisability_min', s['recognisability']):.0f}-{100 * s.get('recognisability_max', s['recognisability']):.0f}%"
-            lines.append(f"{theme:<9} {model.replace('classical ', ''):<22} {100 * s['recognisability']:>11.0f}% {span:>8} "
+            lines.append(f"{theme:<9} {model:<21} {100 * s['recognisability']:>11.0f}% {span:>8} "
                          f"{s['variety']:>7.2f} {_r(s, 'picture_r'):>9} {_r(s, 'detail_r'):>8} {_r(s, 'colour_r'):>8} "
                          f"{s['structure_r']:>8.2f} {100 * s['baseline_input']:>6.0f}% {100 * s['baseline_colour']:>7.0f}%")
     lines += [f"note: {n}" for n in doc.get("notes", [])]

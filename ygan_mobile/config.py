@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ygan_mobile.data.degrade import Degradation
+from ygan_mobile.data.themes import THEMES
 from ygan_mobile.errors import YganError
 from ygan_mobile.models import ModelConfig
 
@@ -75,10 +76,21 @@ class TrainConfig:
     match_fit: list[str] = field(default_factory=list)  # themes whose y* is re-lit by scaling the tile's contrast into
     # range instead of clipping the shifted tile: light elements on night skies (galaxies), which clipping erased
     match_choices: dict[str, int] = field(default_factory=dict)  # theme → k: from step match_choices_from on, y* is
-    # whichever of the k nearest tiles G's output is nearest (for its contrast); unlisted themes take the nearest
+    # whichever of the k nearest tiles G's output is nearest (for its contrast); "*" → k for every theme not named;
+    # themes neither named nor covered by "*" take the nearest
     match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
     # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
+    match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
+    match_light: float = 0.0  # y*: weight of x's low-passed light layout inside the cell, added to the tile (data.matching.Lighting)
+    match_light_sigma: float = 4.0  # px: the σ of that low pass
+    match_flatten: float = 0.0  # y*: share of the tile's own low-passed light layout taken away first
+    match_chroma: float = 0.0  # y*: share of x's colour replacing the tile's (0: the theme's colours; 1: the photograph's)
+    match_chroma_sigma: float = 2.0  # px: x's chroma is low-passed with this σ first
+    critic_real: str = "tiles"  # what the critic takes for real: the theme's "tiles" as drawn, or "matched": the
+    # theme-match targets of the batch (real tiles in the patches' light and colour), so it judges the elements, not the light
+    critic_augment: bool = False  # DiffAugment (shift and cutout) on both sides of every critic call (ygan_mobile.augment)
+    critic_luma: bool = False  # the critic sees luminance only (shape), so its gradients cannot paint colour specks
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ def parse_sections(kinds: dict[str, type], raw: dict[str, Any], label: str = "")
 
 
 GENERATOR_INITS = ("decoder", "match")
+CRITIC_REALS = ("tiles", "matched")
 POSITIVE = (0, None, True)  # > 0
 # (lowest, highest, lowest excluded) allowed, None = unbounded; a value's type is its default's (int accepted for float).
 RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
@@ -133,7 +146,8 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
               "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
-              "match_pool": (0, None, False), "match_choices_from": (0, None, False)},
+              "match_pool": (0, None, False), "match_choices_from": (0, None, False), "match_light": (0, None, False),
+              "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE},
 }
 
 
@@ -162,21 +176,28 @@ def _check_ranges(cfg: "Config") -> None:
     d, t = cfg.data, cfg.train
     if not d.themes or any(not isinstance(n, str) or not n for n in d.themes) or len(set(d.themes)) != len(d.themes):
         raise YganError(f"[data] themes = {d.themes!r} must list one or more distinct theme names, e.g. [\"flowers\"]")
+    if t.critic_real not in CRITIC_REALS:
+        raise YganError(f"[train] critic_real = {t.critic_real!r} is not one of {', '.join(CRITIC_REALS)}")
+    if t.critic_real == "matched" and not (t.theme_match or t.generator_init == "match"):
+        raise YganError("[train] critic_real = \"matched\" needs the theme-match targets: set generator_init = \"match\" or theme_match > 0")
     if t.generator_init not in GENERATOR_INITS:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:
         raise YganError(f"[train] match_cells = {t.match_cells} exceeds the patch size {cfg.model.patch}")
-    unknown = [n for n in t.match_fit if n not in d.themes]
+    # Per-theme settings may name any drawn theme (a preset lists its own; a run of fewer themes or of a user's
+    # --data-b theme ignores the others) and "*" for every theme not named; any other name is a typo, refused.
+    known = set(d.themes) | set(THEMES)
+    unknown = [n for n in t.match_fit if n not in known]
     if unknown or (t.match_fit and not t.match_relight):
-        raise YganError(f"[train] match_fit = {t.match_fit!r} must name themes this run trains ({', '.join(d.themes)}) "
+        raise YganError(f"[train] match_fit = {t.match_fit!r} must name themes ({', '.join(d.themes)}) "
                         "and needs match_relight = true")
     choices = t.match_choices
-    if any(n not in d.themes for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
-        raise YganError(f"[train] match_choices = {choices!r} must map themes this run trains ({', '.join(d.themes)}) "
-                        "to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
+    if any(n not in known | {"*"} for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
+        raise YganError(f"[train] match_choices = {choices!r} must map themes ({', '.join(d.themes)}, or \"*\" for "
+                        "every other) to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
     spacing = t.match_spacing
-    if any(n not in d.themes for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
-        raise YganError(f"[train] match_spacing = {spacing!r} must map themes this run trains ({', '.join(d.themes)}) "
+    if any(n not in known for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
+        raise YganError(f"[train] match_spacing = {spacing!r} must map themes ({', '.join(d.themes)}) "
                         "to a key distance > 0, e.g. {skulls = 0.03}")
 
 

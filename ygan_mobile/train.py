@@ -16,10 +16,11 @@ import torch
 
 from ygan_mobile import checkpoint, losses
 from ygan_mobile.atomic import write_text
+from ygan_mobile.augment import diff_augment
 from ygan_mobile.config import Config, TrainConfig
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
-from ygan_mobile.data.matching import ThemePool
+from ygan_mobile.data.matching import Lighting, ThemePool, luma
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
@@ -51,9 +52,11 @@ def load_data(cfg: Config) -> Data:
     t = cfg.train
     if not (t.theme_match or t.generator_init == "match"):
         return Data(a, b)
-    pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit)
+    lighting = Lighting(t.match_light, t.match_light_sigma, t.match_flatten, t.match_chroma, t.match_chroma_sigma)
+    pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
+                                 lighting)
              for theme, split in b.items()}
-    return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items()})
+    return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools})
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
@@ -94,7 +97,22 @@ def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor) -
     the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh)."""
     if step < t.match_choices_from:
         return data.pools[theme].match(x)
-    return data.spaced.get(theme, data.pools[theme]).match(x, t.match_choices.get(theme, 1))
+    return data.spaced.get(theme, data.pools[theme]).match(x, choices_of(t, theme))
+
+
+def choices_of(t: TrainConfig, theme: str) -> int:
+    """The theme's match_choices: its own entry, else the "*" entry, else 1 (the nearest tile)."""
+    return t.match_choices.get(theme, t.match_choices.get("*", 1))
+
+
+def grey(x: torch.Tensor) -> torch.Tensor:
+    """(N,3,P,P) → its luminance in all three channels, the critic's input when it judges shape alone."""
+    return luma(x).expand_as(x)
+
+
+def _first(matched: torch.Tensor) -> torch.Tensor:
+    """The nearest of the matched candidates (N,k,3,P,P), or the single match (N,3,P,P) itself."""
+    return matched[:, 0] if matched.dim() == 5 else matched
 
 
 @dataclass
@@ -148,20 +166,26 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
         mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
         for theme in model.generators:
             critic, gen = nets.critics[theme], nets.generators[theme]
-            y = world.shard(data.b[theme].train.batch(step, t.batch))
+            matched = _match(data, t, theme, step, x) if t.theme_match or t.critic_real == "matched" else None
+            y = world.shard(data.b[theme].train.batch(step, t.batch)) if t.critic_real == "tiles" else _first(matched)
             fake = gen(z)
+            seen, seen_real = fake, y
+            if t.critic_luma:  # shape, not colour: the photograph's colours are the target's, nothing to judge
+                seen, seen_real = grey(seen), grey(seen_real)
+            if t.critic_augment:  # the same kind of draw for both sides, then every critic call sees augmented patches
+                seen, seen_real = diff_augment(seen, mixing), diff_augment(seen_real, mixing)
             alpha = world.shard(torch.rand(t.batch, generator=mixing))
-            penalty = losses.gradient_penalty(critic, y, fake.detach(), alpha)
-            loss_d = losses.critic_loss(critic(fake.detach()), critic(y), penalty, t.gp_weight)
+            penalty = losses.gradient_penalty(critic, seen_real, seen.detach(), alpha)
+            loss_d = losses.critic_loss(critic(seen.detach()), critic(seen_real), penalty, t.gp_weight)
             opts[f"critic.{theme}"].zero_grad()
             loss_d.backward()
             opts[f"critic.{theme}"].step()
 
             frozen_critic = model.critics[theme].requires_grad_(False)
             model.encoder.requires_grad_(False)
-            loss_g = losses.generator_loss(frozen_critic(fake), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
+            loss_g = losses.generator_loss(frozen_critic(seen), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
             if t.theme_match:
-                loss_m = losses.theme_match_loss(fake, _match(data, t, theme, step, x))
+                loss_m = losses.theme_match_loss(fake, matched)
                 loss_g = loss_g + t.theme_match * loss_m
                 record[f"theme_match.{theme}"] = loss_m.item()
             if data.paired:

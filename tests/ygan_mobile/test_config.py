@@ -55,12 +55,16 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ("data.holdout=1.0", r"\[data\] holdout = 1.0 is out of range: it must be > 0 and ≤ 0.95"),
     ('train.generator_init="copy"', r"generator_init = 'copy' is not one of decoder, match"),
     ("train.match_cells=64", r"match_cells = 64 exceeds the patch size 32"),
-    ('train.match_fit=["galaxies"]', r"match_fit = \['galaxies'\] must name themes this run trains \(flowers, stars, skulls\)"),
-    ("train.match_choices={eyes = 3}", r"match_choices = \{'eyes': 3\} must map themes this run trains"),
+    ('train.match_fit=["galaxys"]', r"match_fit = \['galaxys'\] must name themes \(flowers, stars, skulls\)"),
+    ("train.match_choices={eyse = 3}", r"match_choices = \{'eyse': 3\} must map themes \(flowers, stars, skulls, or \"\*\""),
     ("train.match_choices={skulls = 0}", r"to a whole number of tiles ≥ 1"),
     ("train.match_choices={skulls = 2.5}", r"to a whole number of tiles ≥ 1"),
     ("train.match_choices_from=-1", r"match_choices_from = -1 is out of range"),
-    ("train.match_spacing={eyes = 0.03}", r"match_spacing = \{'eyes': 0.03\} must map themes this run trains"),
+    ("train.match_spacing={eyse = 0.03}", r"match_spacing = \{'eyse': 0.03\} must map themes \(flowers"),
+    ('train.critic_real="photos"', r"critic_real = 'photos' is not one of tiles, matched"),
+    ("train.match_flatten=1.5", r"match_flatten = 1.5 is out of range"),
+    ("train.match_chroma=-0.1", r"match_chroma = -0.1 is out of range"),
+    ("train.match_light_sigma=0", r"match_light_sigma = 0.0 is out of range"),
     ("train.match_spacing={skulls = 0}", r"to a key distance > 0"),
     ("train.match_spacing={skulls = -0.1}", r"to a key distance > 0"),
     ('train.match_spacing={skulls = "wide"}', r"to a key distance > 0"),
@@ -69,6 +73,19 @@ def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""
     with pytest.raises(YganError, match=message):
         Config.from_dict(apply_overrides(load_preset("quick"), [override]))
+
+
+def test_per_theme_settings_may_name_drawn_themes_the_run_does_not_train():
+    """A preset's per-theme settings carry over to a run of other themes (a user's --data-b theme): the
+    drawn themes it does not train are ignored, "*" covers every theme not named."""
+    from ygan_mobile.config import teacher_tables
+    from ygan_mobile.train import choices_of
+
+    cfg = Config.from_dict(apply_overrides(teacher_tables(load_preset("full")), ['data.themes=["mine"]']))
+    assert cfg.train.match_choices == {"*": 3} and "galaxies" in cfg.train.match_fit
+    assert choices_of(cfg.train, "mine") == 3
+    named = Config.from_dict(apply_overrides(teacher_tables(load_preset("quick")), ["train.match_choices={stars = 5}"]))
+    assert choices_of(named.train, "stars") == 5 and choices_of(named.train, "skulls") == 1
 
 
 def test_a_preset_value_of_the_wrong_type_is_refused():

@@ -232,3 +232,56 @@ def test_theme_match_fit_scales_a_lifted_tile_instead_of_clipping_it():
     dark = torch.full((1, 3, 8, 8), -0.5)  # a patch the tile's shift fits: both re-lights agree
     assert torch.allclose(ThemePool(tile, coarse_light(tile, 1), 1, True, True).match(dark),
                           ThemePool(tile, coarse_light(tile, 1), 1, True).match(dark), atol=1e-6)
+
+
+def test_lighting_adds_the_patch_layout_keeps_the_element_and_carries_its_colour():
+    """data.matching.Lighting: the patch's low-passed light layout is added to the tile, the tile's own
+    layout is taken away by `flatten`, and `chroma` moves the colour to the patch's."""
+    from ygan_mobile.data.matching import Lighting, gaussian_blur, luma
+
+    tile = torch.full((1, 3, 16, 16), -0.2)
+    tile[:, :, 6:10, 6:10] = 0.6  # a small bright element in the middle
+    x = torch.zeros((1, 3, 16, 16))
+    x[:, 0, :, :8] = 0.3  # a reddish left half, a plain right half
+    x[:, :, :, 8:] -= 0.3
+    assert torch.equal(Lighting().apply(tile, x), tile)
+    lit = Lighting(light=1.0, light_sigma=2.0).apply(tile, x)
+    layout_x = gaussian_blur(luma(x), 2.0) - luma(x).mean()
+    assert torch.allclose(luma(lit) - luma(tile), layout_x, atol=1e-5)  # the patch's layout, added
+    assert luma(lit)[0, 0, 8, 8] - luma(lit)[0, 0, 8, 3] > 0.5  # the element still stands out of its ground
+    flat = Lighting(flatten=1.0, light_sigma=2.0).apply(tile, x)
+    assert luma(flat).std() < luma(tile).std()  # its own low-passed light taken away
+    coloured = Lighting(chroma=1.0, chroma_sigma=1.0).apply(tile, x)
+    assert torch.allclose(luma(coloured), luma(tile), atol=1e-5)  # the light stays the tile's
+    chroma_x = gaussian_blur(x - luma(x), 1.0)
+    assert torch.allclose(coloured - luma(coloured), chroma_x, atol=1e-5)  # the colour is the patch's
+    half = Lighting(chroma=0.5, chroma_sigma=1.0).apply(tile, x)
+    assert torch.allclose(half - luma(half), 0.5 * chroma_x + 0.5 * (tile - luma(tile)), atol=1e-5)
+
+
+def test_a_layout_key_ignores_the_level_of_the_light():
+    from ygan_mobile.data.matching import coarse_light
+
+    x = torch.rand(4, 3, 8, 8) * 0.5
+    assert torch.allclose(coarse_light(x + 0.3, 2, centred=True), coarse_light(x, 2, centred=True), atol=1e-6)
+    assert torch.allclose(coarse_light(x, 2, centred=True).sum(1), torch.zeros(4), atol=1e-6)
+
+
+def test_diff_augment_shifts_and_cuts_out_reproducibly_and_passes_gradients():
+    from ygan_mobile.augment import cutout, diff_augment, translate
+
+    x = torch.rand(6, 3, 16, 16, requires_grad=True)
+    a = diff_augment(x, torch.Generator().manual_seed(3))
+    b = diff_augment(x, torch.Generator().manual_seed(3))
+    assert a.shape == x.shape and torch.equal(a, b)
+    a.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    ramp = torch.arange(16.0).view(1, 1, 1, 16).expand(6, 3, 16, 16)
+    moved = translate(ramp, torch.Generator().manual_seed(1))
+    for m in moved:  # a whole-pixel shift of the ramp: each row is the ramp moved, zeros where nothing came in
+        row = m[0, 8]
+        inside = row[row > 0]
+        assert torch.all(inside[1:] - inside[:-1] == 1)
+    cut = cutout(torch.ones(6, 3, 16, 16), torch.Generator().manual_seed(2))
+    zeros = (cut == 0).flatten(1).sum(1) / 3
+    assert torch.all(zeros > 0) and torch.all(zeros <= 16)  # a 4×4 square at most, cut by the edge at times

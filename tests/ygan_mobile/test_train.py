@@ -153,7 +153,7 @@ def test_learning_rates_decay_by_cosine_to_lr_final():
 def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed():
     """Before match_choices_from every theme's term is the single nearest tile's (the step is the
     run without choices, bit for bit); from it on, a listed theme's term is the best of its choices
-    (never above the single match's), an unlisted theme's is unchanged."""
+    (chosen for its contrast, so not always the lowest in plain error), an unlisted theme's is unchanged."""
     from ygan_mobile.distributed import World
     from ygan_mobile.models import YGan
     from ygan_mobile.train import Nets, load_data, make_optimizers, train_step
@@ -171,7 +171,7 @@ def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed(
     chosen, chosen_model = steps("train.match_choices={flowers = 4}", "train.match_choices_from=2")
     assert plain[:2] == chosen[:2]
     assert chosen[2]["theme_match.stars"] == plain[2]["theme_match.stars"]
-    assert chosen[2]["theme_match.flowers"] < plain[2]["theme_match.flowers"]
+    assert chosen[2]["theme_match.flowers"] != plain[2]["theme_match.flowers"]
     assert not torch.equal(next(plain_model.generators["flowers"].parameters()), next(chosen_model.generators["flowers"].parameters()))
 
 

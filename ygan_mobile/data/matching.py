@@ -28,9 +28,58 @@ USER_CROPS = 2000
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
-def coarse_light(x: torch.Tensor, cells: int) -> torch.Tensor:
-    """(N,3,P,P) in [-1,1] → (N, cells²): the luminance averaged over a cells × cells grid."""
-    return F.adaptive_avg_pool2d((x * LUMA).sum(1, keepdim=True), cells).flatten(1)
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """(N,3,P,P) → (N,1,P,P): BT.601 luminance."""
+    return (x * LUMA).sum(1, keepdim=True)
+
+
+def coarse_light(x: torch.Tensor, cells: int, centred: bool = False) -> torch.Tensor:
+    """(N,3,P,P) in [-1,1] → (N, cells²): the luminance averaged over a cells × cells grid; `centred`
+    takes the grid's own mean away, so the key is the light's layout, not its level."""
+    key = F.adaptive_avg_pool2d(luma(x), cells).flatten(1)
+    return key - key.mean(1, keepdim=True) if centred else key
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of each channel, edges replicated (what lies beyond the patch is unknown)."""
+    radius = max(1, int(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=x.dtype) / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius,) * 4, mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """How a matched tile takes on its patch's light and colour inside the cell (docs/training.md,
+    "Keeping the photograph"), after the tile was moved to the patch's mean light.
+
+    light: x's light layout (its luminance low-passed with σ = light_sigma px, minus its mean) is added
+    to the tile with this weight, so the photograph's edges inside the cell show through the element;
+    flatten: the share of the tile's own low-passed layout taken away first (1 would replace the
+    tile's light below σ entirely, which erases an element that is itself a blob of light, a star);
+    chroma: the share of x's colour (its chroma, low-passed with σ = chroma_sigma) replacing the
+    tile's (0: the theme's own colours; 1: the photograph's)."""
+    light: float = 0.0
+    light_sigma: float = 4.0
+    flatten: float = 0.0
+    chroma: float = 0.0
+    chroma_sigma: float = 2.0
+
+    def apply(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """tiles (already at x's mean light) and their patches x, (M,3,P,P) each."""
+        if self.light or self.flatten:
+            lx, lt = luma(x), luma(tiles)
+            layout_x = gaussian_blur(lx, self.light_sigma) - lx.mean((2, 3), keepdim=True)
+            layout_t = gaussian_blur(lt, self.light_sigma) - lt.mean((2, 3), keepdim=True)
+            tiles = (tiles + self.light * layout_x - self.flatten * layout_t).clamp(-1, 1)
+        if self.chroma:
+            lt = luma(tiles)
+            chroma_x = gaussian_blur(x - luma(x), self.chroma_sigma)
+            tiles = (lt + self.chroma * chroma_x + (1 - self.chroma) * (tiles - lt)).clamp(-1, 1)
+        return tiles
 
 
 @dataclass(frozen=True)
@@ -40,9 +89,12 @@ class ThemePool:
     cells: int
     relight: bool = False  # shift each matched tile's luminance to the patch's mean
     fit: bool = False  # re-light by scaling the tile's contrast into [-1, 1] around the patch's mean, not clipping
+    centred: bool = False  # keys are the light's layout (the grid minus its mean), not its level
+    lighting: Lighting = Lighting()  # the patch's own light and colour inside the cell, after the mean
 
     @classmethod
-    def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False, fit: bool = False) -> "ThemePool":
+    def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False, fit: bool = False,
+           centred: bool = False, lighting: Lighting = Lighting()) -> "ThemePool":
         """The first `size` (0: all) whole training tiles and their mirror images when they are one
         patch each (the drawn themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed
         random crops of them.
@@ -58,12 +110,13 @@ class ThemePool:
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
             x = split.train.batch(0, size or USER_CROPS)  # a pure function of the seed, flips included
-            return cls(x, coarse_light(x, cells), cells, relight, fit)
+            return cls(x, coarse_light(x, cells, centred), cells, relight, fit, centred, lighting)
         first = to_tensor(np.stack(tiles[:size or None]))
-        keys = coarse_light(first, cells)
+        keys = coarse_light(first, cells, centred)
         mirrored = keys.view(-1, cells, cells).flip(-1).flatten(1)
         new = (mirrored != keys).any(1)
-        return cls(torch.cat([first, first.flip(-1)[new]]), torch.cat([keys, mirrored[new]]), cells, relight, fit)
+        return cls(torch.cat([first, first.flip(-1)[new]]), torch.cat([keys, mirrored[new]]), cells, relight, fit,
+                   centred, lighting)
 
     def spaced(self, gap: float) -> "ThemePool":
         """The tiles whose keys lie at least `gap` from the key of every tile kept before them, in
@@ -80,19 +133,23 @@ class ThemePool:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked; with
         `choices` > 1 that many nearest tiles, nearest first, (N,choices,3,P,P)."""
         with torch.no_grad():
-            distance = torch.cdist(coarse_light(x, self.cells), self.keys)
-            mean_x = coarse_light(x, 1).view(-1, 1, 1, 1)
+            distance = torch.cdist(coarse_light(x, self.cells, self.centred), self.keys)
             if choices == 1:
-                return self._relit(self.tiles[distance.argmin(1)], mean_x)
+                return self._relit(self.tiles[distance.argmin(1)], x)
             nearest = distance.topk(min(choices, len(self.tiles)), largest=False).indices  # (N, k), sorted
             k = nearest.shape[1]
-            tiles = self._relit(self.tiles[nearest.flatten()], mean_x.repeat_interleave(k, 0))
+            tiles = self._relit(self.tiles[nearest.flatten()], x.repeat_interleave(k, 0))
             return tiles.view(len(x), k, *tiles.shape[1:])
 
-    def _relit(self, tiles: torch.Tensor, mean_x: torch.Tensor) -> torch.Tensor:
-        """Each tile re-lit to its patch's mean light `mean_x` (M,1,1,1), as `relight` and `fit` ask."""
+    def _relit(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Each tile re-lit to its patch x's mean light, as `relight` and `fit` ask, then given x's own
+        light and colour inside the cell as `lighting` asks."""
         if not self.relight:
-            return tiles
+            return self.lighting.apply(tiles, x)
+        return self.lighting.apply(self._moved(tiles, coarse_light(x, 1).view(-1, 1, 1, 1)), x)
+
+    def _moved(self, tiles: torch.Tensor, mean_x: torch.Tensor) -> torch.Tensor:
+        """Each tile moved to its patch's mean light `mean_x` (M,1,1,1): shifted and clipped, or with `fit` its contrast scaled into range."""
         mean_t = coarse_light(tiles, 1).view(-1, 1, 1, 1)
         if not self.fit:
             return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
