@@ -130,7 +130,7 @@ def test_quality_table_and_warnings_flag_a_weak_judge_a_fooled_baseline_and_a_mi
     assert any("teacher/stars: baseline_colour 30%" in w for w in found)
     # the picture r misses its target; detail r and variety meet theirs; a grey-only colour r (None) is not judged;
     # the baselines are yardsticks, never warned about
-    assert [w for w in found if "below target" in w] == ["teacher/stars below target: picture r 0.75 < 0.80"]
+    assert [w for w in found if "below target" in w] == ["teacher/stars below target: picture r 0.750 < 0.80"]
     doc["warnings"] = found
     text = "\n".join(table(doc))
     assert "stars     teacher" in text and "80%" in text and "WARNING" in text
