@@ -90,14 +90,14 @@ def start_generators_from_decoder(model: YGan) -> None:
         gen.load_state_dict(model.decoder.state_dict())
 
 
-def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor) -> torch.Tensor:
+def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor, terms: tuple | None = None) -> torch.Tensor:
     """The theme-match term's target y*(x) at this step: the single nearest tile of the whole pool
     until match_choices_from, so the generator first learns the plain mapping (from the first step,
     the choice drifted towards plain tiles: docs/training.md, sixth round); from then on the best of
     the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh)."""
     if step < t.match_choices_from:
-        return data.pools[theme].match(x)
-    return data.spaced.get(theme, data.pools[theme]).match(x, choices_of(t, theme))
+        return data.pools[theme].match(x, terms=terms)
+    return data.spaced.get(theme, data.pools[theme]).match(x, choices_of(t, theme), terms)
 
 
 def choices_of(t: TrainConfig, theme: str) -> int:
@@ -150,9 +150,10 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     record: dict[str, float] = {}
     encoder_terms = []
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
+    light_terms = next(iter(data.pools.values())).lighting.patch_terms(x) if data.pools else None  # every theme's pool lights alike
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x))
+            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x, light_terms))
             opts[f"generator.{theme}"].zero_grad()
             loss_m.backward()
             opts[f"generator.{theme}"].step()
@@ -166,7 +167,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
         mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
         for theme in model.generators:
             critic, gen = nets.critics[theme], nets.generators[theme]
-            matched = _match(data, t, theme, step, x) if t.theme_match or t.critic_real == "matched" else None
+            matched = _match(data, t, theme, step, x, light_terms) if t.theme_match or t.critic_real == "matched" else None
             y = world.shard(data.b[theme].train.batch(step, t.batch)) if t.critic_real == "tiles" else _first(matched)
             fake = gen(z)
             seen, seen_real = fake, y

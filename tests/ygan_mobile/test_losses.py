@@ -244,18 +244,18 @@ def test_lighting_adds_the_patch_layout_keeps_the_element_and_carries_its_colour
     x = torch.zeros((1, 3, 16, 16))
     x[:, 0, :, :8] = 0.3  # a reddish left half, a plain right half
     x[:, :, :, 8:] -= 0.3
-    assert torch.equal(Lighting().apply(tile, x), tile)
-    lit = Lighting(light=1.0, light_sigma=2.0).apply(tile, x)
+    assert torch.equal(Lighting().apply(tile, Lighting().patch_terms(x)), tile)
+    lit = Lighting(light=1.0, light_sigma=2.0).apply(tile, Lighting(light=1.0, light_sigma=2.0).patch_terms(x))
     layout_x = gaussian_blur(luma(x), 2.0) - luma(x).mean()
     assert torch.allclose(luma(lit) - luma(tile), layout_x, atol=1e-5)  # the patch's layout, added
     assert luma(lit)[0, 0, 8, 8] - luma(lit)[0, 0, 8, 3] > 0.5  # the element still stands out of its ground
-    flat = Lighting(flatten=1.0, light_sigma=2.0).apply(tile, x)
+    flat = Lighting(flatten=1.0, light_sigma=2.0).apply(tile, Lighting(flatten=1.0, light_sigma=2.0).patch_terms(x))
     assert luma(flat).std() < luma(tile).std()  # its own low-passed light taken away
-    coloured = Lighting(chroma=1.0, chroma_sigma=1.0).apply(tile, x)
+    coloured = Lighting(chroma=1.0, chroma_sigma=1.0).apply(tile, Lighting(chroma=1.0, chroma_sigma=1.0).patch_terms(x))
     assert torch.allclose(luma(coloured), luma(tile), atol=1e-5)  # the light stays the tile's
     chroma_x = gaussian_blur(x - luma(x), 1.0)
     assert torch.allclose(coloured - luma(coloured), chroma_x, atol=1e-5)  # the colour is the patch's
-    half = Lighting(chroma=0.5, chroma_sigma=1.0).apply(tile, x)
+    half = Lighting(chroma=0.5, chroma_sigma=1.0).apply(tile, Lighting(chroma=0.5, chroma_sigma=1.0).patch_terms(x))
     assert torch.allclose(half - luma(half), 0.5 * chroma_x + 0.5 * (tile - luma(tile)), atol=1e-5)
 
 

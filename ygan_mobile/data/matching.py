@@ -68,16 +68,24 @@ class Lighting:
     chroma: float = 0.0
     chroma_sigma: float = 2.0
 
-    def apply(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """tiles (already at x's mean light) and their patches x, (M,3,P,P) each."""
+    def patch_terms(self, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """What the patches x (N,3,P,P) give every tile matched to them: their light layout (N,1,P,P) and
+        their chroma (N,3,P,P), each None when unused — computed once per batch, shared by every theme."""
+        lx = luma(x)
+        layout = gaussian_blur(lx, self.light_sigma) - lx.mean((2, 3), keepdim=True) if self.light else None
+        chroma = gaussian_blur(x - lx, self.chroma_sigma) if self.chroma else None
+        return layout, chroma
+
+    def apply(self, tiles: torch.Tensor, terms: tuple[torch.Tensor | None, torch.Tensor | None]) -> torch.Tensor:
+        """tiles (already at their patches' mean light, (M,3,P,P)) and their patches' `patch_terms`."""
+        layout_x, chroma_x = terms
         if self.light or self.flatten:
-            lx, lt = luma(x), luma(tiles)
-            layout_x = gaussian_blur(lx, self.light_sigma) - lx.mean((2, 3), keepdim=True)
+            lt = luma(tiles)
             layout_t = gaussian_blur(lt, self.light_sigma) - lt.mean((2, 3), keepdim=True)
-            tiles = (tiles + self.light * layout_x - self.flatten * layout_t).clamp(-1, 1)
+            added = self.light * layout_x if self.light else 0.0
+            tiles = (tiles + added - self.flatten * layout_t).clamp(-1, 1)
         if self.chroma:
             lt = luma(tiles)
-            chroma_x = gaussian_blur(x - luma(x), self.chroma_sigma)
             tiles = (lt + self.chroma * chroma_x + (1 - self.chroma) * (tiles - lt)).clamp(-1, 1)
         return tiles
 
@@ -129,24 +137,27 @@ class ThemePool:
                 kept.append(i)
         return replace(self, tiles=self.tiles[kept], keys=self.keys[kept])
 
-    def match(self, x: torch.Tensor, choices: int = 1) -> torch.Tensor:
+    def match(self, x: torch.Tensor, choices: int = 1, terms: tuple | None = None) -> torch.Tensor:
         """The nearest tile to each patch of x by coarse light, (N,3,P,P), re-lit if asked; with
-        `choices` > 1 that many nearest tiles, nearest first, (N,choices,3,P,P)."""
+        `choices` > 1 that many nearest tiles, nearest first, (N,choices,3,P,P). `terms`: the
+        lighting's patch_terms(x), when the caller has them already (one batch, several themes)."""
         with torch.no_grad():
+            terms = self.lighting.patch_terms(x) if terms is None else terms
             distance = torch.cdist(coarse_light(x, self.cells, self.centred), self.keys)
             if choices == 1:
-                return self._relit(self.tiles[distance.argmin(1)], x)
+                return self._relit(self.tiles[distance.argmin(1)], x, terms)
             nearest = distance.topk(min(choices, len(self.tiles)), largest=False).indices  # (N, k), sorted
             k = nearest.shape[1]
-            tiles = self._relit(self.tiles[nearest.flatten()], x.repeat_interleave(k, 0))
+            each = tuple(None if t is None else t.repeat_interleave(k, 0) for t in terms)
+            tiles = self._relit(self.tiles[nearest.flatten()], x.repeat_interleave(k, 0), each)
             return tiles.view(len(x), k, *tiles.shape[1:])
 
-    def _relit(self, tiles: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def _relit(self, tiles: torch.Tensor, x: torch.Tensor, terms: tuple) -> torch.Tensor:
         """Each tile re-lit to its patch x's mean light, as `relight` and `fit` ask, then given x's own
         light and colour inside the cell as `lighting` asks."""
-        if not self.relight:
-            return self.lighting.apply(tiles, x)
-        return self.lighting.apply(self._moved(tiles, coarse_light(x, 1).view(-1, 1, 1, 1)), x)
+        if self.relight:
+            tiles = self._moved(tiles, coarse_light(x, 1).view(-1, 1, 1, 1))
+        return self.lighting.apply(tiles, terms)
 
     def _moved(self, tiles: torch.Tensor, mean_x: torch.Tensor) -> torch.Tensor:
         """Each tile moved to its patch's mean light `mean_x` (M,1,1,1): shifted and clipped, or with `fit` its contrast scaled into range."""
