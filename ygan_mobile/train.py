@@ -136,7 +136,9 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     """One optimisation step of every network on this rank's shard of the batch; returns the losses.
 
     Warm-up steps train E and Dec on ℓ_auto and, with generator_init = "match", each generator on the
-    theme-match term against a detached z (docs/training.md); later steps are the adversarial phase.
+    theme-match term against a detached z (docs/training.md); later steps are the adversarial phase,
+    whose critic may take the theme-match targets for real (critic_real), see luminance only
+    (critic_luma) and see both sides through DiffAugment (critic_augment).
 
     The shared encoder learns from ℓ_auto and, weighted by `cycle_encoder`, from every theme's
     cycle term on a detached G(z), so it learns to read a latent back from a themed patch without

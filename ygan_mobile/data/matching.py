@@ -54,7 +54,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 @dataclass(frozen=True)
 class Lighting:
     """How a matched tile takes on its patch's light and colour inside the cell (docs/training.md,
-    "Keeping the photograph"), after the tile was moved to the patch's mean light.
+    "The art recipe"), after the tile was moved to the patch's mean light.
 
     light: x's light layout (its luminance low-passed with σ = light_sigma px, minus its mean) is added
     to the tile with this weight, so the photograph's edges inside the cell show through the element;
@@ -160,7 +160,8 @@ class ThemePool:
         return self.lighting.apply(tiles, terms)
 
     def _moved(self, tiles: torch.Tensor, mean_x: torch.Tensor) -> torch.Tensor:
-        """Each tile moved to its patch's mean light `mean_x` (M,1,1,1): shifted and clipped, or with `fit` its contrast scaled into range."""
+        """Each tile moved to its patch's mean light `mean_x` (M,1,1,1): shifted and clipped, or with
+        `fit` its contrast scaled into range."""
         mean_t = coarse_light(tiles, 1).view(-1, 1, 1, 1)
         if not self.fit:
             return (tiles + (mean_x - mean_t)).clamp(-1, 1)  # equal in R, G and B: a pure luminance shift
