@@ -165,3 +165,16 @@ def tiny_bundle(tmp_path_factory) -> Iterator[Path]:
 
 def _listing(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def toml_text(tables: dict) -> str:
+    """A preset's tables as TOML text (dict values as inline tables), for tests that write a preset file."""
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + " }"
+        return json.dumps(v)
+    lines = []
+    for section, values in tables.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {value(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"

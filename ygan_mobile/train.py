@@ -14,9 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ygan_mobile import checkpoint, losses
+from ygan_mobile import augment, checkpoint, losses
 from ygan_mobile.atomic import write_text
-from ygan_mobile.augment import diff_augment
 from ygan_mobile.config import Config, TrainConfig
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
@@ -176,7 +175,9 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
             if t.critic_luma:  # shape, not colour: the photograph's colours are the target's, nothing to judge
                 seen, seen_real = grey(seen), grey(seen_real)
             if t.critic_augment:  # the same kind of draw for both sides, then every critic call sees augmented patches
-                seen, seen_real = diff_augment(seen, mixing), diff_augment(seen_real, mixing)
+                patch = cfg.model.patch
+                seen = augment.apply(seen, world.shard(augment.draw(mixing, t.batch, patch)))
+                seen_real = augment.apply(seen_real, world.shard(augment.draw(mixing, t.batch, patch)))
             alpha = world.shard(torch.rand(t.batch, generator=mixing))
             penalty = losses.gradient_penalty(critic, seen_real, seen.detach(), alpha)
             loss_d = losses.critic_loss(critic(seen.detach()), critic(seen_real), penalty, t.gp_weight)

@@ -19,7 +19,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, toml_text
 from ygan_mobile.checkpoint import load
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.models import YGan
@@ -36,13 +36,8 @@ def torchrun(*args: str, n: int = 2) -> list[str]:
 
 
 def preset(tmp_path: Path, *extra: str) -> Path:
-    cfg = apply_overrides(load_preset("quick"), TINY + list(extra))
-    lines = []
-    for section, values in cfg.items():
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
     path = tmp_path / "tiny.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(toml_text(apply_overrides(load_preset("quick"), TINY + list(extra))))
     return path
 
 

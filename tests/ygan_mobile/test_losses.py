@@ -268,20 +268,22 @@ def test_a_layout_key_ignores_the_level_of_the_light():
 
 
 def test_diff_augment_shifts_and_cuts_out_reproducibly_and_passes_gradients():
-    from ygan_mobile.augment import cutout, diff_augment, translate
+    from ygan_mobile.augment import apply, cutout, draw, translate
 
     x = torch.rand(6, 3, 16, 16, requires_grad=True)
-    a = diff_augment(x, torch.Generator().manual_seed(3))
-    b = diff_augment(x, torch.Generator().manual_seed(3))
-    assert a.shape == x.shape and torch.equal(a, b)
+    params = draw(torch.Generator().manual_seed(3), 6, 16)
+    assert torch.equal(params, draw(torch.Generator().manual_seed(3), 6, 16))
+    a = apply(x, params)
+    assert a.shape == x.shape and torch.equal(a[2:4], apply(x[2:4], params[2:4]))  # a slice of the batch, the same
     a.sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     ramp = torch.arange(16.0).view(1, 1, 1, 16).expand(6, 3, 16, 16)
-    moved = translate(ramp, torch.Generator().manual_seed(1))
-    for m in moved:  # a whole-pixel shift of the ramp: each row is the ramp moved, zeros where nothing came in
+    moved = translate(ramp, params[:, 0], params[:, 1])
+    for m, dx in zip(moved, params[:, 1]):  # a whole-pixel shift of the ramp, zeros where nothing came in
         row = m[0, 8]
         inside = row[row > 0]
         assert torch.all(inside[1:] - inside[:-1] == 1)
-    cut = cutout(torch.ones(6, 3, 16, 16), torch.Generator().manual_seed(2))
+        assert abs(int(dx)) <= 2
+    cut = cutout(torch.ones(6, 3, 16, 16), params[:, 2], params[:, 3])
     zeros = (cut == 0).flatten(1).sum(1) / 3
     assert torch.all(zeros > 0) and torch.all(zeros <= 16)  # a 4×4 square at most, cut by the edge at times

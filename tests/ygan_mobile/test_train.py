@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import TINY_MODEL, model_tensors
+from conftest import TINY_MODEL, model_tensors, toml_text
 from ygan_mobile.config import Config, apply_overrides, load_preset
 from ygan_mobile.train import train
 
@@ -57,12 +57,7 @@ def test_autoencoder_learns(finished_run):
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
 def test_kill_and_resume_gives_identical_weights(tmp_path, finished_run, how):
     preset = tmp_path / "tiny.toml"
-    cfg = tiny_config().to_dict()
-    lines = []
-    for section, values in cfg.items():
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
-    preset.write_text("\n".join(lines) + "\n")
+    preset.write_text(toml_text(tiny_config().to_dict()))
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "ygan", "train", "--preset", str(preset), "--out", str(out), "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
