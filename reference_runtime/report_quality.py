@@ -56,7 +56,7 @@ def copy_pictures(bundle: Path, doc: dict, folder: Path) -> dict[str, Figure]:
         with Image.open(target) as image:
             width, height = image.size
         out[theme] = Figure(f"{folder.name}/{target.name}", width, height,
-                            f"theme {theme}: input | teacher | int8 student, held-out photograph '{doc.get('picture_frame', '?')}'")
+                            f"theme {theme}: input | teacher | int8 student, held-out photograph(s) {doc.get('picture_frame', '?')}")
     return out
 
 
