@@ -162,7 +162,7 @@ def preset_label(preset: str, overrides: list[str] | tuple[str, ...]) -> str:
 def pick_frames(frames: list) -> list[int]:
     """The photographs of every theme's picture: the held-out portrait first (a face shows at once whether
     the photograph is kept), then the largest other scored photograph (the first of equals)."""
-    portraits = [i for i, f in enumerate(frames) if getattr(f, "held", False)][:1]
+    portraits = [i for i, f in enumerate(frames) if f.held][:1]
     others = [i for i in range(len(frames)) if i not in portraits]
     largest = max(others, key=lambda i: (frames[i].pixels.shape[0] * frames[i].pixels.shape[1], -i), default=None)
     return portraits + ([largest] if largest is not None else [])

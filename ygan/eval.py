@@ -61,10 +61,11 @@ def _built_settings(bundle: Path) -> dict[str, int]:
 
     settings = QualitySettings().to_dict()
     try:
-        built = json.loads((bundle / "quality.json").read_text()).get("settings", {})
+        doc = json.loads((bundle / "quality.json").read_text())
+        built = doc.get("settings", {})
         settings.update({k: int(built[k]) for k in ("side", "steps") if k in built})
         settings["judges"] = int(built.get("judges", 1)) if built else settings["judges"]  # before stop 32: one judge
-        settings.update(json.loads((bundle / "quality.json").read_text()).get("targets", {}))
+        settings.update(doc.get("targets", {}))
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     return settings

@@ -36,6 +36,7 @@ class Data:
     paired: bool = False  # batch k of a and of b are the same crops (a restoration task)
     pools: dict[str, ThemePool] = field(default_factory=dict)  # the theme-match term's tiles
     spaced: dict[str, ThemePool] = field(default_factory=dict)  # the themes of match_spacing: their pools, spaced
+    lighting: Lighting | None = None  # how every pool's matched tiles take on their patches' light and colour
 
 
 def load_data(cfg: Config) -> Data:
@@ -55,7 +56,8 @@ def load_data(cfg: Config) -> Data:
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  lighting)
              for theme, split in b.items()}
-    return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools})
+    return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
+                lighting=lighting)
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
@@ -151,7 +153,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     record: dict[str, float] = {}
     encoder_terms = []
     latent = nets.encoder(x)  # one forward with gradients serves ℓ_auto, the paired term and z
-    light_terms = next(iter(data.pools.values())).lighting.patch_terms(x) if data.pools else None  # every theme's pool lights alike
+    light_terms = data.lighting.patch_terms(x) if data.lighting else None  # once per batch, for every theme
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
             loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x, light_terms))

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ygan_mobile.mosaic.metrics import DETAIL_BLOCKS, grid_patches
+from ygan_mobile.mosaic.judge import luminance
+from ygan_mobile.mosaic.metrics import grid_patches, layout
 
-LUMA = np.array([0.299, 0.587, 0.114])
 CHUNK = 1024  # cells per distance matrix, so a large frame does not hold cells × tiles floats at once
 
 
@@ -35,20 +35,9 @@ def _u8(x: np.ndarray) -> np.ndarray:
 
 def stamp(frame: np.ndarray, tile: np.ndarray) -> np.ndarray:
     """Every P×P cell of `frame` replaced by `tile`, its luminance shifted (equally in R, G and B) to the cell's mean."""
-    p = tile.shape[0]
-    cells = grid_patches(frame, p).astype(np.float64)
-    t = tile.astype(np.float64)
-    shift = (cells @ LUMA).mean(axis=(1, 2)) - (t @ LUMA).mean()
-    return _cells_back(_u8(t[None] + shift[:, None, None, None]), frame.shape)
-
-
-def layout_keys(patches: np.ndarray, blocks: int = DETAIL_BLOCKS) -> np.ndarray:
-    """(N, blocks²): luminance pooled to blocks×blocks, minus the patch's mean."""
-    n, p = patches.shape[:2]
-    b = p // blocks
-    lum = patches.astype(np.float64) @ LUMA
-    pooled = lum.reshape(n, blocks, b, blocks, b).mean(axis=(2, 4)).reshape(n, -1)
-    return pooled - pooled.mean(axis=1, keepdims=True)
+    cells = luminance(grid_patches(frame, tile.shape[0])).mean(axis=(1, 2), dtype=np.float64)
+    shift = 255.0 * (cells - luminance(tile[None]).mean(dtype=np.float64))  # luminance is in [0, 1]
+    return _cells_back(_u8(tile.astype(np.float64)[None] + shift[:, None, None, None]), frame.shape)
 
 
 class Photomosaic:
@@ -56,14 +45,14 @@ class Photomosaic:
 
     def __init__(self, tiles: np.ndarray):
         self.tiles = tiles.astype(np.float64)
-        self.keys = layout_keys(tiles)
+        self.keys = layout(tiles)
         self.key_norms = (self.keys ** 2).sum(axis=1)
         self.means = self.tiles.mean(axis=(1, 2))  # (N, 3)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         p = self.tiles.shape[1]
         cells = grid_patches(frame, p)
-        keys = layout_keys(cells)
+        keys = layout(cells)
         nearest = np.concatenate([
             (self.key_norms[None] - 2 * keys[i:i + CHUNK] @ self.keys.T).argmin(axis=1)  # ‖k‖² is the same for every tile
             for i in range(0, len(keys), CHUNK)])

@@ -61,14 +61,19 @@ def picture_r(out: np.ndarray, inp: np.ndarray) -> float:
     return pearson(_lowpass_luma(out, PICTURE_SIGMA), _lowpass_luma(inp, PICTURE_SIGMA))
 
 
-def cell_layout(frame: np.ndarray, patch: int, blocks: int = DETAIL_BLOCKS) -> np.ndarray:
-    """(cells, blocks²): each P×P cell's luminance pooled to blocks×blocks, minus the cell's mean."""
-    if patch % blocks:
-        raise ValueError(f"patch {patch} is not a multiple of {blocks} blocks")
-    cells = luminance(grid_patches(frame, patch)).astype(np.float64)
-    b = patch // blocks
-    pooled = cells.reshape(len(cells), blocks, b, blocks, b).mean(axis=(2, 4)).reshape(len(cells), -1)
+def layout(patches: np.ndarray, blocks: int = DETAIL_BLOCKS) -> np.ndarray:
+    """uint8 (N,P,P,3) → (N, blocks²): each patch's luminance pooled to blocks×blocks, minus the patch's mean."""
+    n, p = patches.shape[:2]
+    if p % blocks:
+        raise ValueError(f"patch {p} is not a multiple of {blocks} blocks")
+    b = p // blocks
+    pooled = luminance(patches).astype(np.float64).reshape(n, blocks, b, blocks, b).mean(axis=(2, 4)).reshape(n, -1)
     return pooled - pooled.mean(axis=1, keepdims=True)
+
+
+def cell_layout(frame: np.ndarray, patch: int, blocks: int = DETAIL_BLOCKS) -> np.ndarray:
+    """(cells, blocks²): the layout of each P×P cell of the frame."""
+    return layout(grid_patches(frame, patch), blocks)
 
 
 def detail_r(out: np.ndarray, inp: np.ndarray, patch: int) -> float:
@@ -100,8 +105,8 @@ def flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> float:
         raise ValueError("flicker needs two or more frames, as many outputs as inputs")
     def change(frames: list[np.ndarray]) -> float:
         return float(np.mean([np.abs(b.astype(np.int16) - a.astype(np.int16)).mean() for a, b in zip(frames, frames[1:])]))
-    moved = change(inputs)
-    return change(outputs) / moved if moved > 0 else float("inf") if change(outputs) > 0 else 1.0
+    moved, drawn = change(inputs), change(outputs)
+    return drawn / moved if moved > 0 else float("inf") if drawn > 0 else 1.0
 
 
 def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int) -> dict[str, float | None]:
