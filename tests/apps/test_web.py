@@ -22,6 +22,7 @@ from PIL import Image
 from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
+from convert.samples import FRAME_SIZES
 from reference_runtime import metrics
 from reference_runtime.manifest import file_sha256, load_npz
 from reference_runtime.serve import check_web_dir, start
@@ -105,7 +106,7 @@ def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, t
     o = out["output"]
     got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
     want = frames["torch_u8.flowers.0"]
-    assert got.shape == want.shape == (96, 128, 3)
+    assert got.shape == want.shape == (*FRAME_SIZES[0], 3)
     if precision == "fp32":
         assert np.abs(got.astype(np.int16) - want).max() <= 1
     else:

@@ -163,7 +163,8 @@ def test_pictures_are_pngs_of_what_the_pipeline_computes(bundle, index):
         y_float, y_u8 = frame_outputs(b, handle, open_artifact(b.root, handle, threads=1))[0]
         shown = np.asarray(Image.open(folder / "img" / f"{stem}.out.png"))
         scale = shown.shape[1] // y_u8.shape[1]
-        assert scale >= 2 and np.array_equal(shown[::scale, ::scale], y_u8)
+        assert shown.shape[:2] == (y_u8.shape[0] * scale, y_u8.shape[1] * scale)
+        assert np.array_equal(shown[::scale, ::scale], y_u8)
         heat = np.asarray(Image.open(folder / "img" / f"{stem}.diff.png"))[::scale, ::scale]
         expected = report_images.heatmap(y_float, frames[f"torch_float.{a['theme']}.0"], AMPLIFY)
         assert np.array_equal(heat, expected)
