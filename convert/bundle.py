@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import shutil
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import onnx
 import torch
@@ -52,6 +53,25 @@ def step_count(plan: dict[str, list[str]], n_jobs: int) -> int:
     return n_jobs * (1 + ("tflite" in plan) + ("coreml" in plan)) + qdq + 2
 
 
+@dataclass
+class _Run:
+    """One run's fixed choices and where it writes; `phase` times each phase into `seconds` for the summary."""
+    net: Networks
+    opts: Options
+    plan: dict[str, list[str]]
+    stride: int
+    work: list[Job]
+    staging: Path
+    progress: Progress
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        clock = time.monotonic()
+        yield
+        self.seconds[name] = time.monotonic() - clock
+
+
 def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = None,
             progress: Progress = lambda label: None) -> Result:
     plan = precisions_for(opts.targets, opts.precisions)
@@ -60,74 +80,88 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
     stride = opts.stride or max(1, net.patch // 2)
     if not 1 <= stride <= net.patch:
         raise YganError(f"--stride {stride} must be between 1 and the patch size {net.patch}")
-    work = jobs(net, opts.batch)
-    cards = _card_maker(net, opts, stride)
-    seconds: dict[str, float] = {}
     out = Path(out)
-    staging = staging_dir(out)
+    run = _Run(net, opts, plan, stride, jobs(net, opts.batch), staging_dir(out), progress)
     try:
-        clock = time.monotonic()
-        onnx_dir = staging / "onnx" if "onnx" in plan else staging / ".scratch" / "onnx"
-        exported = {}
-        for job in work:
-            progress(f"onnx {job.key}")
-            exported[job.key] = export_onnx.export(job.module, job.example, onnx_dir / f"{job.key}.onnx", job.key,
-                                                   job.input_name, job.output_name)
-            opsupport.check(onnx.load(str(exported[job.key].path)), job.key,
-                            opsupport.targets_for(list(plan), plan.get("tflite", [])))
-        seconds["onnx"] = time.monotonic() - clock
-
-        clock = time.monotonic()
-        progress("golden vectors")
-        samples = samples or embedded_samples(net, opts.calibration, opts.golden)
-        goldens = golden.patch_goldens(net, samples.golden)
-        golden_entries = _write_goldens(staging, net, samples, goldens, stride, opts)
-        seconds["golden"] = time.monotonic() - clock
-
-        made: list[tuple[str, str, Job, Path]] = [("onnx", "fp32", j, exported[j.key].path) for j in work if "onnx" in plan]
-        calibrate = {"x": samples.calibration, "z": calibration.latents(net.encoder, samples.calibration)}
-        quantised = {k: e.path for k, e in exported.items()}
-        if onnx_quant.PRECISION in plan.get("onnx", []) or any(p.startswith("int8") for p in plan.get("tflite", [])):
-            clock = time.monotonic()
-            quantised = _equalised(staging, work, exported, calibrate, opts.batch, progress)
-            seconds["equalise"] = time.monotonic() - clock
-        if onnx_quant.PRECISION in plan.get("onnx", []):
-            clock = time.monotonic()
-            made += _onnx_int8(staging, work, quantised, samples, opts.batch, progress)
-            seconds["onnx-int8"] = time.monotonic() - clock
-        if "tflite" in plan:
-            clock = time.monotonic()
-            made += _tflite(staging, work, quantised, plan["tflite"], samples, calibrate, progress)
-            seconds["tflite"] = time.monotonic() - clock
-        if "coreml" in plan:
-            clock = time.monotonic()
-            for job in work:
-                progress(f"coreml {job.key}")
-                paths = coreml.convert(job.module, job.example, staging / "coreml", job.key, plan["coreml"],
-                                       job.input_name, job.output_name, job.key,
-                                       card=functools.partial(cards, "coreml", job=job))
-                made += [("coreml", p, job, path) for p, path in paths.items()]
-            seconds["coreml"] = time.monotonic() - clock
-
-        for fmt, precision, job, path in made:  # before hashing: the cards are part of the shipped bytes
-            if fmt == "onnx":
-                model_card.stamp_onnx(path, cards(fmt, precision, job=job))
-            elif fmt == "tflite":
-                model_card.stamp_tflite(path, cards(fmt, precision, job=job))
-        clock = time.monotonic()
-        progress("parity")
-        artifacts = _describe_all(staging, made, exported, goldens, opts.thresholds)
-        shutil.rmtree(staging / ".scratch", ignore_errors=True)
-        seconds["parity"] = time.monotonic() - clock
+        exported = _export(run)
+        with run.phase("golden"):
+            progress("golden vectors")
+            samples = samples or embedded_samples(net, opts.calibration, opts.golden)
+            goldens = golden.patch_goldens(net, samples.golden)
+            golden_entries = _write_goldens(run.staging, net, samples, goldens, stride, opts)
+        made = _convert_all(run, exported, samples)
+        _stamp_cards(run, made)
+        with run.phase("parity"):
+            progress("parity")
+            artifacts = _describe_all(run.staging, made, exported, goldens, opts.thresholds)
+            shutil.rmtree(run.staging / ".scratch", ignore_errors=True)
         doc = manifest.build(kind=net.kind, checkpoint_sha256=net.checkpoint_sha256, seed=net.seed, patch=net.patch,
                              latent=net.latent, pipeline=model_card.pipeline_params(net.patch, stride, opts.blend, opts.batch),
                              themes=net.themes,
                              thresholds=opts.thresholds, golden=golden_entries, artifacts=artifacts)
-        manifest.write(staging, doc)
-        install(staging, out)
+        manifest.write(run.staging, doc)
+        install(run.staging, out)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return Result(out, doc, seconds)
+        shutil.rmtree(run.staging, ignore_errors=True)
+    return Result(out, doc, run.seconds)
+
+
+def _export(run: _Run) -> dict:
+    """Every network to ONNX, op-checked for the requested targets; in the bundle if ONNX is a target,
+    else in scratch as TFLite's source."""
+    onnx_dir = run.staging / "onnx" if "onnx" in run.plan else run.staging / ".scratch" / "onnx"
+    exported = {}
+    with run.phase("onnx"):
+        for job in run.work:
+            run.progress(f"onnx {job.key}")
+            exported[job.key] = export_onnx.export(job.module, job.example, onnx_dir / f"{job.key}.onnx", job.key,
+                                                   job.input_name, job.output_name)
+            opsupport.check(onnx.load(str(exported[job.key].path)), job.key,
+                            opsupport.targets_for(list(run.plan), run.plan.get("tflite", [])))
+    return exported
+
+
+def _convert_all(run: _Run, exported: dict, samples: Samples) -> list[tuple[str, str, Job, Path]]:
+    """Every artifact of the plan: (format, precision, job, path), the fp32 ONNX export first."""
+    plan, staging = run.plan, run.staging
+    made: list[tuple[str, str, Job, Path]] = [("onnx", "fp32", j, exported[j.key].path) for j in run.work if "onnx" in plan]
+    calibrate = {"x": samples.calibration, "z": calibration.latents(run.net.encoder, samples.calibration)}
+    quantised = {k: e.path for k, e in exported.items()}
+    if onnx_quant.PRECISION in plan.get("onnx", []) or any(p.startswith("int8") for p in plan.get("tflite", [])):
+        with run.phase("equalise"):
+            quantised = _equalised(staging, run.work, exported, calibrate, run.opts.batch, run.progress)
+    if onnx_quant.PRECISION in plan.get("onnx", []):
+        with run.phase("onnx-int8"):
+            made += _onnx_int8(staging, run.work, quantised, samples, run.opts.batch, run.progress)
+    if "tflite" in plan:
+        with run.phase("tflite"):
+            made += _tflite(staging, run.work, quantised, plan["tflite"], samples, calibrate, run.progress)
+    if "coreml" in plan:
+        with run.phase("coreml"):
+            made += _coreml(run)
+    return made
+
+
+def _coreml(run: _Run) -> list[tuple[str, str, Job, Path]]:
+    cards = _card_maker(run.net, run.opts, run.stride)
+    made = []
+    for job in run.work:
+        run.progress(f"coreml {job.key}")
+        paths = coreml.convert(job.module, job.example, run.staging / "coreml", job.key, run.plan["coreml"],
+                               job.input_name, job.output_name, job.key, card=functools.partial(cards, "coreml", job=job))
+        made += [("coreml", p, job, path) for p, path in paths.items()]
+    return made
+
+
+def _stamp_cards(run: _Run, made: list[tuple[str, str, Job, Path]]) -> None:
+    """The model cards into the ONNX and TFLite files (Core ML writes its own), before hashing: the cards
+    are part of the shipped bytes."""
+    cards = _card_maker(run.net, run.opts, run.stride)
+    for fmt, precision, job, path in made:
+        if fmt == "onnx":
+            model_card.stamp_onnx(path, cards(fmt, precision, job=job))
+        elif fmt == "tflite":
+            model_card.stamp_tflite(path, cards(fmt, precision, job=job))
 
 
 def _card_maker(net: Networks, opts: Options, stride: int) -> Callable[..., model_card.ModelCard]:
@@ -147,7 +181,7 @@ def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict
     folder = staging / "golden"
     golden.save_npz(folder / "patches.npz", goldens)
     golden.save_npz(folder / "frames.npz", golden.frame_goldens(net, samples.frames, stride, opts.batch, opts.blend))
-    arrays, cases = golden.pipeline_goldens(samples.frames, net.patch, opts.batch)
+    arrays, cases = golden.pipeline_goldens(samples.stand_in_frames, net.patch, opts.batch)
     golden.save_npz(folder / "pipeline.npz", arrays)
     return [
         {**manifest.file_entry(staging, "golden/patches.npz"), "kind": "patches"},
