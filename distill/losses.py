@@ -71,7 +71,7 @@ def image_gradients(y: torch.Tensor) -> torch.Tensor:
 def edge_loss(student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
     """L1 between the outputs' neighbour differences. Pixel losses let a small student trade a
     teacher's thin edges (a galaxy's arms, a petal's rim) for a blur with nearly the same error; this
-    term prices the lost contrast directly (docs/training.md, fifteenth round)."""
+    term prices the lost contrast directly (docs/lab/2026-12-04-stamp-recipe.md, fifteenth round)."""
     return F.l1_loss(image_gradients(student_out), image_gradients(teacher_out))
 
 

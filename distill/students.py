@@ -87,7 +87,7 @@ class StudentEncoder(nn.Module):
 # The logits before tanh are clamped to ±LOGIT_BOUND: tanh(4) is 0.99933, which rounds to the same
 # u8 level as 1, so the clamp never changes a rendered pixel, but it bounds the range the int8
 # export must quantise. Unclamped, the full preset's students pushed logits to 19 (pure white) and
-# one int8 step of the last conv became 0.098, which cost 31 dB < the 32 dB threshold (docs/training.md).
+# one int8 step of the last conv became 0.098, which cost 31 dB < the 32 dB threshold (docs/distill.md).
 LOGIT_BOUND = 4.0
 
 

@@ -51,7 +51,7 @@ def deny_amx() -> None:
     Why a seccomp filter: XNNPACK turns its AMX kernels on whenever the CPU has AMX and the kernel
     grants the request (src/configs/hardware-config.c) and offers no switch; on the student's narrow
     full-resolution layers (3→16, 16→12 channels) those 16×64-tile kernels are 2.6–3.4× slower than
-    its VNNI ones (docs/speed.md, stop 40).
+    its VNNI ones (docs/speed.md).
     It cannot be undone in the process, reaches its children, and acts only if it comes before the
     first XNNPACK delegate of the process (XNNPACK reads the CPU once)."""
     if sys.platform != "linux" or platform.machine() != "x86_64":

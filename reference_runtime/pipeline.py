@@ -343,7 +343,7 @@ def _render_edge_bands(frame_u8: np.ndarray, models: Sequence[PatchModel | Integ
     float frame) and only the bands that the extra row and column touch are blended in float: the
     bottom band from the last core patch row down, the right band from the last core patch column
     across. A pixel of a band is covered by the same patches, summed in the same order, as in the
-    general path over the whole frame, so every byte is the same (tests/test_render_pipeline.py);
+    general path over the whole frame, so every byte is the same (tests/ygan_mobile/test_render_pipeline.py);
     the price is re-running the last core patch row and column, which the general path would blend
     as a full-frame float accumulate, divide and round (issue 22)."""
     h, w = frame_u8.shape[:2]

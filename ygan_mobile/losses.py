@@ -45,7 +45,8 @@ def theme_match_loss(fake: torch.Tensor, matched: torch.Tensor) -> torch.Tensor:
     relative to the candidate's own contrast: where tiles of different shapes have nearly the same
     light, the generator may keep drawing one of them whole instead of their average (a blur no
     judge calls an element). Relative, because a blurred output is nearest in absolute terms to the
-    flattest candidate, and an absolute choice drifted to bare grounds (docs/training.md, sixth round)."""
+    flattest candidate, and an absolute choice drifted to bare grounds
+    (docs/lab/2026-12-04-stamp-recipe.md, sixth round)."""
     if matched.dim() == fake.dim():
         return (fake - matched).pow(2).mean()
     error = (fake.unsqueeze(1) - matched).pow(2).flatten(2).mean(2)  # (N, k)

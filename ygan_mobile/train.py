@@ -94,7 +94,7 @@ def start_generators_from_decoder(model: YGan) -> None:
 def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor, terms: tuple | None = None) -> torch.Tensor:
     """The theme-match term's target y*(x) at this step: the single nearest tile of the whole pool
     until match_choices_from, so the generator first learns the plain mapping (from the first step,
-    the choice drifted towards plain tiles: docs/training.md, sixth round); from then on the best of
+    the choice drifted towards plain tiles: docs/lab/2026-12-04-stamp-recipe.md, sixth round); from then on the best of
     the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh)."""
     if step < t.match_choices_from:
         return data.pools[theme].match(x, terms=terms)

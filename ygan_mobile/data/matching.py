@@ -8,10 +8,10 @@ blur); different patches find different tiles, which keeps the elements varied.
 
 With `relight`, the tile's luminance is shifted to x's mean, so the photograph's light comes through
 as a continuous function of x and the pool only has to supply shapes: a small pool (32 tiles) then
-gives sharper elements without giving up the structure (docs/training.md, probes P0–P7). Shifted
+gives sharper elements without giving up the structure (docs/lab/2026-12-04-stamp-recipe.md, probes P0–P7). Shifted
 far, a tile clips: harmless for a dark glyph on a light ground (the ground goes white), fatal for a
 bright galaxy on a night sky lifted to a white wall (the galaxy goes white). With `fit` the tile's
-contrast is scaled down instead, just enough to stay in range (docs/training.md, fifth round).
+contrast is scaled down instead, just enough to stay in range (docs/lab/2026-12-04-stamp-recipe.md, fifth round).
 """
 
 from __future__ import annotations
@@ -111,9 +111,9 @@ class ThemePool:
         of a tile and its mirror differed in the last bit (the sum's order), so the nearest of the two
         flipped at the tile's own key, in the middle of the brightness interval it serves, and the
         generator learned the average of an element and its mirror image there — two overlaid eyes
-        (docs/training.md, fifth round). A mirror whose key equals its tile's (every mirror of a 1×1
-        key, a symmetric tile's of any key) can never be the nearest, so it is not kept: the
-        candidates of `match(x, choices)` are then different lights, not a tile and its mirror."""
+        (docs/lab/2026-12-04-stamp-recipe.md, fifth round). A mirror whose key equals its tile's
+        (every mirror of a 1×1 key, a symmetric tile's of any key) can never be the nearest, so it is
+        not kept: the candidates of `match(x, choices)` are then different lights, not a tile and its mirror."""
         p = split.train.patch
         tiles = [i.pixels for i in split.train.images if i.pixels.shape[:2] == (p, p)]
         if len(tiles) < len(split.train.images):
@@ -130,7 +130,7 @@ class ThemePool:
         """The tiles whose keys lie at least `gap` from the key of every tile kept before them, in
         pool order. Where keys crowd, neighbouring tiles serve brightness intervals a few grey
         levels wide; the generator cannot resolve z that finely and draws their average. Spaced,
-        each kept tile serves an interval at least `gap` wide (docs/training.md, seventh round)."""
+        each kept tile serves an interval at least `gap` wide (docs/lab/2026-12-04-stamp-recipe.md, seventh round)."""
         kept = [0]
         for i in range(1, len(self.keys)):
             if torch.cdist(self.keys[i:i + 1], self.keys[kept]).min() >= gap:

@@ -4,7 +4,7 @@
 A tile is drawn at the scale of one patch and holds one whole element (a flower, a skull, a bright
 star, a galaxy, a digit), because a patch is what the generator paints: trained on fragments of
 larger tiles, generators painted fragments — soft blobs of the theme's colour that no one could
-name (docs/training.md). Backgrounds span dark to bright so every input brightness has themed
+name (docs/lab/2026-12-04-stamp-recipe.md). Backgrounds span dark to bright so every input brightness has themed
 patches to match. flowers, eyes and skulls composite Noto Color Emoji glyphs (OFL) with random
 scale, rotation and colour jitter; stars and galaxies are painted with numpy; numbers draws
 sklearn's 8×8 handwritten digits. docs/data.md shows what each looks like.
@@ -220,7 +220,7 @@ def _galaxy(img: np.ndarray, rng: np.random.Generator) -> None:
 
 
 def _galaxies_tile(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A galaxy under a sky of any light, dark to pale (docs/training.md, tenth round): with dark skies
+    """A galaxy under a sky of any light, dark to pale (docs/lab/2026-12-04-stamp-recipe.md, tenth round): with dark skies
     alone one tile served every patch lighter than ~115 of 255 and the generator stamped it there."""
     img = _sky(rng, size, int(rng.integers(size // 10, size // 4 + 1)), nebula=0.08, light=0.8)
     _galaxy(img, rng)

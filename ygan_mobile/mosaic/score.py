@@ -6,7 +6,7 @@ builds those), so the same judges score all of them on the same frames.
 
 Why several judges: on one bundle's renders, eight judges differing only in their seed gave shares
 from 36 to 78% (flowers) and 47 to 99% (galaxies), while their accuracy on real patches stayed at
-94-95% (docs/training.md, "Eighth round"). A render is a handful of stamps, each near some
+94-95% (docs/lab/2026-12-04-stamp-recipe.md, "Eighth round"). A render is a handful of stamps, each near some
 judge's boundary; the mean share of K judges has about 1/sqrt(K) of one judge's spread, and the
 spread itself is reported beside it.
 """
