@@ -48,6 +48,12 @@ def _pipeline_models(models: list) -> tuple[list, str]:
     return models, "NCHW"
 
 
+def grid_stride(patch: int, stride: int | None = None) -> int:
+    """The stride `render_frame` uses: the one given, else the patch size (patches abut: the
+    real-time setting the apps use)."""
+    return stride or patch
+
+
 def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
                  stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
                  patch: int | None = None, batch: int | None = None,
@@ -71,5 +77,5 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     if patch is None or batch is None:
         raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
     chosen, layout = _pipeline_models(models)
-    return pipeline.render_frame(frame_u8, chosen, patch=patch, stride=stride or patch, blend=blend,
+    return pipeline.render_frame(frame_u8, chosen, patch=patch, stride=grid_stride(patch, stride), blend=blend,
                                  batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)

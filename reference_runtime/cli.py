@@ -1,8 +1,9 @@
-"""`python -m reference_runtime verify|report|serve BUNDLE`: the runtime's verbs without torch or tensorflow.
+"""`python -m reference_runtime verify|report|serve|render`: the runtime's verbs without torch or tensorflow.
 
-`ygan verify`, `ygan report` and `ygan serve` call the same functions. Exit codes: 0 every check
-passed (or belongs to a backend skipped with --skip-backend), 1 a check failed or could not run, 2 a
-bundle that must not run or bad arguments.
+`ygan verify`, `ygan report` and `ygan serve` call the same functions, and `ygan render --bundle`
+calls `render.render`. Exit codes: 0 every check passed (or belongs to a backend skipped with
+--skip-backend) or the render was written, 1 a check failed or could not run, 2 a bundle that must
+not run or bad arguments (nothing written).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from reference_runtime.backends import BackendError
 from reference_runtime.manifest import ManifestError
+from reference_runtime.pipeline import BLENDS
+from reference_runtime.render import DEFAULT_PRECISION, FORMATS, SAMPLINGS
 
 
 def parse_thresholds(pairs: list[str]) -> dict[str, float]:
@@ -58,6 +61,32 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cert", type=Path, help="PEM certificate: serve https (a phone needs it for the camera and WebCrypto)")
     p.add_argument("--key", type=Path, help="PEM private key of --cert")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the URL line (no hint for phones)")
+
+
+def add_render_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="an image or a video file")
+    p.add_argument("-o", "--out", required=True, help="output image or video (format from the extension)")
+    add_bundle_arguments(p, required=True)
+    p.add_argument("--theme", action="append",
+                   help="theme(s) to use, repeatable or comma-separated (default: all in the bundle); "
+                        "several themes split the frame by luminance bands, darkest → first")
+    p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: the patch size, as the apps render)")
+    p.add_argument("--blend", choices=BLENDS, help="how overlapping patches combine (default: feather)")
+    p.add_argument("--sampling", choices=SAMPLINGS, default=SAMPLINGS[0],
+                   help="grid (spec v1) or the salient patches only (the others keep the input)")
+    p.add_argument("--coverage", type=float, default=0.8, help="salient: fraction of patches transformed (default: 0.8)")
+    p.add_argument("--size", type=int, help="processing size: the frame's longer side in pixels")
+    p.add_argument("--fps", type=float, help="video: output frame rate (frames resampled by time)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def add_bundle_arguments(p: argparse.ArgumentParser, required: bool) -> None:
+    """Which artifacts render: `python -m reference_runtime render` and `ygan render --bundle`."""
+    p.add_argument("--bundle", required=required, metavar="BUNDLE", help="bundle directory (with manifest.json): render with its artifacts")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, metavar="P",
+                   help=f"the patch models' precision, e.g. fp32 or int8-qdq (default: {DEFAULT_PRECISION})")
+    p.add_argument("--format", metavar="F", help=f"the patch models' format (default: the first of {', '.join(FORMATS)} with that precision)")
+    p.add_argument("--threads", type=int, metavar="N", help="runtime threads, at least 1 (default: 2)")
 
 
 def summary(doc: dict) -> str:
@@ -130,15 +159,27 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_render(args: argparse.Namespace) -> int:
+    from reference_runtime.render import ERRORS, render
+
+    try:
+        print(render(args))
+    except ERRORS as exc:
+        print(f"render: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from reference_runtime.version import __version__
 
     parser = argparse.ArgumentParser(prog="python -m reference_runtime",
-                                     description="Run a ygan-mobile bundle as a phone would: parity and report.")
+                                     description="Run a ygan-mobile bundle as a phone would: parity, report, page, render.")
     parser.add_argument("--version", action="version", version=f"reference_runtime (ygan-mobile) {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     add_verify_arguments(verbs.add_parser("verify", help="check per-model and pipeline parity; write parity.json"))
     add_report_arguments(verbs.add_parser("report", help="write the static HTML report of a bundle"))
     add_serve_arguments(verbs.add_parser("serve", help="serve the web page and the bundle on localhost (web_demo/)"))
+    add_render_arguments(verbs.add_parser("render", help="an image or a video through the bundle's artifacts"))
     args = parser.parse_args(argv)
-    return {"verify": run_verify, "report": run_report, "serve": run_serve}[args.verb](args)
+    return {"verify": run_verify, "report": run_report, "serve": run_serve, "render": run_render}[args.verb](args)

@@ -132,8 +132,8 @@ def make_parser() -> argparse.ArgumentParser:
     add_serve_arguments(p)
     p.set_defaults(func=run_serve)
 
-    _verb(verbs, "render", "render an image or a video through a trained model's patch pipeline", "ygan_mobile.render.command",
-          "add_render_arguments", "run_render")
+    _verb(verbs, "render", "render an image or a video through a trained model's patch pipeline (or a bundle's artifacts)",
+          "ygan.render", "add_render_arguments", "run_render")
 
     p = verbs.add_parser("build", help="all stages into one bundle: train → distill → convert → verify → quality → report",
                          epilog="--set routes by prefix: model./data./train. → the teacher (as in ygan train), "

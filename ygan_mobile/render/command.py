@@ -19,12 +19,12 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="an image or a video file")
     p.add_argument("-o", "--out", "--output", required=True,
                    help="output image or video (format from the extension); --output is the old spelling")
-    p.add_argument("--checkpoint", required=True, help="a run directory or checkpoint written by 'ygan train'")
+    p.add_argument("--checkpoint", help="a run directory or checkpoint written by 'ygan train' (or --bundle)")
     p.add_argument("--theme", action="append",
                    help="theme(s) to use, repeatable or comma-separated (default: all in the checkpoint); "
                         "several themes split the frame by luminance bands, darkest → first")
     p.add_argument("--patch", type=int, help="crop size on the frame (default: the model's patch size)")
-    p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: patch/2)")
+    p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: patch/2; with --bundle, the patch size)")
     p.add_argument("--blend", choices=("feather", "paste"), default="feather")
     p.add_argument("--sampling", choices=SAMPLINGS, default="grid",
                    help="grid (spec v1), random crops until --coverage, or the salient patches only")
