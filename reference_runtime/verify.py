@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 
 from reference_runtime import metrics, pipeline
 from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
+from reference_runtime.cpu import cpu_description
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
 from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
@@ -263,12 +265,18 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     stand_ins = stand_in_checks(goldens)
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "bundle_manifest_sha256": file_sha256(bundle.root / "manifest.json"), "thresholds_db": limits,
-           "skipped_backends": sorted(set(skip)),
+           "skipped_backends": sorted(set(skip)), **machine(),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}
     if write:
         write_json(target, doc)
     return doc
+
+
+def machine() -> dict:
+    """Where the checks ran: int8 and fp16 kernels are chosen by instruction set, so a verdict holds
+    for the architecture and CPU features it was measured on (issue 46)."""
+    return {"arch": platform.machine(), "cpu_features": cpu_description()["isa"]}
 
 
 def check_writable(path: Path) -> None:
