@@ -246,12 +246,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     belongs to a backend skipped by name."""
     bundle = read_manifest(bundle_root)
     thresholds = thresholds or {}
-    check_options(bundle, thresholds, threads, tuple(skip))
-    if out is not None and not write:
-        raise OptionError("-o/--out and --no-write contradict each other: choose one")
-    target = Path(out) if out else bundle.root / "parity.json"
-    if write:
-        check_writable(target)
+    target = checked_target(bundle, thresholds, threads, skip, out, write)
     limits = {**bundle.data["thresholds_db"], **thresholds}
     goldens = load_goldens(bundle)
     models, frames = [], []
@@ -271,6 +266,18 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     if write:
         write_json(target, doc)
     return doc
+
+
+def checked_target(bundle: Bundle, thresholds: dict[str, float], threads: int, skip: tuple[str, ...],
+                   out: str | Path | None, write: bool) -> Path:
+    """Where parity.json goes, once every option is known to be honoured: refusals come before any check."""
+    check_options(bundle, thresholds, threads, tuple(skip))
+    if out is not None and not write:
+        raise OptionError("-o/--out and --no-write contradict each other: choose one")
+    target = Path(out) if out else bundle.root / "parity.json"
+    if write:
+        check_writable(target)
+    return target
 
 
 def machine() -> dict:
