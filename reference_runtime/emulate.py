@@ -67,11 +67,22 @@ class Emulator:
         done = subprocess.run([str(self.qemu), "--version"], capture_output=True, text=True)
         return (done.stdout.splitlines() or [f"{self.qemu.name} (no version: exit {done.returncode})"])[0]
 
-    def environ(self, package_parent: Path) -> dict[str, str]:
-        """The emulated Python imports the aarch64 wheels and, from `package_parent`, this package only."""
+    def run(self, *args: str | Path, log: Callable[[str], None] = lambda line: None) -> tuple[int, str]:
+        """The emulated Python on `args`, each line it prints on stderr passed to `log`: (exit code, its
+        last stderr line). It imports the aarch64 wheels and, of this project, this package only —
+        through a link in a folder of its own, since the package's parent may be an x86 site-packages."""
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "QEMU_")) and k != "VIRTUAL_ENV"}
-        return {**keep, "PYTHONPATH": f"{package_parent}{os.pathsep}{self.site_packages}",
-                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        last = ""
+        with tempfile.TemporaryDirectory(prefix="ygan-aarch64-path-") as parent:
+            (Path(parent) / "reference_runtime").symlink_to(Path(__file__).resolve().parent)
+            env = {**keep, "PYTHONPATH": f"{parent}{os.pathsep}{self.site_packages}", "PYTHONNOUSERSITE": "1",
+                   "PYTHONDONTWRITEBYTECODE": "1"}
+            with subprocess.Popen(self.command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True) as child:
+                for line in child.stderr:
+                    log(line.rstrip("\n"))
+                    last = line.strip() or last
+        return child.returncode, last
 
 
 def find_emulator() -> Emulator:
@@ -93,17 +104,6 @@ def verify_arguments(bundle: Path, out: Path, thresholds: dict[str, float], thre
     for name in sorted({*skip, *NOT_EMULATED}):
         args += ["--skip-backend", name]
     return args
-
-
-def run_logged(command: list[str], env: dict[str, str], log: Callable[[str], None]) -> tuple[int, str]:
-    """Run, passing each line the child prints on stderr to `log`; (exit code, its last stderr line)."""
-    last = ""
-    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as child:
-        for line in child.stderr:
-            line = line.rstrip("\n")
-            log(line)
-            last = line or last
-    return child.returncode, last
 
 
 def mark_not_emulated(doc: dict, formats: dict[str, str], user_skip: tuple[str, ...], emulator: str) -> dict:
@@ -130,12 +130,8 @@ def verify_aarch64(bundle_root: str | Path, thresholds: dict[str, float] | None 
     target = checked_target(bundle, thresholds, threads, skip, out, write)
     emulator = find_emulator()
     with tempfile.TemporaryDirectory(prefix="ygan-aarch64-") as tmp:
-        package_parent = Path(tmp) / "path"
-        package_parent.mkdir()
-        (package_parent / "reference_runtime").symlink_to(Path(__file__).resolve().parent)
         result = Path(tmp) / "parity.json"
-        command = emulator.command(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)))
-        code, last = run_logged(command, emulator.environ(package_parent), log)
+        code, last = emulator.run(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)), log=log)
         if code not in (0, 1) or not result.exists():
             raise BackendError(f"--arch aarch64: the emulated verify ended with exit {code} and no parity: {last}")
         formats = {a["id"]: a["format"] for a in bundle.artifacts}
