@@ -129,6 +129,7 @@ def verify_aarch64(bundle_root: str | Path, thresholds: dict[str, float] | None 
     thresholds = thresholds or {}
     target = checked_target(bundle, thresholds, threads, skip, out, write)
     emulator = find_emulator()
+    log(f"verify in the emulated aarch64 Python (qemu-aarch64 -cpu {CPU_MODEL}); Core ML is not run there")
     with tempfile.TemporaryDirectory(prefix="ygan-aarch64-") as tmp:
         result = Path(tmp) / "parity.json"
         code, last = emulator.run(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)), log=log)
