@@ -132,7 +132,11 @@ def verify_aarch64(bundle_root: str | Path, thresholds: dict[str, float] | None 
     log(f"verify in the emulated aarch64 Python (qemu-aarch64 -cpu {CPU_MODEL}); Core ML is not run there")
     with tempfile.TemporaryDirectory(prefix="ygan-aarch64-") as tmp:
         result = Path(tmp) / "parity.json"
-        code, last = emulator.run(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)), log=log)
+        try:
+            code, last = emulator.run(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)),
+                                      log=log)
+        except OSError as exc:  # e.g. a qemu-aarch64 that is not executable
+            raise BackendError(f"--arch aarch64: cannot start {emulator.qemu}: {exc.strerror or exc}") from None
         if code not in (0, 1) or not result.exists():
             raise BackendError(f"--arch aarch64: the emulated verify ended with exit {code} and no parity: {last}")
         formats = {a["id"]: a["format"] for a in bundle.artifacts}

@@ -106,6 +106,15 @@ def test_an_emulated_run_that_crashes_is_an_error_not_a_verdict(tiny_bundle, tmp
     assert not (tmp_path / "parity.json").exists()
 
 
+def test_an_emulator_that_cannot_start_is_one_line(tiny_bundle, tmp_path, monkeypatch):
+    env = _fake_environment(tmp_path / "env", "exit 0")
+    (env / "bin" / "qemu-aarch64").chmod(0o644)
+    monkeypatch.setenv(ENV_VAR, str(env))
+    with pytest.raises(BackendError) as caught:
+        verify_aarch64(tiny_bundle, write=False)
+    assert str(caught.value) == f"--arch aarch64: cannot start {env / 'bin' / 'qemu-aarch64'}: Permission denied"
+
+
 @pytest.fixture(scope="module")
 def x86(tiny_bundle) -> dict:
     return verify_bundle(tiny_bundle, write=False)
