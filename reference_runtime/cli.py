@@ -44,6 +44,9 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-write", action="store_true",
                    help="only check: write no parity.json, leave the bundle as it is (not with -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary and the failures")
+    p.add_argument("--arch", choices=["aarch64"],
+                   help="run the checks on this instruction set, under qemu-user with a phone core's CPU model "
+                        "(install: scripts/install.sh --aarch64); Core ML artifacts are not run there")
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -106,8 +109,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"verify: error: {exc}", file=sys.stderr)
         return 2
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    verify = verify_bundle
+    if args.arch:  # the same checks, run by the emulated aarch64 Python
+        from reference_runtime.emulate import verify_aarch64 as verify
     try:
-        doc = verify_bundle(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log,
+        doc = verify(Path(args.bundle), thresholds, threads=args.threads, out=args.out, log=log,
                             skip=tuple(args.skip_backend), write=not args.no_write)
     except (ManifestError, BackendError, OptionError) as exc:
         print(f"verify: error: {exc}", file=sys.stderr)

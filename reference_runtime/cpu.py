@@ -15,9 +15,10 @@ import struct
 import sys
 from pathlib import Path
 
-# the flags that matter for int8/float inference, in /proc/cpuinfo's spelling
+# the flags that matter for int8/float inference, in /proc/cpuinfo's spelling (asimdhp: ARM fp16 arithmetic;
+# sme, sme2: the matrix extensions XNNPACK's KleidiAI kernels use on recent phones)
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16",
-             "asimd", "asimddp", "i8mm", "sve", "sve2")
+             "asimd", "asimdhp", "asimddp", "i8mm", "bf16", "sve", "sve2", "sme", "sme2")
 
 
 def cpu_description(cpuinfo: str | None = None) -> dict:

@@ -30,6 +30,9 @@ def pytest_addoption(parser):
     group.addoption("--ygan-skip-backend", action="append", default=[], metavar="FORMAT",
                     help="skip the artifacts of this format (onnx, tflite or coreml), e.g. where its runtime is "
                          "not installed (repeatable)")
+    group.addoption("--ygan-arch", choices=["aarch64"],
+                    help="run the bundle checks on this instruction set, under qemu-user (verify --arch; install: "
+                         "scripts/install.sh --aarch64): one emulated verify run, each test reporting its row")
 
 
 class CheckFailed(Exception):
@@ -86,6 +89,36 @@ class ParityRun:
         if self._stand_ins is None:  # all cases at once: pure numpy on small frames
             self._stand_ins = stand_in_checks(self.goldens)
         return next((r for r in self._stand_ins if r["key"] == key), None)
+
+
+class EmulatedRun:
+    """--ygan-arch: verify runs once under emulation, when the first selected test needs a row (a
+    process per check would start the emulated Python hundreds of times); each test reports its row."""
+
+    def __init__(self, bundle, thresholds: dict[str, float], threads: int, skip: tuple[str, ...]):
+        self.bundle, self.thresholds, self.threads, self.skip = bundle, thresholds, threads, skip
+        self._doc: dict | Exception | None = None
+
+    def _rows(self, section: str) -> list[dict]:
+        from reference_runtime.emulate import verify_aarch64
+
+        if self._doc is None:
+            try:
+                self._doc = verify_aarch64(self.bundle.root, self.thresholds, self.threads, skip=self.skip, write=False)
+            except _errors() as exc:
+                self._doc = exc
+        if isinstance(self._doc, Exception):
+            raise CheckFailed(f"verify: error: {self._doc}")
+        return self._doc[section]
+
+    def model_row(self, artifact: dict) -> dict | None:
+        return next((r for r in self._rows("models") if r["id"] == artifact["id"]), None)
+
+    def pipeline_row(self, artifact: dict, i: int) -> dict | None:
+        return next((r for r in self._rows("pipeline") if r["id"] == artifact["id"] and r["frame"] == i), None)
+
+    def stand_in_row(self, key: str) -> dict | None:
+        return next((r for r in self._rows("stand_ins") if r["key"] == key), None)
 
 
 class OneLineItem(pytest.Item):
@@ -150,11 +183,18 @@ class BundleCollector(pytest.Collector):
             limits = {**bundle.data["thresholds_db"], **thresholds}
             for artifact in bundle.artifacts:
                 threshold(artifact["precision"], limits)
+            if opts.ygan_arch:
+                from reference_runtime.emulate import find_emulator
+
+                find_emulator()
         except _errors() as exc:
             yield ManifestItem.from_parent(self, name="manifest", problem=f"verify: error: {exc}")
             return
         yield ManifestItem.from_parent(self, name="manifest", problem=None)
-        run = ParityRun(bundle, goldens, limits, opts.ygan_threads, skip)
+        if opts.ygan_arch:
+            run = EmulatedRun(bundle, thresholds, opts.ygan_threads, skip)
+        else:
+            run = ParityRun(bundle, goldens, limits, opts.ygan_threads, skip)
         for a in bundle.artifacts:
             yield CheckItem.from_parent(self, name=f"model[{a['id']}]", kind="model",
                                         row=functools.partial(run.model_row, a))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 
 from reference_runtime import metrics, pipeline
 from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
+from reference_runtime.cpu import cpu_description
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
 from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
@@ -244,12 +246,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     belongs to a backend skipped by name."""
     bundle = read_manifest(bundle_root)
     thresholds = thresholds or {}
-    check_options(bundle, thresholds, threads, tuple(skip))
-    if out is not None and not write:
-        raise OptionError("-o/--out and --no-write contradict each other: choose one")
-    target = Path(out) if out else bundle.root / "parity.json"
-    if write:
-        check_writable(target)
+    target = checked_target(bundle, thresholds, threads, skip, out, write)
     limits = {**bundle.data["thresholds_db"], **thresholds}
     goldens = load_goldens(bundle)
     models, frames = [], []
@@ -263,12 +260,30 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     stand_ins = stand_in_checks(goldens)
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "bundle_manifest_sha256": file_sha256(bundle.root / "manifest.json"), "thresholds_db": limits,
-           "skipped_backends": sorted(set(skip)),
+           "skipped_backends": sorted(set(skip)), **machine(),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}
     if write:
         write_json(target, doc)
     return doc
+
+
+def checked_target(bundle: Bundle, thresholds: dict[str, float], threads: int, skip: tuple[str, ...],
+                   out: str | Path | None, write: bool) -> Path:
+    """Where parity.json goes, once every option is known to be honoured: refusals come before any check."""
+    check_options(bundle, thresholds, threads, tuple(skip))
+    if out is not None and not write:
+        raise OptionError("-o/--out and --no-write contradict each other: choose one")
+    target = Path(out) if out else bundle.root / "parity.json"
+    if write:
+        check_writable(target)
+    return target
+
+
+def machine() -> dict:
+    """Where the checks ran: int8 and fp16 kernels are chosen by instruction set, so a verdict holds
+    for the architecture and CPU features it was measured on (issue 46)."""
+    return {"arch": platform.machine(), "cpu_features": cpu_description()["isa"]}
 
 
 def check_writable(path: Path) -> None:

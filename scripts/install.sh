@@ -3,9 +3,15 @@
 # Idempotent: packages already present are not touched.
 #   scripts/install.sh          what `make demo` and `ygan serve` need (the web page's onnxruntime-web)
 #   scripts/install.sh --test   also what only the tests need (Chromium and playwright-core, the JDK and Kotlin compiler,
-#                               import-linter)
+#                               import-linter, the emulated aarch64 environment)
+#   scripts/install.sh --aarch64  also the emulated aarch64 environment of `verify --arch aarch64`
+#                               (scripts/install_aarch64.sh: .tools/aarch64, ~270 MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  ""|--test|--aarch64) ;;
+  *) echo "usage: scripts/install.sh [--test | --aarch64]" >&2; exit 2 ;;
+esac
 
 # emoji font: theme glyphs (the demo). Test-only (--test): chromium for the report's screenshot test and the web
 # page's browser test; JDK 17 + junit4 + gson and the Kotlin compiler for the Kotlin pipeline tests.
@@ -60,3 +66,6 @@ EXTRAS=dev
 [[ "${1:-}" != "--test" ]] || EXTRAS=test  # test = dev + import-linter (the layer contracts)
 .venv/bin/pip install -q -c constraints.txt -e ".[$EXTRAS]"
 .venv/bin/pip check
+
+# qemu-user, Debian's arm64 python3.11 and the aarch64 wheels, fetched now so that verify --arch aarch64 runs offline
+[[ -z "${1:-}" ]] || bash scripts/install_aarch64.sh

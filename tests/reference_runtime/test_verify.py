@@ -9,6 +9,7 @@ the bundle and only the parity metrics can catch it.
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
 from reference_runtime.cli import main as runtime_main
+from reference_runtime.cpu import cpu_description
 from reference_runtime.manifest import file_sha256
 from reference_runtime.verify import verify_bundle
 
@@ -125,6 +127,7 @@ def test_every_artifact_of_a_sound_bundle_passes(bundle):
     onnx_row = next(r for r in doc["models"] if r["id"] == PATCH_MODEL)
     assert onnx_row["max_abs"] < 1e-4 and onnx_row["psnr_db"] > 100
     assert doc["ok"] is True
+    assert (doc["arch"], doc["cpu_features"]) == (platform.machine(), cpu_description()["isa"])
 
 
 def test_thresholds_are_enforced(bundle, tmp_path, capsys):
