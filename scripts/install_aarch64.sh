@@ -16,7 +16,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # python3.11's own libraries, libstdc++ and libgcc for LiteRT and onnxruntime; numpy brings its OpenBLAS
 ARM64_DEBS=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libexpat1 zlib1g libffi8 libssl3
             libstdc++6 libgcc-s1 libbz2-1.0 liblzma5 libcrypt1 libuuid1)
-WHEELS=(numpy ai-edge-litert onnxruntime jsonschema)  # what verify imports; pip adds their dependencies
+WHEELS=(numpy pillow ai-edge-litert onnxruntime jsonschema)  # what the runtime's command line imports; pip adds their dependencies
 
 stamp=$(cat scripts/install_aarch64.sh constraints.txt | sha256sum | cut -d" " -f1)
 if [[ -x $TARGET/bin/qemu-aarch64 && $(cat "$TARGET/.installed" 2>/dev/null) == "$stamp" ]]; then
@@ -63,7 +63,9 @@ emulated() {
 # Debian compiles the standard library at install time, which unpacking skips: compiled once here, so an
 # emulated run neither compiles it each time nor writes into the environment.
 emulated -m compileall -q "$work/env/sysroot/usr/lib/python3.11"
-emulated -c "import numpy, onnxruntime, jsonschema; from ai_edge_litert.interpreter import Interpreter"
+# the runtime's own command line must load there (verify runs through it)
+PYTHONPATH="$work/env/site-packages:$PWD" PYTHONNOUSERSITE=1 "$work/env/bin/qemu-aarch64" -L "$work/env/sysroot" \
+  "$work/env/sysroot/usr/bin/python3.11" -c "import reference_runtime.cli; from ai_edge_litert.interpreter import Interpreter"
 
 echo "$stamp" > "$work/env/.installed"
 rm -rf "$TARGET"
