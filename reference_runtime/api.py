@@ -15,8 +15,7 @@ import numpy as np
 
 from reference_runtime import pipeline
 from reference_runtime.backends import Runner, open_artifact
-from reference_runtime.manifest import Bundle, read_manifest
-from reference_runtime.verify import artifact_patch
+from reference_runtime.manifest import Bundle, artifact_patch, read_manifest
 
 
 def open_bundle(path: str | Path) -> Bundle:

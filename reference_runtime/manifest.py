@@ -55,6 +55,12 @@ class Bundle:
         return self.root / entry["path"]
 
 
+def artifact_patch(artifact: dict) -> int:
+    """The patch size P of an image artifact, from its input shape in the artifact's own layout."""
+    shape = artifact["inputs"][0]["shape"]
+    return int(shape[1] if artifact["layout"] == "NHWC" else shape[2])
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -27,7 +27,7 @@ import numpy as np
 from reference_runtime import metrics, pipeline
 from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
-from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
+from reference_runtime.manifest import Bundle, ManifestError, artifact_patch, file_sha256, read_manifest
 
 SCHEMA = "ygan-mobile/parity"
 STAND_IN_FLOAT_TOL = 1e-5
@@ -89,11 +89,6 @@ def frame_outputs(bundle: Bundle, artifact: dict, runner) -> dict[int, tuple[np.
         y = render_with(runner, artifact, goldens, goldens.frames[f"frame.{i}"])
         out[i] = (y, pipeline.quantise(y))
     return out
-
-
-def artifact_patch(artifact: dict) -> int:
-    shape = artifact["inputs"][0]["shape"]
-    return int(shape[1] if artifact["layout"] == "NHWC" else shape[2])
 
 
 def model_check(artifact: dict, runner, goldens: Goldens, limit: float) -> dict:
