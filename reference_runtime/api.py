@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime import pipeline
+from reference_runtime import fast_paths, pipeline
 from reference_runtime.backends import Runner, open_artifact
 from reference_runtime.manifest import Bundle, artifact_patch, read_manifest
 
@@ -76,5 +76,5 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     if patch is None or batch is None:
         raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
     chosen, layout = _pipeline_models(models)
-    return pipeline.render_frame(frame_u8, chosen, patch=patch, stride=grid_stride(patch, stride), blend=blend,
-                                 batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)
+    return fast_paths.render_frame(frame_u8, chosen, patch=patch, stride=grid_stride(patch, stride), blend=blend,
+                                   batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)

@@ -131,12 +131,12 @@ def _numpy_row(threads: int, backend: str, model: str, precision: str, timer: Ca
                blend: str, batch: int, layout: str, integer, info: dict[str, Any]) -> Contender:
     """A row through the numpy pipeline at the artifact's own batch and layout, keeping its buffers
     from frame to frame as an app rendering a camera feed would; an integer model is fed bytes."""
-    from reference_runtime import pipeline as numpy_pipeline
+    from reference_runtime import fast_paths, pipeline as numpy_pipeline
 
     ws = numpy_pipeline.Workspace()
 
     def render(frame, model_call):
-        return numpy_pipeline.render_frame(frame, [integer if integer is not None else model_call], patch=patch,
-                                           stride=stride, blend=blend, batch=batch, layout=layout, workspace=ws)
+        return fast_paths.render_frame(frame, [integer if integer is not None else model_call], patch=patch,
+                                       stride=stride, blend=blend, batch=batch, layout=layout, workspace=ws)
 
     return _row(threads, backend, model, precision, render, timer, ws, **info)

@@ -94,7 +94,7 @@ def student_renderer(bundle: Path, patch: int, themes: list[str]):
 def artifact_renderer(bundle: Path, artifacts: dict[str, dict[str, Any]], patch: int, threads: int):
     """Each theme's artifact through the numpy pipeline at its own batch and layout; a full-integer
     model is fed bytes through its tables, as the apps do (the same path as `ygan bench`)."""
-    from reference_runtime import pipeline
+    from reference_runtime import fast_paths
     from reference_runtime.backends import BackendError, open_artifact
 
     models = {}
@@ -108,7 +108,7 @@ def artifact_renderer(bundle: Path, artifacts: dict[str, dict[str, Any]], patch:
 
     def render(frame: np.ndarray, theme: str) -> np.ndarray:
         model, a = models[theme]
-        return pipeline.render_frame(frame, [model], patch=patch, stride=patch, batch=a["batch"], layout=a["layout"])
+        return fast_paths.render_frame(frame, [model], patch=patch, stride=patch, batch=a["batch"], layout=a["layout"])
     return render
 
 

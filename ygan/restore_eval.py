@@ -71,7 +71,7 @@ def torch_patch_model(module: torch.nn.Module) -> Callable[[np.ndarray], np.ndar
 
 
 def pipelined(run: Callable[[np.ndarray], np.ndarray], pipeline: dict, batch: int) -> Callable[[np.ndarray], np.ndarray]:
-    from reference_runtime.pipeline import render_frame
+    from reference_runtime.fast_paths import render_frame
 
     def restore(frame: np.ndarray) -> np.ndarray:
         return render_frame(frame, [run], patch=pipeline["patch"], stride=pipeline["stride"], blend=pipeline["blend"],
