@@ -8,6 +8,7 @@ quantisation, so `render_frame` needs nothing else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -38,13 +39,39 @@ def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 
     return open_artifact(bundle.root, bundle.artifact(artifact_id), threads=threads)
 
 
-def _pipeline_models(models: list) -> tuple[list, str]:
-    """Full-integer runners are fed bytes through their tables, as the apps feed them (NHWC), when
-    every model of the frame is one; otherwise each model is called on float32 NCHW."""
+@dataclass(frozen=True)
+class Drive:
+    """How the pipeline runs a frame's models: what it calls, in which layout, at which patch size and batch."""
+
+    models: list
+    layout: str
+    patch: int
+    batch: int
+
+
+def drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], patch: int | None = None,
+          batch: int | None = None) -> Drive:
+    """Full-integer runners are fed bytes through their tables (NHWC) when every model of the frame
+    is one, as the apps feed them; runners that share a layout are called in it (`run_native`: no
+    transposes around each call, the same values); anything else on float32 NCHW. A runner's patch
+    size and batch come from its manifest entry; a plain callable needs `patch` and `batch`."""
+    models = list(model) if isinstance(model, Sequence) else [model]
+    if not models:
+        raise ValueError("render_frame needs at least one model")
+    specs = {(artifact_patch(m.artifact), m.artifact["batch"]) for m in models if hasattr(m, "artifact")}
+    if len(specs) > 1:
+        raise ValueError(f"the models disagree on patch size and batch {sorted(specs)}: pass artifacts of one build")
+    known_patch, known_batch = specs.pop() if specs else (None, None)
+    patch, batch = patch or known_patch, batch or known_batch
+    if patch is None or batch is None:
+        raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
     integers = [m.integer_model() if hasattr(m, "integer_model") else None for m in models]
     if all(i is not None for i in integers):
-        return integers, "NHWC"
-    return models, "NCHW"
+        return Drive(integers, "NHWC", patch, batch)
+    layouts = {m.artifact["layout"] if hasattr(m, "run_native") else None for m in models}
+    if len(layouts) == 1 and None not in layouts:
+        return Drive([m.run_native for m in models], layouts.pop(), patch, batch)
+    return Drive(models, "NCHW", patch, batch)
 
 
 def grid_stride(patch: int, stride: int | None = None) -> int:
@@ -65,16 +92,17 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
     the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
     `pipeline.Workspace()` as `workspace` for every frame."""
-    models = list(model) if isinstance(model, Sequence) else [model]
-    if not models:
-        raise ValueError("render_frame needs at least one model")
-    specs = {(artifact_patch(m.artifact), m.artifact["batch"]) for m in models if hasattr(m, "artifact")}
-    if len(specs) > 1:
-        raise ValueError(f"the models disagree on patch size and batch {sorted(specs)}: pass artifacts of one build")
-    known_patch, known_batch = specs.pop() if specs else (None, None)
-    patch, batch = patch or known_patch, batch or known_batch
-    if patch is None or batch is None:
-        raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
-    chosen, layout = _pipeline_models(models)
-    return fast_paths.render_frame(frame_u8, chosen, patch=patch, stride=grid_stride(patch, stride), blend=blend,
-                                   batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)
+    d = drive(model, patch, batch)
+    return fast_paths.render_frame(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
+                                   batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)
+
+
+def render_float(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
+                 stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
+                 patch: int | None = None, batch: int | None = None,
+                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
+    """`render_frame` before its rounding: the blended float32 H×W×3 in [-1, 1] that parity is
+    measured on (verify), by the general path, the models driven as `render_frame` drives them."""
+    d = drive(model, patch, batch)
+    return pipeline.render_float(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
+                                 batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from reference_runtime import report_html as html
-from reference_runtime.backends import open_artifact
+from reference_runtime.api import open_model
 from reference_runtime.manifest import Bundle, read_manifest
 from reference_runtime.report_chart import Point, psnr_size_svg
 from reference_runtime.report_data import ArtifactRow, artifact_rows, pipeline_entry, verdict
@@ -92,10 +92,6 @@ def _golden_frames(b: Bundle) -> dict[str, np.ndarray] | None:
         return {k: z[k] for k in z.files}
 
 
-def _artifact(b: Bundle, artifact_id: str):
-    return next(a for a in b.artifacts if (a["id"] if isinstance(a, dict) else a.id) == artifact_id)
-
-
 def theme_pictures(b: Bundle, parity: dict, folder: Path, amplify: float, threads: int, log: Log) -> list[html.ThemeFigures]:
     """Per theme: golden frame, PyTorch output, then each patch-model artifact's output and difference."""
     frames = _golden_frames(b)
@@ -114,8 +110,7 @@ def theme_pictures(b: Bundle, parity: dict, folder: Path, amplify: float, thread
             if a["role"] != "patch_model" or a["theme"] != theme:
                 continue
             log(f"pictures: {a['id']}")
-            handle = _artifact(b, a["id"])
-            y_float, y_u8 = frame_outputs(b, handle, open_artifact(b.root, handle, threads=threads))[FRAME]
+            y_float, y_u8 = frame_outputs(b, open_model(b, a["id"], threads=threads))[FRAME]
             stem = _safe(a["id"].replace("/", "."))
             check = pipeline_entry(parity, a["id"], FRAME) or {}
             lines = [f"max |Δ| {difference_levels(y_float, torch_float).max():.3g} levels"]

@@ -24,10 +24,10 @@ from typing import Callable
 
 import numpy as np
 
-from reference_runtime import metrics, pipeline
-from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
+from reference_runtime import api, metrics, pipeline
+from reference_runtime.backends import BackendError, BackendUnavailable
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
-from reference_runtime.manifest import Bundle, ManifestError, artifact_patch, file_sha256, read_manifest
+from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
 SCHEMA = "ygan-mobile/parity"
 STAND_IN_FLOAT_TOL = 1e-5
@@ -74,19 +74,19 @@ def _db(value: float) -> float | None:
     return None if math.isinf(value) else round(value, 3)
 
 
-def render_with(runner, artifact: dict, goldens: Goldens, frame: np.ndarray) -> np.ndarray:
-    """One golden frame through the numpy pipeline driving an artifact: float32 H×W×3 in [-1, 1]."""
+def render_with(runner, goldens: Goldens, frame: np.ndarray) -> np.ndarray:
+    """One golden frame through the pipeline driving an opened artifact, at the golden frames' stride
+    and blend: float32 H×W×3 in [-1, 1]."""
     entry = goldens.frames_entry
-    return pipeline.render_float(frame, [runner.run], patch=artifact_patch(artifact), stride=entry["stride"],
-                                 blend=entry["blend"], batch=artifact["batch"], layout="NCHW")
+    return api.render_float(frame, runner, stride=entry["stride"], blend=entry["blend"])
 
 
-def frame_outputs(bundle: Bundle, artifact: dict, runner) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Every golden frame through a patch-model artifact: {frame index: (float H×W×3, uint8 H×W×3)}."""
+def frame_outputs(bundle: Bundle, runner) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Every golden frame through an opened patch-model artifact: {frame index: (float H×W×3, uint8 H×W×3)}."""
     goldens = load_goldens(bundle)
     out = {}
     for i in frame_indices(goldens.frames):
-        y = render_with(runner, artifact, goldens, goldens.frames[f"frame.{i}"])
+        y = render_with(runner, goldens, goldens.frames[f"frame.{i}"])
         out[i] = (y, pipeline.quantise(y))
     return out
 
@@ -115,7 +115,7 @@ def pipeline_check(artifact: dict, runner, goldens: Goldens, i: int, limit: floa
     frame = goldens.frames[f"frame.{i}"]
     row = frame_row(artifact, i, frame, limit)
     try:
-        got = render_with(runner, artifact, goldens, frame)
+        got = render_with(runner, goldens, frame)
     except Exception as exc:  # the artifact failed to run: this check fails, named, and the others go on
         return {**row, "status": "fail", "reason": _first_line(exc)}
     want = goldens.frames[f"torch_float.{artifact['theme']}.{i}"]
@@ -190,7 +190,7 @@ def open_checked(bundle: Bundle, artifact: dict, threads: int, skip: tuple[str, 
     if artifact["format"] in skip:
         return None, {"status": "not verified", "reason": f"skipped: --skip-backend {artifact['format']}"}
     try:
-        return open_artifact(bundle.root, artifact, threads=threads), {}
+        return api.open_model(bundle, artifact["id"], threads=threads), {}
     except BackendUnavailable as exc:
         return None, {"status": "fail", "reason": f"not verified: {_first_line(exc)}; or skip it by name: --skip-backend "
                                                   f"{artifact['format']} (pytest: --ygan-skip-backend {artifact['format']})"}
