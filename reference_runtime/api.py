@@ -16,6 +16,7 @@ import numpy as np
 
 from reference_runtime import fast_paths, pipeline
 from reference_runtime.backends import Runner, open_artifact
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import Bundle, artifact_patch, read_manifest
 
 
@@ -27,7 +28,7 @@ def open_bundle(path: str | Path) -> Bundle:
     return read_manifest(path)
 
 
-def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 2) -> Runner:
+def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = DEFAULT_THREADS) -> Runner:
     """A runner for one artifact of the bundle, e.g. `"tflite/patch_model.flowers.int8-full"`.
 
     The runner is callable: `runner(x)` takes and returns float32 NCHW batches of the artifact's
@@ -81,7 +82,7 @@ def grid_stride(patch: int, stride: int | None = None) -> int:
 
 
 def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
-                 stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
+                 stride: int | None = None, blend: str = pipeline.DEFAULT_BLEND, theme_map: int | np.ndarray = 0,
                  patch: int | None = None, batch: int | None = None,
                  workspace: pipeline.Workspace | None = None) -> np.ndarray:
     """A uint8 H×W×3 RGB frame through the patch-render pipeline (spec v1), a new uint8 frame out.
@@ -98,7 +99,7 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
 
 
 def render_float(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
-                 stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
+                 stride: int | None = None, blend: str = pipeline.DEFAULT_BLEND, theme_map: int | np.ndarray = 0,
                  patch: int | None = None, batch: int | None = None,
                  workspace: pipeline.Workspace | None = None) -> np.ndarray:
     """`render_frame` before its rounding: the blended float32 H×W×3 in [-1, 1] that parity is

@@ -15,8 +15,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime.pipeline import (IntegerModel, PatchModel, Workspace, abutting_prefix, blend_rows, check_modes,
-                                        normalise, positions, quantise, render_float, run_chunk, window)
+from reference_runtime.pipeline import (DEFAULT_BATCH, DEFAULT_BLEND, IntegerModel, PatchModel, Workspace, abutting_prefix,
+                                        blend_rows, check_modes, normalise, positions, quantise, render_float, run_chunk,
+                                        window)
 
 Route = Callable[[np.ndarray, "PatchModel | IntegerModel", int, str, int, str, Workspace], np.ndarray]
 """(frame, the theme's model, patch, blend, batch, layout, workspace) → the frame's uint8 bytes."""
@@ -32,7 +33,7 @@ class FastPath:
 
 
 def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
+                 blend: str = DEFAULT_BLEND, batch: int = DEFAULT_BATCH, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
     """Spec v1 end to end: uint8 H×W×3 in, a new uint8 H×W×3 array out, by the fast path that
     applies (`fast_path`) or else the general path. Rendering a video, pass the same `workspace`

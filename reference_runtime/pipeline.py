@@ -21,6 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 PatchModel = Callable[[np.ndarray], np.ndarray]
 BLENDS = ("feather", "paste")
+DEFAULT_BLEND = "feather"
+DEFAULT_BATCH = 16  # patches per model call when the caller names none (an artifact names its own)
 LAYOUTS = ("NCHW", "NHWC")
 
 
@@ -223,7 +225,7 @@ def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarr
 
 
 def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
+                 blend: str = DEFAULT_BLEND, batch: int = DEFAULT_BATCH, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
     """Blended float32 H×W×3 output in [-1, 1], before rounding."""
     check_modes(blend, layout)

@@ -23,16 +23,17 @@ from PIL import Image
 
 from reference_runtime import report_html as html
 from reference_runtime.api import open_model
+from reference_runtime.bundle_files import BENCH, MANIFEST, PARITY
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import Bundle, read_manifest
 from reference_runtime.report_chart import Point, psnr_size_svg
 from reference_runtime.report_data import ArtifactRow, artifact_rows, pipeline_entry, verdict
 from reference_runtime.report_quality import copy_pictures, load_quality, section as quality_section, stale
 from reference_runtime.report_images import PALETTE_STOPS, difference_levels, heatmap, save_png, scale_for
-from reference_runtime.verify import frame_outputs, unwritable, verify_bundle
+from reference_runtime.verify import SCHEMA as PARITY_SCHEMA, frame_outputs, unwritable, verify_bundle
 
 AMPLIFY = 32.0  # heatmap gain: int8 errors of 1–2 levels become visible, 8+ levels saturate
 FRAME = 0  # the golden frame pictured (the largest crop)
-PARITY_SCHEMA = "ygan-mobile/parity"
 
 Log = Callable[[str], None]
 
@@ -47,14 +48,14 @@ def _sha256(path: Path) -> str:
 
 def load_parity(bundle: Path, threads: int, log: Log) -> dict:
     """parity.json if it was made for this manifest; otherwise verify now (which rewrites it)."""
-    path = bundle / "parity.json"
+    path = bundle / PARITY
     if path.is_file():
         try:
             doc = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             doc = None
         if (isinstance(doc, dict) and doc.get("schema") == PARITY_SCHEMA
-                and doc.get("bundle_manifest_sha256") == _sha256(bundle / "manifest.json")):
+                and doc.get("bundle_manifest_sha256") == _sha256(bundle / MANIFEST)):
             return doc
         log("parity.json is stale or unreadable: running verify first")
     else:
@@ -63,7 +64,7 @@ def load_parity(bundle: Path, threads: int, log: Log) -> dict:
 
 
 def load_bench(bundle: Path) -> dict | None:
-    path = bundle / "bench.json"
+    path = bundle / BENCH
     if not path.is_file():
         return None
     try:
@@ -188,7 +189,7 @@ def _swap(built: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def write_report(bundle: Path, out: Path | None = None, *, threads: int = 2, amplify: float = AMPLIFY,
+def write_report(bundle: Path, out: Path | None = None, *, threads: int = DEFAULT_THREADS, amplify: float = AMPLIFY,
                  log: Log = lambda message: None) -> Path:
     """Write <bundle>/report/index.html (or <out>/index.html) and its images; returns the index path."""
     if amplify <= 0:

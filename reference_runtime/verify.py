@@ -26,6 +26,8 @@ import numpy as np
 
 from reference_runtime import api, metrics, pipeline
 from reference_runtime.backends import BackendError, BackendUnavailable
+from reference_runtime.bundle_files import MANIFEST, PARITY
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
 from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
@@ -180,7 +182,7 @@ def check_options(bundle: Bundle, thresholds: dict[str, float], threads: int, sk
         if not math.isfinite(value):
             raise OptionError(f"--threshold {key}={value}: need a finite number of dB, e.g. {key}=35")
     if not bundle.artifacts:
-        raise ManifestError(f"{bundle.root / 'manifest.json'}: lists no artifacts: nothing to verify; rebuild the bundle")
+        raise ManifestError(f"{bundle.root / MANIFEST}: lists no artifacts: nothing to verify; rebuild the bundle")
 
 
 def open_checked(bundle: Bundle, artifact: dict, threads: int, skip: tuple[str, ...]) -> tuple[object | None, dict]:
@@ -225,7 +227,7 @@ def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float
                                                           for i in indices]
 
 
-def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = 2,
+def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = DEFAULT_THREADS,
                   out: str | Path | None = None, only: Callable[[dict], bool] | None = None,
                   log: Callable[[str], None] = lambda message: None, skip: tuple[str, ...] = (),
                   write: bool = True) -> dict:
@@ -242,7 +244,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
     check_options(bundle, thresholds, threads, tuple(skip))
     if out is not None and not write:
         raise OptionError("-o/--out and --no-write contradict each other: choose one")
-    target = Path(out) if out else bundle.root / "parity.json"
+    target = Path(out) if out else bundle.root / PARITY
     if write:
         check_writable(target)
     limits = {**bundle.data["thresholds_db"], **thresholds}
@@ -257,7 +259,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
         log(f"{artifact['id']}: {row['status']}" + (f" ({row['reason']})" if row.get("reason") else ""))
     stand_ins = stand_in_checks(goldens)
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-           "bundle_manifest_sha256": file_sha256(bundle.root / "manifest.json"), "thresholds_db": limits,
+           "bundle_manifest_sha256": file_sha256(bundle.root / MANIFEST), "thresholds_db": limits,
            "skipped_backends": sorted(set(skip)),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from reference_runtime.manifest import Bundle
 
 DEFAULT_FRAMES = "256,512,1280x720"
+PLOT, TABLE = "bench.png", "bench.md"  # beside BUNDLE/bench.json
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,9 +74,10 @@ def parse_threads(text: str) -> list[int]:
 def open_bench_bundle(bundle: Path) -> Bundle:
     """The bundle opened through the runtime's API, as a phone opens it: every sha256 checked."""
     from reference_runtime.api import open_bundle
+    from reference_runtime.bundle_files import MANIFEST
     from reference_runtime.manifest import ManifestError
 
-    if not (bundle / "manifest.json").is_file():
+    if not (bundle / MANIFEST).is_file():
         raise YganError(f"'{bundle}' has no manifest.json: pass a bundle written by 'ygan build' or 'ygan convert'")
     try:
         return open_bundle(bundle)
@@ -170,7 +172,7 @@ def run_bench(args: argparse.Namespace) -> int:
     doc = {"format": "ygan-mobile/bench", "version": 1, "bundle": str(setup.bundle.root.resolve()), "theme": setup.theme,
            "patch": setup.patch, "stride": setup.stride, "blend": setup.blend, "batch": setup.batch, "warmup": args.warmup,
            "repeats": args.repeats, "frames": names, "threads": threads, "machine": machine, "rows": rows,
-           "ratios": ratios(rows, names, threads), "plot": "bench.png", "notes": notes}
+           "ratios": ratios(rows, names, threads), "plot": PLOT, "notes": notes}
     write_bench(doc, setup.bundle.root)
     print_summary(doc, setup.bundle.root)
     return 0
@@ -188,12 +190,13 @@ def _deny_amx() -> None:
 def bench_setup(args: argparse.Namespace):
     """The bundle opened and what is timed in it: the theme, the stride (the patch size unless
     --stride) and the PyTorch run directories, with a note for each one missing."""
+    from reference_runtime.api import grid_stride
     from ygan.bench_runners import Setup
     from ygan.bundle_paths import STUDENT, TEACHER
 
     bundle = open_bench_bundle(Path(args.bundle))
     patch = bundle.pipeline["patch"]
-    stride = args.stride or patch
+    stride = grid_stride(patch, args.stride)
     if not 1 <= stride <= patch:
         raise YganError(f"--stride {stride} must be between 1 and the patch size {patch}")
     theme = args.theme or bundle.themes[0]
@@ -252,13 +255,14 @@ def machine_notes(machine: dict[str, Any], without_amx: bool) -> list[str]:
 
 def write_bench(doc: dict[str, Any], bundle: Path) -> None:
     """bench.png, bench.md, then bench.json (each atomically)."""
+    from reference_runtime.bundle_files import BENCH
     from ygan.bench_table import markdown, plot
     from ygan_mobile.atomic import atomic_path, write_text
 
-    with atomic_path(bundle / "bench.png") as tmp:
+    with atomic_path(bundle / PLOT) as tmp:
         plot(doc, tmp)
-    write_text(bundle / "bench.md", markdown(doc))
-    write_text(bundle / "bench.json", json.dumps(doc, indent=2) + "\n")
+    write_text(bundle / TABLE, markdown(doc))
+    write_text(bundle / BENCH, json.dumps(doc, indent=2) + "\n")
 
 
 def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
+from reference_runtime.bundle_files import MANIFEST, PARITY, QUALITY as FILENAME
+from reference_runtime.defaults import DEFAULT_THREADS
+from reference_runtime.report_quality import SCHEMA
 from ygan_mobile.errors import YganError
 
 if TYPE_CHECKING:
     from reference_runtime.manifest import Bundle
 
-SCHEMA = "ygan-mobile/quality"
 VERSION = 1
-FILENAME = "quality.json"
 PICTURES = "quality"  # BUNDLE/quality/mosaic_<theme>.png
 MODELS = ("teacher", "student", "int8-full")
 MAX_BASELINE = 0.2  # a baseline the judge calls the theme more often than this: the judge is fooled
@@ -179,7 +180,7 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
         held = _heldout(cfg, side, log)
         log(f"{judges} judge(s) ({steps} steps each)")
         fitted, accuracy = fit_judges(held, seed=cfg.train.seed, steps=steps, count=judges)
-        renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads or cfg.train.threads or 2)
+        renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads or cfg.train.threads or DEFAULT_THREADS)
         models = _scores(renderers, themes, held, fitted, p, log, "{}")
         baselines = _scores(baseline_renderers(held), themes, held, fitted, p, log, "the baseline '{}'")
         shown = [held.frames[k] for k in pick_frames(held.frames)]
@@ -431,13 +432,13 @@ def stamp_manifest(bundle: Path, doc: dict[str, Any]) -> tuple[str, str]:
     from reference_runtime.manifest import file_sha256
     from reference_runtime.verify import write_json
 
-    path = bundle / "manifest.json"
+    path = bundle / MANIFEST
     before = file_sha256(path)
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["quality"] = manifest_summary(doc)
     write_manifest(bundle, manifest)
     after = file_sha256(path)
-    parity_path = bundle / "parity.json"
+    parity_path = bundle / PARITY
     if parity_path.is_file():
         parity = json.loads(parity_path.read_text(encoding="utf-8"))
         if parity.get("bundle_manifest_sha256") == before and before != after:

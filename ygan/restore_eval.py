@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from reference_runtime import metrics
+from reference_runtime.defaults import DEFAULT_THREADS
 from ygan_mobile.config import Config
 from ygan_mobile.data import photographs, split_by_source
 from ygan_mobile.data.degrade import Degradation
@@ -156,7 +157,7 @@ class Evaluation:
     pairs: list[Pair]
 
 
-def evaluate_bundle(bundle: Path, side: int = 256, threads: int = 2, log: Callable[[str], None] = lambda _: None) -> Evaluation:
+def evaluate_bundle(bundle: Path, side: int = 256, threads: int = DEFAULT_THREADS, log: Callable[[str], None] = lambda _: None) -> Evaluation:
     cfg = teacher_config(bundle)
     d = cfg.data.degradation
     pairs = heldout_pairs(cfg, side)
