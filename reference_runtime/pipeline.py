@@ -20,8 +20,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 PatchModel = Callable[[np.ndarray], np.ndarray]
+# Copied from ygan_mobile.render.torch_pipeline.BLENDS
 BLENDS = ("feather", "paste")
+# Copied from ygan_mobile.render.torch_pipeline.DEFAULT_BLEND
 DEFAULT_BLEND = "feather"
+# Copied from ygan_mobile.render.torch_pipeline.DEFAULT_BATCH
 DEFAULT_BATCH = 16  # patches per model call when the caller names none (an artifact names its own)
 LAYOUTS = ("NCHW", "NHWC")
 

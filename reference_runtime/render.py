@@ -135,9 +135,9 @@ def prepare(args: argparse.Namespace, height: int, width: int) -> Job:
     return Job(models, themes, patch, grid_stride(patch, args.stride), args.blend, args.sampling, args.coverage)
 
 
+# Copied from ygan_mobile.render.command.processing_shape with ingest.resize_to->media.resize_to
 def processing_shape(height: int, width: int, size: int | None) -> tuple[int, int]:
-    """The frame's shape after --size (the longer side, aspect kept), as media.resize_to makes it.
-    Deliberate twin of ygan_mobile.render.command.processing_shape."""
+    """The frame's shape after --size (the longer side, aspect kept), as media.resize_to makes it."""
     if not size:
         return height, width
     scale = size / max(width, height)

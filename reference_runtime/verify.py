@@ -275,14 +275,15 @@ def check_writable(path: Path) -> None:
         raise OptionError(f"{path}: {problem}: choose another path with -o")
 
 
-def unwritable(path: Path) -> str | None:
-    """Why a file cannot be written at `path` (a directory, or no file can be created where it
-    would go), or None. Probes with a real temporary file: permission bits do not bind root, and a
-    read-only file system does not show in them. Deliberate twin of ygan_mobile.atomic.unwritable:
-    the phone side imports nothing of ours, and the teacher side must not import the runtime."""
-    if path.is_dir():
+# Copied from ygan_mobile.atomic.unwritable
+def unwritable(final: str | os.PathLike) -> str | None:
+    """Why no file can be written at `final` (a directory, or no file can be created where it would
+    go), or None: checked before work starts, so a long run does not end in a traceback. Probes
+    with a real temporary file: permission bits do not bind root, nor show a read-only file system."""
+    final = Path(final)
+    if final.is_dir():
         return "is a directory"
-    folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    folder = next((p for p in [final.parent, *final.parent.parents] if p.exists()), Path("."))
     if not folder.is_dir():
         return f"{folder} is not a folder"
     try:
@@ -307,6 +308,7 @@ def write_json(path: Path, doc: dict) -> None:
         raise
 
 
+# Copied from ygan_mobile.atomic._umask
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
