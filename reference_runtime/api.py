@@ -41,7 +41,7 @@ def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 
 
 
 @dataclass(frozen=True)
-class Drive:
+class _Drive:
     """How the pipeline runs a frame's models: what it calls, in which layout, at which patch size and batch."""
 
     models: list
@@ -50,8 +50,8 @@ class Drive:
     batch: int
 
 
-def drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], patch: int | None = None,
-          batch: int | None = None) -> Drive:
+def _drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], patch: int | None = None,
+          batch: int | None = None) -> _Drive:
     """Full-integer runners are fed bytes through their tables (NHWC) when every model of the frame
     is one, as the apps feed them; runners that share a layout are called in it (`run_native`: no
     transposes around each call, the same values); anything else on float32 NCHW. A runner's patch
@@ -68,11 +68,11 @@ def drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray],
         raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
     integers = [m.integer_model() if hasattr(m, "integer_model") else None for m in models]
     if all(i is not None for i in integers):
-        return Drive(integers, "NHWC", patch, batch)
+        return _Drive(integers, "NHWC", patch, batch)
     layouts = {m.artifact["layout"] if hasattr(m, "run_native") else None for m in models}
     if len(layouts) == 1 and None not in layouts:
-        return Drive([m.run_native for m in models], layouts.pop(), patch, batch)
-    return Drive(models, "NCHW", patch, batch)
+        return _Drive([m.run_native for m in models], layouts.pop(), patch, batch)
+    return _Drive(models, "NCHW", patch, batch)
 
 
 def grid_stride(patch: int, stride: int | None = None) -> int:
@@ -93,7 +93,7 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
     the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
     `pipeline.Workspace()` as `workspace` for every frame."""
-    d = drive(model, patch, batch)
+    d = _drive(model, patch, batch)
     return fast_paths.render_frame(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
                                    batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)
 
@@ -104,6 +104,6 @@ def render_float(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
                  workspace: pipeline.Workspace | None = None) -> np.ndarray:
     """`render_frame` before its rounding: the blended float32 H×W×3 in [-1, 1] that parity is
     measured on (verify), by the general path, the models driven as `render_frame` drives them."""
-    d = drive(model, patch, batch)
+    d = _drive(model, patch, batch)
     return pipeline.render_float(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
                                  batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)

@@ -23,6 +23,7 @@ from ygan_mobile.errors import YganError
 
 if TYPE_CHECKING:
     from reference_runtime.manifest import Bundle
+    from ygan.bench_runners import Setup
 
 DEFAULT_FRAMES = "256,512,1280x720"
 PLOT, TABLE = "bench.png", "bench.md"  # beside BUNDLE/bench.json
@@ -187,7 +188,7 @@ def _deny_amx() -> None:
         raise YganError(f"--without-amx: {exc}") from None
 
 
-def bench_setup(args: argparse.Namespace):
+def bench_setup(args: argparse.Namespace) -> tuple[Setup, list[str]]:
     """The bundle opened and what is timed in it: the theme, the stride (the patch size unless
     --stride) and the PyTorch run directories, with a note for each one missing."""
     from reference_runtime.api import grid_stride
@@ -208,7 +209,8 @@ def bench_setup(args: argparse.Namespace):
     return setup, notes
 
 
-def time_rows(setup, models, inputs: dict[str, np.ndarray], threads: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+def time_rows(setup: Setup, models, inputs: dict[str, np.ndarray], threads: list[int],
+              args: argparse.Namespace) -> list[dict[str, Any]]:
     """One row per contender, frame size and thread count (interleaved timing: bench_timing.measure),
     torch's thread count set for each and put back after; a progress bar on a terminal only."""
     import torch

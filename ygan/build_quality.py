@@ -4,7 +4,7 @@ picture per theme in BUNDLE/quality/.
 
 Why here and not in ygan_mobile/mosaic: this is the part that knows where a bundle keeps its
 teacher, its student and its artifacts and how each is run (torch pipeline for the checkpoints, the
-reference runtime's numpy pipeline with LiteRT for the artifact, bytes in and out as a phone feeds a
+reference runtime's API with LiteRT for the artifact, bytes in and out as a phone feeds a
 full-integer model); mosaic/ stays torch + numpy. Every renderer uses the stride-P grid, so each
 output patch is one model call on one input patch and the judge sees exactly what the model drew.
 """

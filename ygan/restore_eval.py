@@ -99,8 +99,10 @@ def methods(bundle: Path, d: Degradation, threads: int) -> list[Method]:
     teacher, _ = load_model(bundle / TEACHER_CKPT)
     student, _ = load_student(bundle / STUDENT_CKPT)
     grid = {"patch": b.pipeline["patch"], "batch": 256}
-    found.append(Method("teacher (PyTorch)", "teacher", pipelined(torch_patch_model(teacher.patch_model(d.task).eval()), b.pipeline, **grid)))
-    found.append(Method("student (PyTorch)", "student", pipelined(torch_patch_model(student.patch_model(d.task)), b.pipeline, **grid)))
+    found.append(Method("teacher (PyTorch)", "teacher",
+                        pipelined(torch_patch_model(teacher.patch_model(d.task).eval()), b.pipeline, **grid)))
+    found.append(Method("student (PyTorch)", "student",
+                        pipelined(torch_patch_model(student.patch_model(d.task)), b.pipeline, **grid)))
     for a in b.artifacts:
         if a["role"] != "patch_model" or a.get("theme") != d.task:
             continue
@@ -157,7 +159,8 @@ class Evaluation:
     pairs: list[Pair]
 
 
-def evaluate_bundle(bundle: Path, side: int = 256, threads: int = DEFAULT_THREADS, log: Callable[[str], None] = lambda _: None) -> Evaluation:
+def evaluate_bundle(bundle: Path, side: int = 256, threads: int = DEFAULT_THREADS,
+                    log: Callable[[str], None] = lambda _: None) -> Evaluation:
     cfg = teacher_config(bundle)
     d = cfg.data.degradation
     pairs = heldout_pairs(cfg, side)
