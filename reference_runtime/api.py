@@ -51,7 +51,7 @@ class _Drive:
 
 
 def _drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], patch: int | None = None,
-          batch: int | None = None) -> _Drive:
+           batch: int | None = None) -> _Drive:
     """Full-integer runners are fed bytes through their tables (NHWC) when every model of the frame
     is one, as the apps feed them; runners that share a layout are called in it (`run_native`: no
     transposes around each call, the same values); anything else on float32 NCHW. A runner's patch

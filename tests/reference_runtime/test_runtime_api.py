@@ -60,6 +60,19 @@ def test_render_frame_takes_patch_and_batch_from_the_artifact(bundle):
                                   fast_paths.render_frame(square, [int8], patch=16, stride=16, batch=2))
 
 
+def test_render_float_is_render_frame_before_rounding_with_runners_in_their_own_layout(bundle):
+    """The API calls a float runner in its artifact's layout (run_native) and feeds a full-integer one
+    bytes; either way the floats are those of the runner called on NCHW (run), as verify once drove it."""
+    b = rr.open_bundle(bundle)
+    frame = load_goldens(b).frames["frame.0"]
+    for artifact_id in (FP32, "tflite/patch_model.flowers.fp32", INT8):
+        runner = rr.open_model(b, artifact_id)
+        on_nchw = pipeline.render_float(frame, [runner.run], patch=16, stride=8, batch=2, layout="NCHW")
+        got = rr.render_float(frame, runner, stride=8)
+        np.testing.assert_array_equal(got, on_nchw)
+        np.testing.assert_array_equal(pipeline.quantise(got), rr.render_frame(frame, runner, stride=8))
+
+
 def test_several_themes_and_plain_callables(bundle):
     b = rr.open_bundle(bundle)
     frame = load_goldens(b).frames["frame.0"]
