@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, conv_pair
 from reference_runtime import fast_paths
 from reference_runtime import pipeline as np_pipe
 from reference_runtime.fast_paths import (EDGE_BANDS, EDGE_BANDS_BYTES, EXACT_TILING, EXACT_TILING_BYTES, FAST_PATHS,
@@ -18,23 +18,8 @@ from reference_runtime.fast_paths import (EDGE_BANDS, EDGE_BANDS_BYTES, EXACT_TI
 
 
 def conv_model(seed: int):
-    """A fixed 3×3 conv + tanh on NCHW numpy batches, and the same model on NHWC."""
-    rng = np.random.default_rng(seed)
-    weight = rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32)
-    bias = rng.normal(0, 0.1, 3).astype(np.float32)
-
-    def nchw(x):
-        n, c, h, w = x.shape
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        out = np.zeros((n, 3, h, w), dtype=np.float64)
-        for o in range(3):
-            for i in range(c):
-                for dy in range(3):
-                    for dx in range(3):
-                        out[:, o] += weight[o, i, dy, dx] * xp[:, i, dy:dy + h, dx:dx + w]
-            out[:, o] += bias[o]
-        return np.tanh(out).astype(np.float32)
-
+    """conftest's numpy conv model on NCHW batches, and the same model on NHWC."""
+    nchw = conv_pair(seed)[1]
     return nchw, lambda x: nchw(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1)
 
 
@@ -68,18 +53,23 @@ def test_the_dispatch_takes_each_fast_path_where_it_applies(shape, stride, theme
     assert fast_path(shape, [model], 8, stride, theme_map, layout) is expected
 
 
+def _same_bytes_by(path, layout: str, blend: str, h: int, w: int, batch: int) -> None:
+    """A conv model on an h×w frame at S = P = 8 takes `path` and gives the general path's bytes."""
+    model = conv_model(7)[layout == "NHWC"]
+    img = frame(h, w, seed=batch)
+    kw = dict(patch=8, stride=8, blend=blend, batch=batch, layout=layout)
+    assert fast_path(img.shape, [model], 8, 8, 0, layout) is path
+    got = fast_paths.render_frame(img, [model], **kw)
+    assert np.array_equal(got, general_path(img, [model], **kw))
+    assert not np.array_equal(got, img)
+
+
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 @pytest.mark.parametrize("blend", ["feather", "paste"])
 @pytest.mark.parametrize("h,w,batch", [(32, 48, 16), (48, 16, 5), (8, 8, 3)])
 def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
     """S = P dividing both sides: tiling and blending are permutations of the uint8 frame; no bit changes."""
-    model = conv_model(7)[layout == "NHWC"]
-    img = frame(h, w, seed=batch)
-    kw = dict(patch=8, stride=8, blend=blend, batch=batch, layout=layout)
-    assert fast_path(img.shape, [model], 8, 8, 0, layout) is EXACT_TILING
-    got = fast_paths.render_frame(img, [model], **kw)
-    assert np.array_equal(got, general_path(img, [model], **kw))
-    assert not np.array_equal(got, img)
+    _same_bytes_by(EXACT_TILING, layout, blend, h, w, batch)
 
 
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
@@ -88,13 +78,7 @@ def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
 def test_edge_bands_path_equals_the_general_path(layout, blend, h, w, batch):
     """S = P on sides P does not divide: the exact tiling of the multiple-of-P core, float bands for
     the overlapping last row and column; no bit changes."""
-    model = conv_model(7)[layout == "NHWC"]
-    img = frame(h, w, seed=batch)
-    kw = dict(patch=8, stride=8, blend=blend, batch=batch, layout=layout)
-    assert fast_path(img.shape, [model], 8, 8, 0, layout) is EDGE_BANDS
-    got = fast_paths.render_frame(img, [model], **kw)
-    assert np.array_equal(got, general_path(img, [model], **kw))
-    assert not np.array_equal(got, img)
+    _same_bytes_by(EDGE_BANDS, layout, blend, h, w, batch)
 
 
 IN8 = {"dtype": "int8", "scale": float(np.float32(2 / 255)), "zero_point": -1}  # as onnx2tf calibrates [-1, 1]

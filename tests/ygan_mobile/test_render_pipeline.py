@@ -6,35 +6,11 @@ import sys
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
+from conftest import conv_pair
 from reference_runtime import fast_paths
 from reference_runtime import pipeline as np_pipe
 from ygan_mobile.render import torch_pipeline as torch_pipe
-
-
-def conv_pair(seed: int):
-    """The same fixed 3×3 conv + tanh as a torch model and as a numpy model."""
-    rng = np.random.default_rng(seed)
-    weight = rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32)
-    bias = rng.normal(0, 0.1, 3).astype(np.float32)
-
-    def torch_model(x):
-        return torch.tanh(F.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1))
-
-    def numpy_model(x):  # NCHW
-        n, c, h, w = x.shape
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        out = np.zeros((n, 3, h, w), dtype=np.float64)
-        for o in range(3):
-            for i in range(c):
-                for dy in range(3):
-                    for dx in range(3):
-                        out[:, o] += weight[o, i, dy, dx] * xp[:, i, dy:dy + h, dx:dx + w]
-            out[:, o] += bias[o]
-        return np.tanh(out).astype(np.float32)
-
-    return torch_model, numpy_model
 
 
 def frame(h: int, w: int, seed: int = 0) -> np.ndarray:
