@@ -73,7 +73,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     model, patch, what = load_model(args)
-    stride = args.stride or patch // 2
+    stride = args.stride or torch_pipeline.default_stride(patch)
     frame = np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
     load_before = os.getloadavg()[0]
 

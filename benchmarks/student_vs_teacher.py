@@ -21,6 +21,7 @@ from distill.macs import patch_cost
 from distill.train import load_inputs
 from ygan_mobile.checkpoint import load_model
 from ygan_mobile.errors import YganError
+from ygan_mobile.render.torch_pipeline import default_stride
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     theme, patch = ckpt.themes[0], ckpt.student.patch
-    stride = args.stride or patch // 2
+    stride = args.stride or default_stride(patch)
     frame = frames.heldout_frame(load_inputs(tckpt.config), args.size)
     t_model, s_model = teacher.patch_model(theme), student.patch_model(theme)
     result = {

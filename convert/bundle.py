@@ -29,6 +29,7 @@ from convert.samples import Samples, embedded_samples
 from convert.source import Networks
 from distill.macs import count_macs, count_params
 from ygan_mobile.errors import YganError
+from ygan_mobile.render.torch_pipeline import default_stride
 
 
 @dataclass
@@ -77,7 +78,7 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
     plan = precisions_for(opts.targets, opts.precisions)
     if opts.batch < 1:
         raise YganError(f"--batch must be ≥ 1, got {opts.batch}")
-    stride = opts.stride or max(1, net.patch // 2)
+    stride = opts.stride or default_stride(net.patch)
     if not 1 <= stride <= net.patch:
         raise YganError(f"--stride {stride} must be between 1 and the patch size {net.patch}")
     out = Path(out)

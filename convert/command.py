@@ -14,6 +14,7 @@ import time
 from convert.options import DEFAULTS, HALF_PATCH, Options
 from convert.plan import FORMATS
 from convert.source import KINDS
+from reference_runtime.pipeline import BLENDS
 
 
 def _csv(text: str) -> list[str]:
@@ -29,7 +30,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", required=True, help="bundle directory (converted folders and manifest.json are replaced atomically)")
     parser.add_argument("--batch", type=int, default=DEFAULTS.batch, help=f"fixed batch B of every artifact (default: {DEFAULTS.batch})")
     parser.add_argument("--stride", type=int, default=HALF_PATCH, help="pipeline stride S recorded in the manifest and used for golden frames (default: P/2)")
-    parser.add_argument("--blend", choices=("feather", "paste"), default=DEFAULTS.blend, help=f"pipeline blend for golden frames (default: {DEFAULTS.blend})")
+    parser.add_argument("--blend", choices=BLENDS, default=DEFAULTS.blend, help=f"pipeline blend for golden frames (default: {DEFAULTS.blend})")
     parser.add_argument("--calibration", type=int, default=DEFAULTS.calibration,
                         help=f"train patches for int8 calibration (default: {DEFAULTS.calibration})")
     parser.add_argument("--golden", type=int, default=DEFAULTS.golden, help=f"held-out golden patches (default: {DEFAULTS.golden})")

@@ -38,7 +38,8 @@ def patch_goldens(net: Networks, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def frame_goldens(net: Networks, frames: list[np.ndarray], stride: int, batch: int, blend: str = "feather") -> dict[str, np.ndarray]:
+def frame_goldens(net: Networks, frames: list[np.ndarray], stride: int, batch: int,
+                  blend: str = numpy_pipeline.DEFAULT_BLEND) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for i, frame in enumerate(frames):
         out[f"frame.{i}"] = frame
@@ -70,7 +71,7 @@ def pipeline_goldens(frames: list[np.ndarray], patch: int, batch: int) -> tuple[
     models = {"identity": lambda x: x, "affine": _affine, "ramp": _ramp}
     small = frames[-1][: max(1, patch // 2 + 3), : patch + 5]  # smaller than P on one axis: exercises padding
     sources = [small, *frames]
-    strides = sorted({patch, max(1, patch // 2), max(1, patch // 4 - 1)})
+    strides = sorted({patch, torch_pipeline.default_stride(patch), max(1, patch // 4 - 1)})
     arrays: dict[str, np.ndarray] = {}
     cases: list[dict] = []
     for f, frame in enumerate(sources):

@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from reference_runtime.bundle_files import MANIFEST
+
 MANAGED = ("onnx", "tflite", "coreml", "golden")
 
 
@@ -53,7 +55,7 @@ def _alive(pid_file: Path) -> bool:
 
 def install(staging: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "manifest.json"
+    manifest = out / MANIFEST
     if manifest.exists():
         manifest.unlink()
     trash = staging / ".replaced"
@@ -63,5 +65,5 @@ def install(staging: Path, out: Path) -> None:
             os.replace(out / name, trash / name)
         if (staging / name).exists():
             os.replace(staging / name, out / name)
-    os.replace(staging / "manifest.json", manifest)
+    os.replace(staging / MANIFEST, manifest)
     shutil.rmtree(staging, ignore_errors=True)

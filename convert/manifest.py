@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.hashing import sha256, size
+from reference_runtime.bundle_files import MANIFEST
 from ygan_mobile import __version__
 from ygan_mobile.errors import YganError
 
@@ -77,6 +78,6 @@ def write(bundle: Path, manifest: dict[str, Any]) -> Path:
     from ygan_mobile.atomic import write_text
 
     validate(manifest)
-    path = bundle / "manifest.json"
+    path = bundle / MANIFEST
     write_text(path, json.dumps(manifest, indent=2) + "\n")
     return path

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from convert import model_card
 from convert.plan import FORMATS
+from reference_runtime.pipeline import DEFAULT_BLEND
 from reference_runtime.verify import THRESHOLDS_DB
 
 HALF_PATCH = 0  # the stride that means "half the patch": a number, so a TOML table can hold it
@@ -18,7 +19,7 @@ class Options:
     precisions: list[str] | None = None  # None: every default precision of each target
     batch: int = 64
     stride: int = HALF_PATCH
-    blend: str = "feather"
+    blend: str = DEFAULT_BLEND
     calibration: int = 128  # train patches for int8 calibration
     golden: int = 32  # held-out golden patches
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS_DB))

@@ -28,7 +28,7 @@ def measure(bundle: Path, artifact: dict, goldens: dict[str, np.ndarray], thresh
     """The manifest's `parity` entry for one artifact."""
     limit = threshold(artifact["precision"], thresholds)
     try:
-        runner = open_artifact(bundle, artifact, threads=2)
+        runner = open_artifact(bundle, artifact)
     except BackendError as exc:
         return {"status": "not verified", "backend": BACKEND[artifact["format"]], "threshold_db": limit,
                 "reason": str(exc).splitlines()[0][:200]}

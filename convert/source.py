@@ -15,6 +15,8 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from convert.hashing import file_sha256
+from distill.checkpoint import FILENAME as STUDENT_FILE
+from ygan_mobile.checkpoint import FILENAME as TEACHER_FILE
 from ygan_mobile.config import DataConfig
 from ygan_mobile.data.degrade import Degradation
 from ygan_mobile.errors import YganError
@@ -61,10 +63,10 @@ def checkpoint_kind(path: Path) -> str:
 
 def _resolve(path: Path) -> Path:
     if path.is_dir():
-        for name in ("student.safetensors", "checkpoint.safetensors"):
+        for name in (STUDENT_FILE, TEACHER_FILE):
             if (path / name).is_file():
                 return path / name
-        raise YganError(f"'{path}' holds no student.safetensors or checkpoint.safetensors: pass a run directory of 'ygan train' or 'ygan distill'")
+        raise YganError(f"'{path}' holds no {STUDENT_FILE} or {TEACHER_FILE}: pass a run directory of 'ygan train' or 'ygan distill'")
     if not path.is_file():
         raise YganError(f"checkpoint '{path}' not found: pass a run directory or its .safetensors file")
     return path

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from ygan_mobile.atomic import atomic_path
 from ygan_mobile.evaluate import psnr
 from ygan_mobile.models import YGan
-from ygan_mobile.render.torch_pipeline import to_u8
+from ygan_mobile.render.torch_pipeline import default_stride, to_u8
 
 from distill import frames
 from distill.config import DistillConfig
@@ -73,7 +73,7 @@ def evaluate(teacher: YGan, student: StudentModels, data: Any, cfg: DistillConfi
 
     frame = frames.heldout_frame(data, cfg.eval.frame)
     patch = student.cfg.patch
-    stride = cfg.eval.stride or patch // 2
+    stride = cfg.eval.stride or default_stride(patch)
     frame_psnr = {}
     for theme in student.generators:
         t_img = frames.render(teacher.patch_model(theme), frame, patch, stride)

@@ -24,6 +24,7 @@ from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
 from ygan_mobile.models import YGan
+from ygan_mobile.train import METRICS  # the same log file name as the teacher's run
 
 from distill import checkpoint
 from distill.config import DistillConfig
@@ -31,8 +32,6 @@ from distill.evaluate import evaluate
 from distill.losses import Weights, distill_loss, make_adapters
 from distill.macs import patch_cost
 from distill.students import StudentConfig, StudentModels
-
-METRICS = "metrics.jsonl"
 
 
 def student_config(teacher_cfg: Config, cfg: DistillConfig) -> StudentConfig:

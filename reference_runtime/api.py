@@ -8,15 +8,16 @@ quantisation, so `render_frame` needs nothing else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime import pipeline
+from reference_runtime import fast_paths, pipeline
 from reference_runtime.backends import Runner, open_artifact
-from reference_runtime.manifest import Bundle, read_manifest
-from reference_runtime.verify import artifact_patch
+from reference_runtime.defaults import DEFAULT_THREADS
+from reference_runtime.manifest import Bundle, artifact_patch, read_manifest
 
 
 def open_bundle(path: str | Path) -> Bundle:
@@ -27,7 +28,7 @@ def open_bundle(path: str | Path) -> Bundle:
     return read_manifest(path)
 
 
-def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 2) -> Runner:
+def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = DEFAULT_THREADS) -> Runner:
     """A runner for one artifact of the bundle, e.g. `"tflite/patch_model.flowers.int8-full"`.
 
     The runner is callable: `runner(x)` takes and returns float32 NCHW batches of the artifact's
@@ -39,33 +40,22 @@ def open_model(bundle: Bundle | str | Path, artifact_id: str, *, threads: int = 
     return open_artifact(bundle.root, bundle.artifact(artifact_id), threads=threads)
 
 
-def _pipeline_models(models: list) -> tuple[list, str]:
-    """Full-integer runners are fed bytes through their tables, as the apps feed them (NHWC), when
-    every model of the frame is one; otherwise each model is called on float32 NCHW."""
-    integers = [m.integer_model() if hasattr(m, "integer_model") else None for m in models]
-    if all(i is not None for i in integers):
-        return integers, "NHWC"
-    return models, "NCHW"
+@dataclass(frozen=True)
+class _Drive:
+    """How the pipeline runs a frame's models: what it calls, in which layout, at which patch size and batch."""
+
+    models: list
+    layout: str
+    patch: int
+    batch: int
 
 
-def grid_stride(patch: int, stride: int | None = None) -> int:
-    """The stride `render_frame` uses: the one given, else the patch size (patches abut: the
-    real-time setting the apps use)."""
-    return stride or patch
-
-
-def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
-                 stride: int | None = None, blend: str = "feather", theme_map: int | np.ndarray = 0,
-                 patch: int | None = None, batch: int | None = None,
-                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
-    """A uint8 H×W×3 RGB frame through the patch-render pipeline (spec v1), a new uint8 frame out.
-
-    `model` is a runner from `open_model`, a list of them (one per theme, chosen per patch by
-    `theme_map`: an index, or a rows×cols grid of indices), or any callable on float32 NCHW batches —
-    then `patch` and `batch` must be given. A runner's patch size and batch come from its manifest
-    entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
-    the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
-    `pipeline.Workspace()` as `workspace` for every frame."""
+def _drive(model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], patch: int | None = None,
+           batch: int | None = None) -> _Drive:
+    """Full-integer runners are fed bytes through their tables (NHWC) when every model of the frame
+    is one, as the apps feed them; runners that share a layout are called in it (`run_native`: no
+    transposes around each call, the same values); anything else on float32 NCHW. A runner's patch
+    size and batch come from its manifest entry; a plain callable needs `patch` and `batch`."""
     models = list(model) if isinstance(model, Sequence) else [model]
     if not models:
         raise ValueError("render_frame needs at least one model")
@@ -76,6 +66,44 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     patch, batch = patch or known_patch, batch or known_batch
     if patch is None or batch is None:
         raise ValueError("a plain callable model needs patch= and batch= (a runner from open_model knows both)")
-    chosen, layout = _pipeline_models(models)
-    return pipeline.render_frame(frame_u8, chosen, patch=patch, stride=grid_stride(patch, stride), blend=blend,
-                                 batch=batch, theme_map=theme_map, layout=layout, workspace=workspace)
+    integers = [m.integer_model() if hasattr(m, "integer_model") else None for m in models]
+    if all(i is not None for i in integers):
+        return _Drive(integers, "NHWC", patch, batch)
+    layouts = {m.artifact["layout"] if hasattr(m, "run_native") else None for m in models}
+    if len(layouts) == 1 and None not in layouts:
+        return _Drive([m.run_native for m in models], layouts.pop(), patch, batch)
+    return _Drive(models, "NCHW", patch, batch)
+
+
+def grid_stride(patch: int, stride: int | None = None) -> int:
+    """The stride `render_frame` uses: the one given, else the patch size (patches abut: the
+    real-time setting the apps use)."""
+    return stride or patch
+
+
+def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
+                 stride: int | None = None, blend: str = pipeline.DEFAULT_BLEND, theme_map: int | np.ndarray = 0,
+                 patch: int | None = None, batch: int | None = None,
+                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
+    """A uint8 H×W×3 RGB frame through the patch-render pipeline (spec v1), a new uint8 frame out.
+
+    `model` is a runner from `open_model`, a list of them (one per theme, chosen per patch by
+    `theme_map`: an index, or a rows×cols grid of indices), or any callable on float32 NCHW batches —
+    then `patch` and `batch` must be given. A runner's patch size and batch come from its manifest
+    entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
+    the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
+    `pipeline.Workspace()` as `workspace` for every frame."""
+    d = _drive(model, patch, batch)
+    return fast_paths.render_frame(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
+                                   batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)
+
+
+def render_float(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
+                 stride: int | None = None, blend: str = pipeline.DEFAULT_BLEND, theme_map: int | np.ndarray = 0,
+                 patch: int | None = None, batch: int | None = None,
+                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
+    """`render_frame` before its rounding: the blended float32 H×W×3 in [-1, 1] that parity is
+    measured on (verify), by the general path, the models driven as `render_frame` drives them."""
+    d = _drive(model, patch, batch)
+    return pipeline.render_float(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
+                                 batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)

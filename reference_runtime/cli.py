@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from reference_runtime.backends import BackendError
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import ManifestError
-from reference_runtime.pipeline import BLENDS
+from reference_runtime.pipeline import BLENDS, DEFAULT_BLEND
 from reference_runtime.render import DEFAULT_PRECISION, FORMATS, SAMPLINGS
 
 
@@ -36,7 +37,7 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", help="bundle directory (with manifest.json)")
     p.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
                    help="override a parity threshold, e.g. --threshold int8-full=35 (repeatable)")
-    p.add_argument("--threads", type=int, default=2, help="runtime threads, at least 1 (default: 2)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"runtime threads, at least 1 (default: {DEFAULT_THREADS})")
     p.add_argument("--skip-backend", action="append", default=[], metavar="FORMAT",
                    help="do not check the artifacts of this format (onnx, tflite or coreml), e.g. where its "
                         "runtime is not installed; recorded in parity.json (repeatable)")
@@ -74,7 +75,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
                    help="theme(s) to use, repeatable or comma-separated (default: all in the bundle); "
                         "several themes split the frame by luminance bands, darkest → first")
     p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: the patch size, as the apps render)")
-    p.add_argument("--blend", choices=BLENDS, help="how overlapping patches combine (default: feather)")
+    p.add_argument("--blend", choices=BLENDS, help=f"how overlapping patches combine (default: {DEFAULT_BLEND})")
     p.add_argument("--sampling", choices=SAMPLINGS, default=SAMPLINGS[0],
                    help="grid (spec v1) or the salient patches only (the others keep the input)")
     p.add_argument("--coverage", type=float, default=0.8, help="salient: fraction of patches transformed (default: 0.8)")
@@ -89,7 +90,7 @@ def add_bundle_arguments(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--precision", default=DEFAULT_PRECISION, metavar="P",
                    help=f"the patch models' precision, e.g. fp32 or int8-qdq (default: {DEFAULT_PRECISION})")
     p.add_argument("--format", metavar="F", help=f"the patch models' format (default: the first of {', '.join(FORMATS)} with that precision)")
-    p.add_argument("--threads", type=int, metavar="N", help="runtime threads, at least 1 (default: 2)")
+    p.add_argument("--threads", type=int, metavar="N", help=f"runtime threads, at least 1 (default: {DEFAULT_THREADS})")
 
 
 def summary(doc: dict) -> str:
@@ -101,6 +102,7 @@ def summary(doc: dict) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from reference_runtime.bundle_files import PARITY
     from reference_runtime.verify import OptionError, failures, verify_bundle
 
     try:
@@ -122,7 +124,7 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"FAIL {line}")
     print(summary(doc))
     if not args.no_write:
-        print(f"parity: {Path(args.out) if args.out else Path(args.bundle) / 'parity.json'}")
+        print(f"parity: {Path(args.out) if args.out else Path(args.bundle) / PARITY}")
     return 0 if doc["ok"] else 1
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from reference_runtime.backends import BackendError
+from reference_runtime.bundle_files import PARITY
 from reference_runtime.manifest import read_manifest
 from reference_runtime.verify import OptionError, checked_target, write_json
 
@@ -131,7 +132,7 @@ def verify_aarch64(bundle_root: str | Path, thresholds: dict[str, float] | None 
     emulator = find_emulator()
     log(f"verify in the emulated aarch64 Python (qemu-aarch64 -cpu {CPU_MODEL}); Core ML is not run there")
     with tempfile.TemporaryDirectory(prefix="ygan-aarch64-") as tmp:
-        result = Path(tmp) / "parity.json"
+        result = Path(tmp) / PARITY
         try:
             code, last = emulator.run(*verify_arguments(bundle.root.resolve(), result, thresholds, threads, tuple(skip)),
                                       log=log)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reference_runtime.bundle_files import MANIFEST
 from reference_runtime.manifest import Bundle, ManifestError, load_npz
+from reference_runtime.pipeline import BLENDS
 
-BLENDS = ("feather", "paste")
 STAND_INS = ("identity", "affine", "ramp")
 
 
@@ -33,7 +34,7 @@ def frame_indices(frames: dict[str, np.ndarray]) -> list[int]:
 def _arrays(bundle: Bundle, kind: str) -> tuple[dict[str, np.ndarray], dict]:
     entry = bundle.golden(kind)
     if entry is None:
-        raise ManifestError(f"{bundle.root / 'manifest.json'}: no '{kind}' golden file: rebuild the bundle")
+        raise ManifestError(f"{bundle.root / MANIFEST}: no '{kind}' golden file: rebuild the bundle")
     return load_npz(bundle.path(entry)), entry
 
 

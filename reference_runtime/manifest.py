@@ -19,6 +19,8 @@ from pathlib import Path, PurePosixPath
 import jsonschema
 import numpy as np
 
+from reference_runtime.bundle_files import MANIFEST
+
 SCHEMA = "ygan-mobile/manifest"
 VERSIONS = (1,)
 CHUNK = 1 << 20
@@ -46,13 +48,19 @@ class Bundle:
         for a in self.artifacts:
             if a["id"] == artifact_id:
                 return a
-        raise KeyError(f"no artifact '{artifact_id}' in {self.root / 'manifest.json'}")
+        raise KeyError(f"no artifact '{artifact_id}' in {self.root / MANIFEST}")
 
     def golden(self, kind: str) -> dict | None:
         return next((g for g in self.data["golden"] if g["kind"] == kind), None)
 
     def path(self, entry: dict) -> Path:
         return self.root / entry["path"]
+
+
+def artifact_patch(artifact: dict) -> int:
+    """The patch size P of an image artifact, from its input shape in the artifact's own layout."""
+    shape = artifact["inputs"][0]["shape"]
+    return int(shape[1] if artifact["layout"] == "NHWC" else shape[2])
 
 
 def file_sha256(path: Path) -> str:
@@ -114,7 +122,7 @@ def _check_entry(root: Path, entry: dict, manifest: Path) -> None:
 def read_manifest(bundle: str | Path) -> Bundle:
     """The validated manifest of a bundle directory; raises ManifestError naming what is wrong."""
     root = Path(bundle)
-    manifest = root / "manifest.json"
+    manifest = root / MANIFEST
     if not manifest.is_file():
         raise ManifestError(f"{manifest}: not found: pass a bundle directory written by 'ygan convert' or 'ygan build'")
     try:

@@ -1,8 +1,10 @@
 """Photographs and videos in and out for `render`: a uint8 H×W×3 RGB array is all the pipeline sees.
 
-Deliberate twin of ygan_mobile/ingest.py's reading and writing (and of ygan_mobile/atomic.py's
-`atomic_path`), function for function with MediaError for YganError: the runtime imports nothing of
-ours, and a photograph must reach the phone's pipeline as the same bytes it reaches the PyTorch one.
+Copies of ygan_mobile/ingest.py's reading and writing (and of ygan_mobile/atomic.py's
+`atomic_path`), each labelled `# Copied from …` and kept so by tests/test_copies.py, with MediaError
+for YganError: the runtime imports nothing of ours, and a photograph must reach the phone's pipeline
+as the same bytes it reaches the PyTorch one. `video_info` is the runtime's own (it needs no promised
+frame count).
 Untrusted files arrive here, so bad ones are refused with one line naming the file; every output
 is written atomically, so a failure leaves nothing under the output's name. Videos need PyAV.
 """
@@ -21,12 +23,17 @@ from typing import Iterable, Iterator
 import numpy as np
 from PIL import Image, ImageOps
 
+# Copied from ygan_mobile.ingest.MAX_PIXELS
 MAX_PIXELS = 120_000_000
 """Refuse images whose header claims more pixels (about 11000×11000; 108-MP phone photos pass)."""
 
+# Copied from ygan_mobile.ingest.IMAGE_EXTENSIONS
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".tga")
+# Copied from ygan_mobile.ingest.VIDEO_EXTENSIONS
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+# Copied from ygan_mobile.ingest._CONTAINER
 _CONTAINER = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi", ".webm": "webm"}
+# Copied from ygan_mobile.ingest._WHITE
 _WHITE = 255
 
 
@@ -34,19 +41,23 @@ class MediaError(Exception):
     """An image or video that cannot be read or written; the message names the file and what to do."""
 
 
+# Copied from ygan_mobile.ingest.is_image_path
 def is_image_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+# Copied from ygan_mobile.ingest.is_video_path
 def is_video_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
+# Copied from ygan_mobile.ingest._reason
 def _reason(exc: Exception) -> str:
     """A decoder's message squeezed onto one line, for the one-line error."""
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+# Copied from ygan_mobile.ingest._check_file with YganError->MediaError
 def _check_file(path: Path, kind: str) -> None:
     if not path.exists():
         raise MediaError(f"{path}: no such file — check the {kind} path")
@@ -56,6 +67,7 @@ def _check_file(path: Path, kind: str) -> None:
         raise MediaError(f"{path}: the file is empty (0 bytes) — replace it with a valid {kind}")
 
 
+# Copied from ygan_mobile.ingest.load_image with YganError->MediaError
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Decode fully (truncation shows up only then), apply EXIF orientation, convert to RGB."""
     path = Path(path)
@@ -82,6 +94,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         raise MediaError(f"{path}: the image is damaged or truncated ({_reason(exc)}) — re-export or remove it") from None
 
 
+# Copied from ygan_mobile.ingest._check_pixels with YganError->MediaError
 def _check_pixels(path: Path, size: tuple[int, int]) -> None:
     w, h = size
     if w * h > MAX_PIXELS:
@@ -91,6 +104,7 @@ def _check_pixels(path: Path, size: tuple[int, int]) -> None:
         raise MediaError(f"{path}: the image has no pixels ({w}×{h}) — replace it")
 
 
+# Copied from ygan_mobile.ingest.to_rgb
 def to_rgb(im: Image.Image) -> np.ndarray:
     """The mode rules of docs/data.md: alpha over white, 16-bit by >>8, floats from [0,1] or [0,255]."""
     if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
@@ -110,6 +124,7 @@ def to_rgb(im: Image.Image) -> np.ndarray:
     return np.array(im.convert("RGB"), dtype=np.uint8)
 
 
+# Copied from ygan_mobile.ingest._check_frame with YganError->MediaError
 def _check_frame(frame: np.ndarray) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 or 0 in frame.shape:
@@ -117,6 +132,7 @@ def _check_frame(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
+# Copied from ygan_mobile.ingest.save_image with YganError->MediaError
 def save_image(path: str | os.PathLike, frame: np.ndarray) -> None:
     """Atomic: the format comes from the final name, since the temporary file's name ends in .tmp."""
     path = Path(path)
@@ -129,6 +145,7 @@ def save_image(path: str | os.PathLike, frame: np.ndarray) -> None:
         image.save(tmp, format=fmt, **options)
 
 
+# Copied from ygan_mobile.ingest.resize_to with YganError->MediaError
 def resize_to(frame: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     """`size` is the longer side (aspect kept) or (W, H). Lanczos: antialiased when shrinking."""
     frame = _check_frame(frame)
@@ -169,6 +186,7 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
         return VideoInfo(_fps(stream), stream.codec_context.width, stream.codec_context.height, int(frames))
 
 
+# Copied from ygan_mobile.ingest._open_video with YganError->MediaError
 def _open_video(path: Path):
     import av
 
@@ -183,11 +201,13 @@ def _open_video(path: Path):
     return container
 
 
+# Copied from ygan_mobile.ingest._fps
 def _fps(stream) -> float:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     return float(rate) if rate else 0.0
 
 
+# Copied from ygan_mobile.ingest.read_video_frames with YganError->MediaError
 def read_video_frames(path: str | os.PathLike, fps: float | None = None,
                       size: int | tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Opens (and refuses bad files) now; decodes lazily. Zero decoded frames raise at the end.
@@ -202,12 +222,14 @@ def read_video_frames(path: str | os.PathLike, fps: float | None = None,
     return _decode(path, container, fps, size)
 
 
+# Copied from ygan_mobile.ingest._upright
 def _upright(frame) -> np.ndarray:
     rgb = frame.to_ndarray(format="rgb24")
     turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4  # phone clips store rotation as metadata
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
+# Copied from ygan_mobile.ingest._decode with YganError->MediaError
 def _decode(path: Path, container, fps: float | None, size) -> Iterator[np.ndarray]:
     def shaped(frame) -> np.ndarray:
         rgb = _upright(frame)
@@ -245,6 +267,7 @@ def _decode(path: Path, container, fps: float | None, size) -> Iterator[np.ndarr
                 emitted, repeat = emitted + 1, True
 
 
+# Copied from ygan_mobile.ingest._even
 def _even(frame: np.ndarray) -> np.ndarray:
     """yuv420p needs even sides: an odd side gains one row/column repeating its edge pixels."""
     h, w = frame.shape[:2]
@@ -253,6 +276,7 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
+# Copied from ygan_mobile.ingest.write_video with YganError->MediaError
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float) -> None:
     """H.264 yuv420p (VP9 for .webm), one frame per timestamp tick 1/fps so count and rate survive.
 
@@ -293,6 +317,7 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
             container.mux(stream.encode(None))
 
 
+# Copied from ygan_mobile.atomic.atomic_path
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `final`; on success it replaces `final`, on error it vanishes."""
@@ -311,6 +336,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+# Copied from ygan_mobile.atomic._umask
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -3,6 +3,9 @@
 Written independently of the torch original (explicit accumulation one axis at a time where torch
 uses unfold/fold) so that each implementation checks the other. Takes any callable patch model on
 numpy arrays with a fixed batch B, in NCHW or NHWC layout.
+
+This is the general path, which renders any frame (`render_float`, then `quantise`); the shortcuts
+to its bytes in the real-time setting, and `render_frame`, which picks one, are in fast_paths.py.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 PatchModel = Callable[[np.ndarray], np.ndarray]
+# Copied from ygan_mobile.render.torch_pipeline.BLENDS
 BLENDS = ("feather", "paste")
+# Copied from ygan_mobile.render.torch_pipeline.DEFAULT_BLEND
+DEFAULT_BLEND = "feather"
+# Copied from ygan_mobile.render.torch_pipeline.DEFAULT_BATCH
+DEFAULT_BATCH = 16  # patches per model call when the caller names none (an artifact names its own)
 LAYOUTS = ("NCHW", "NHWC")
 
 
@@ -93,15 +101,6 @@ def _pair_table(table: np.ndarray) -> np.ndarray:
     return (table[pairs & 0xFF].astype("<u2") | (table[pairs >> 8].astype("<u2") << 8)).astype("<u2")
 
 
-def _lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
-    """out = table[src] on contiguous one-byte arrays of one shape, two bytes per lookup when the
-    size is even."""
-    if src.size % 2 == 0:
-        np.take(pairs, src.reshape(-1).view("<u2"), out=out.reshape(-1).view("<u2"))
-    else:
-        np.take(table.view(np.uint8), src.view(np.uint8), out=out.view(np.uint8))
-
-
 def positions(length: int, patch: int, stride: int) -> list[int]:
     """Grid starts on one axis: k·S while they fit, then L − P if the edge is not reached."""
     if not 1 <= stride <= patch:
@@ -156,8 +155,8 @@ def quantise(y: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray |
     return np.clip(t, np.float32(0.5), np.float32(255.5), out=out, casting="unsafe")
 
 
-def _run_chunk(model: PatchModel, fill: Callable[[np.ndarray], object], m: int, shape: tuple[int, ...], batch: int,
-               layout: str, ws: Workspace) -> np.ndarray:
+def run_chunk(model: PatchModel, fill: Callable[[np.ndarray], object], m: int, shape: tuple[int, ...], batch: int,
+              layout: str, ws: Workspace) -> np.ndarray:
     """One model call on m ≤ B patches: `fill(out)` writes them as the model's float NHWC input into
     a buffer reused for every call (a frame is many calls), the rest of the batch is zero padding,
     and the NHWC float32 outputs of the m patches come back, valid until the next call (a runner
@@ -208,7 +207,7 @@ def _patch_rows(models: Sequence[PatchModel], x_u8: np.ndarray, patch: int, rows
             with ws.phase("convert"):
                 normalise(windows[tops[i], lefts[j]].transpose(0, 2, 3, 1), out)
 
-        y = _run_chunk(models[theme], fill, len(members), (patch, patch, channels), batch, layout, ws)
+        y = run_chunk(models[theme], fill, len(members), (patch, patch, channels), batch, layout, ws)
         for row in np.unique(i).tolist():
             here = i == row
             held.setdefault(row, np.empty((n_cols, patch, patch, channels), np.float32))[j[here]] = y[here]
@@ -229,10 +228,10 @@ def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarr
 
 
 def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
+                 blend: str = DEFAULT_BLEND, batch: int = DEFAULT_BATCH, theme_map: int | np.ndarray = 0,
                  layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
     """Blended float32 H×W×3 output in [-1, 1], before rounding."""
-    _check_modes(blend, layout)
+    check_modes(blend, layout)
     ws = workspace if workspace is not None else Workspace()
     models = [m.as_float if isinstance(m, IntegerModel) else m for m in models]
     h, w = frame_u8.shape[:2]
@@ -241,11 +240,11 @@ def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerMode
     rows, cols = positions(ph, patch, stride), positions(pw, patch, stride)
     themes = theme_indices(theme_map, len(rows), len(cols))
     patch_rows = _patch_rows(models, padded, patch, rows, cols, themes, batch, layout, ws)
-    return _blend(patch_rows, rows, cols, (ph, pw, frame_u8.shape[2]), window(patch, stride), blend)[:h, :w]
+    return blend_rows(patch_rows, rows, cols, (ph, pw, frame_u8.shape[2]), window(patch, stride), blend)[:h, :w]
 
 
-def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: list[int], shape: tuple[int, int, int],
-           w: np.ndarray, blend: str) -> np.ndarray:
+def blend_rows(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: list[int],
+               shape: tuple[int, int, int], w: np.ndarray, blend: str) -> np.ndarray:
     """Step 5 one axis at a time, one patch row at a time: the grid is a product of row and column
     positions and W = w⊗w, so Σ_k W·patch_k is a sum over columns within each patch row (a strip
     P high), then over the strips in row order; Σ_k W is the outer product of the 1-D weight sums.
@@ -266,7 +265,7 @@ def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: 
     # the products by 1 are skipped; each pixel's sum keeps its order, so no bit changes (the
     # general path's share of a 1280×720 frame, issue 22).
     ones = bool(np.all(w == 1))
-    lead = _abutting_prefix(cols, patch) if ones else 0
+    lead = abutting_prefix(cols, patch) if ones else 0
     for i, y in patch_rows:
         if blend == "paste":
             for j, c in enumerate(cols):  # the columns cover the strip edge to edge: every pixel is written
@@ -289,14 +288,14 @@ def _blend(patch_rows: Iterator[tuple[int, np.ndarray]], rows: list[int], cols: 
     return out
 
 
-def _check_modes(blend: str, layout: str) -> None:
+def check_modes(blend: str, layout: str) -> None:
     if blend not in BLENDS:
         raise ValueError(f"blend '{blend}' is not one of {BLENDS}")
     if layout not in LAYOUTS:
         raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
 
 
-def _abutting_prefix(starts: list[int], patch: int) -> int:
+def abutting_prefix(starts: list[int], patch: int) -> int:
     """How many leading positions sit at 0, P, 2P, … (patches that touch without overlapping)."""
     count = 0
     while count < len(starts) and starts[count] == count * patch:
@@ -307,171 +306,3 @@ def _abutting_prefix(starts: list[int], patch: int) -> int:
 def _abutting(starts: list[int], patch: int, length: int) -> bool:
     """The positions cover the axis edge to edge with no overlap (S = P and P divides L)."""
     return len(starts) * patch == length and all(p == k * patch for k, p in enumerate(starts))
-
-
-def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0,
-                 layout: str = "NCHW", workspace: Workspace | None = None) -> np.ndarray:
-    """Spec v1 end to end: uint8 H×W×3 in, a new uint8 H×W×3 array out. Rendering a video, pass the
-    same `workspace` for every frame."""
-    _check_modes(blend, layout)
-    ws = workspace if workspace is not None else Workspace()
-    h, w = frame_u8.shape[:2]
-    if stride == patch and np.ndim(theme_map) == 0 and h >= patch and w >= patch and (h % patch or w % patch):
-        model = models[int(theme_map)]
-        if isinstance(model, IntegerModel) and layout == "NHWC":
-            return _render_edge_bands_bytes(frame_u8, model, patch, blend, batch, ws)
-        return _render_edge_bands(frame_u8, models, patch, blend, batch, int(theme_map), layout, ws)
-    if stride == patch and h % patch == 0 and w % patch == 0 and np.ndim(theme_map) == 0:
-        model = models[int(theme_map)]
-        if isinstance(model, IntegerModel) and layout == "NHWC":
-            return _render_exact_tiling_bytes(frame_u8, model, patch, batch, ws)
-        if isinstance(model, IntegerModel):
-            model = model.as_float
-        return _render_exact_tiling(frame_u8, model, patch, batch, layout, ws)
-    y = render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
-                     theme_map=theme_map, layout=layout, workspace=ws)
-    with ws.phase("convert"):
-        return quantise(y)
-
-
-def _render_edge_bands(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], patch: int, blend: str,
-                       batch: int, theme: int, layout: str, ws: Workspace) -> np.ndarray:
-    """S = P on sides that are not multiples of P (e.g. 1280×720 with P = 32): the grid is the exact
-    tiling of the top-left multiple-of-P core plus one extra patch row at H − P and column at W − P,
-    and only those overlap. So the core takes the exact-tiling path (the frame's uint8 bytes, no
-    float frame) and only the bands that the extra row and column touch are blended in float: the
-    bottom band from the last core patch row down, the right band from the last core patch column
-    across. A pixel of a band is covered by the same patches, summed in the same order, as in the
-    general path over the whole frame, so every byte is the same (tests/ygan_mobile/test_render_pipeline.py);
-    the price is re-running the last core patch row and column, which the general path would blend
-    as a full-frame float accumulate, divide and round (issue 22)."""
-    h, w = frame_u8.shape[:2]
-    core_h, core_w = h - h % patch, w - w % patch
-    kw = dict(patch=patch, stride=patch, blend=blend, batch=batch, theme_map=theme, layout=layout, workspace=ws)
-    out = np.empty_like(frame_u8)
-    out[:core_h, :core_w] = render_frame(np.ascontiguousarray(frame_u8[:core_h, :core_w]), models, **kw)
-    for band, region in (((slice(core_h - patch, h), slice(None)), h % patch), ((slice(None), slice(core_w - patch, w)), w % patch)):
-        if region:
-            y = render_float(frame_u8[band], models, **kw)
-            with ws.phase("convert"):
-                out[band] = quantise(y)
-    return out
-
-
-def _grid(frame: np.ndarray, patch: int) -> np.ndarray:
-    """A view of an H×W×C frame as its (rows, cols, P, P, C) patches (S = P divides both sides)."""
-    h, w, c = frame.shape
-    return frame.reshape(h // patch, patch, w // patch, patch, c).transpose(0, 2, 1, 3, 4)
-
-
-def _exact_grid(frame_u8: np.ndarray, patch: int, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """The frame's patches row-major as one (N, P, P, 3) uint8 array (a permutation: S = P divides
-    both sides), and the array their rendered bytes go to."""
-    grid = _grid(frame_u8, patch)
-    tiles = ws.get("tiles.u8", grid.shape, np.uint8)
-    np.copyto(tiles, grid)
-    tiles = tiles.reshape(-1, *grid.shape[2:])
-    return tiles, ws.get("done.u8", tiles.shape, np.uint8)
-
-
-def _untile(done: np.ndarray, frame_u8: np.ndarray, patch: int) -> np.ndarray:
-    """The rendered patches put back in place: a new frame shaped like the input."""
-    out = np.empty(frame_u8.shape, np.uint8)  # C order, so the grid below is a view of it
-    grid = _grid(out, patch)
-    np.copyto(grid, done.reshape(grid.shape))
-    return out
-
-
-def _render_exact_tiling(frame_u8: np.ndarray, model: PatchModel, patch: int, batch: int, layout: str,
-                         ws: Workspace) -> np.ndarray:
-    """The real-time setting (S = P, P divides both sides, one theme): every pixel lies in exactly one
-    patch with weight 1, so tiling and blending are permutations. Permuting the uint8 frame and the
-    uint8 result rather than float32 copies, normalising each chunk just before its model call and
-    rounding it just after (while it is in cache), all in buffers kept in the workspace, keeps the
-    pipeline's share of a frame small. The result is bit for bit that of the general path
-    (tests/ygan_mobile/test_render_pipeline.py)."""
-    tiles, done = _exact_grid(frame_u8, patch, ws)
-    scratch = ws.get("rounding", (min(batch, len(tiles)), patch, patch, frame_u8.shape[2]), np.float32)
-
-    for start in range(0, len(tiles), batch):
-        chunk = tiles[start:start + batch]
-
-        def convert_in(out: np.ndarray) -> None:
-            with ws.phase("convert"):
-                normalise(chunk, out)
-
-        y = _run_chunk(model, convert_in, len(chunk), tiles.shape[1:], batch, layout, ws)
-        with ws.phase("convert"):
-            quantise(y, out=done[start:start + len(chunk)], scratch=scratch[:len(y)])
-    return _untile(done, frame_u8, patch)
-
-
-def _run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspace, keep_raw: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(N, P, P, C) uint8 patches through an integer model in chunks of B, bytes through its tables:
-    the rendered pixels of every patch and, with `keep_raw`, the model's output bytes themselves."""
-    done = ws.get("done.u8", tiles.shape, np.uint8)
-    raw = ws.get("raw.int", tiles.shape, model.encode.dtype) if keep_raw else None
-    feed = ws.get("feed.int", (batch, *tiles.shape[1:]), model.encode.dtype)
-    for start in range(0, len(tiles), batch):
-        m = min(batch, len(tiles) - start)
-        with ws.phase("convert"):
-            _lookup(model.encode, model.encode_pairs, tiles[start:start + m], feed[:m])
-        feed[m:] = model.padding
-        y = np.asarray(model.run(feed))
-        if y.shape != feed.shape or y.dtype.itemsize != 1:
-            raise ValueError(f"integer patch model returned {y.shape} {y.dtype} for {feed.shape}: it must map a batch to the same shape, one byte per value")
-        if raw is not None:
-            raw[start:start + m] = y[:m].view(raw.dtype)
-        with ws.phase("convert"):
-            _lookup(model.decode, model.decode_pairs, np.ascontiguousarray(y[:m]), done[start:start + m])
-    return done, raw
-
-
-def _render_exact_tiling_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, batch: int,
-                               ws: Workspace) -> np.ndarray:
-    """The exact tiling with an integer model: bytes through the model's tables, no float at all."""
-    tiles, _ = _exact_grid(frame_u8, patch, ws)
-    done, _ = _run_integer(model, tiles, batch, ws)
-    return _untile(done, frame_u8, patch)
-
-
-def _render_edge_bands_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, blend: str, batch: int,
-                             ws: Workspace) -> np.ndarray:
-    """`_render_edge_bands` for an integer model fed bytes: every patch of the grid runs once.
-
-    Pixels one patch covers take its bytes through the decode table, as in the exact tiling; the
-    bottom and right bands are blended as `_render_edge_bands` blends them, from the dequantised
-    outputs of patches that already ran (`dequantised` is the float path's own dequantise, so
-    the values and every byte are the same) instead of running the last core patch row and column
-    a second time (40 of the 920 patches of a 1280×720 frame at P = 32, issue 22)."""
-    h, w, c = frame_u8.shape
-    rows, cols = positions(h, patch, patch), positions(w, patch, patch)
-    nr, nc = _abutting_prefix(rows, patch), _abutting_prefix(cols, patch)
-    core_h, core_w = nr * patch, nc * patch
-    tiles = ws.get("tiles.u8", (len(rows), len(cols), patch, patch, c), np.uint8)
-    np.copyto(tiles[:nr, :nc], _grid(frame_u8[:core_h, :core_w], patch))
-    if len(cols) > nc:
-        np.copyto(tiles[:nr, nc], frame_u8[:core_h, w - patch:].reshape(nr, patch, patch, c))
-    if len(rows) > nr:
-        np.copyto(tiles[nr, :nc], _grid(frame_u8[h - patch:, :core_w], patch)[0])
-        if len(cols) > nc:
-            np.copyto(tiles[nr, nc], frame_u8[h - patch:, w - patch:])
-    done, raw = _run_integer(model, tiles.reshape(-1, patch, patch, c), batch, ws, keep_raw=True)
-    done, raw = done.reshape(tiles.shape), raw.reshape(tiles.shape)
-    out = np.empty_like(frame_u8)
-    np.copyto(_grid(out[:core_h, :core_w], patch), done[:nr, :nc])
-    values = model.dequantised
-    win = window(patch, patch)
-    if len(rows) > nr:  # the last core patch row and the extra one, every column
-        band = _blend(iter([(0, values[raw[nr - 1].view(np.uint8)]), (1, values[raw[nr].view(np.uint8)])]),
-                      [0, h - core_h], cols, (patch + h - core_h, w, c), win, blend)
-        with ws.phase("convert"):
-            quantise(band, out=out[core_h - patch:])
-    if len(cols) > nc:  # the last core patch column and the extra one, every row
-        pairs = ((i, values[raw[i, nc - 1:].view(np.uint8)]) for i in range(len(rows)))
-        band = _blend(pairs, rows, [0, w - core_w], (h, patch + w - core_w, c), win, blend)
-        with ws.phase("convert"):
-            quantise(band, out=out[:, core_w - patch:])
-    return out

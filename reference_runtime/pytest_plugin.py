@@ -18,6 +18,8 @@ import functools
 
 import pytest
 
+from reference_runtime.defaults import DEFAULT_THREADS
+
 OPTION = "--ygan-bundle"
 
 
@@ -26,7 +28,8 @@ def pytest_addoption(parser):
     group.addoption(OPTION, metavar="BUNDLE", help="check this bundle's parity: one test per artifact and pipeline check")
     group.addoption("--ygan-threshold", action="append", default=[], metavar="PRECISION=DB",
                     help="override a parity threshold of the bundle, e.g. int8-full=35 (repeatable)")
-    group.addoption("--ygan-threads", type=int, default=2, help="runtime threads for the bundle checks (default: 2)")
+    group.addoption("--ygan-threads", type=int, default=DEFAULT_THREADS,
+                    help=f"runtime threads for the bundle checks (default: {DEFAULT_THREADS})")
     group.addoption("--ygan-skip-backend", action="append", default=[], metavar="FORMAT",
                     help="skip the artifacts of this format (onnx, tflite or coreml), e.g. where its runtime is "
                          "not installed (repeatable)")

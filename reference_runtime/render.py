@@ -22,10 +22,10 @@ import numpy as np
 from reference_runtime import media
 from reference_runtime.api import grid_stride, open_bundle, open_model, render_frame
 from reference_runtime.backends import BackendError, Runner
-from reference_runtime.manifest import Bundle, ManifestError
+from reference_runtime.manifest import Bundle, ManifestError, artifact_patch
 from reference_runtime.pipeline import Workspace
 from reference_runtime.theme_map import luminance_bands, salient_patches
-from reference_runtime.verify import artifact_patch, unwritable
+from reference_runtime.verify import unwritable
 
 SAMPLINGS = ("grid", "salient")  # ygan render's random crops are resized to P and back: not spec v1's grid
 FORMATS = ("tflite", "onnx", "coreml")
@@ -135,9 +135,9 @@ def prepare(args: argparse.Namespace, height: int, width: int) -> Job:
     return Job(models, themes, patch, grid_stride(patch, args.stride), args.blend, args.sampling, args.coverage)
 
 
+# Copied from ygan_mobile.render.command.processing_shape with ingest.resize_to->media.resize_to
 def processing_shape(height: int, width: int, size: int | None) -> tuple[int, int]:
-    """The frame's shape after --size (the longer side, aspect kept), as media.resize_to makes it.
-    Deliberate twin of ygan_mobile.render.command.processing_shape."""
+    """The frame's shape after --size (the longer side, aspect kept), as media.resize_to makes it."""
     if not size:
         return height, width
     scale = size / max(width, height)

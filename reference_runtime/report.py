@@ -22,17 +22,18 @@ import numpy as np
 from PIL import Image
 
 from reference_runtime import report_html as html
-from reference_runtime.backends import open_artifact
+from reference_runtime.api import open_model
+from reference_runtime.bundle_files import BENCH, MANIFEST, PARITY
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import Bundle, read_manifest
 from reference_runtime.report_chart import Point, psnr_size_svg
 from reference_runtime.report_data import ArtifactRow, artifact_rows, pipeline_entry, verdict
 from reference_runtime.report_quality import copy_pictures, load_quality, section as quality_section, stale
 from reference_runtime.report_images import PALETTE_STOPS, difference_levels, heatmap, save_png, scale_for
-from reference_runtime.verify import frame_outputs, unwritable, verify_bundle
+from reference_runtime.verify import SCHEMA as PARITY_SCHEMA, frame_outputs, unwritable, verify_bundle
 
 AMPLIFY = 32.0  # heatmap gain: int8 errors of 1–2 levels become visible, 8+ levels saturate
 FRAME = 0  # the golden frame pictured (the largest crop)
-PARITY_SCHEMA = "ygan-mobile/parity"
 
 Log = Callable[[str], None]
 
@@ -47,14 +48,14 @@ def _sha256(path: Path) -> str:
 
 def load_parity(bundle: Path, threads: int, log: Log) -> dict:
     """parity.json if it was made for this manifest; otherwise verify now (which rewrites it)."""
-    path = bundle / "parity.json"
+    path = bundle / PARITY
     if path.is_file():
         try:
             doc = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             doc = None
         if (isinstance(doc, dict) and doc.get("schema") == PARITY_SCHEMA
-                and doc.get("bundle_manifest_sha256") == _sha256(bundle / "manifest.json")):
+                and doc.get("bundle_manifest_sha256") == _sha256(bundle / MANIFEST)):
             return doc
         log("parity.json is stale or unreadable: running verify first")
     else:
@@ -63,7 +64,7 @@ def load_parity(bundle: Path, threads: int, log: Log) -> dict:
 
 
 def load_bench(bundle: Path) -> dict | None:
-    path = bundle / "bench.json"
+    path = bundle / BENCH
     if not path.is_file():
         return None
     try:
@@ -92,10 +93,6 @@ def _golden_frames(b: Bundle) -> dict[str, np.ndarray] | None:
         return {k: z[k] for k in z.files}
 
 
-def _artifact(b: Bundle, artifact_id: str):
-    return next(a for a in b.artifacts if (a["id"] if isinstance(a, dict) else a.id) == artifact_id)
-
-
 def theme_pictures(b: Bundle, parity: dict, folder: Path, amplify: float, threads: int, log: Log) -> list[html.ThemeFigures]:
     """Per theme: golden frame, PyTorch output, then each patch-model artifact's output and difference."""
     frames = _golden_frames(b)
@@ -114,8 +111,7 @@ def theme_pictures(b: Bundle, parity: dict, folder: Path, amplify: float, thread
             if a["role"] != "patch_model" or a["theme"] != theme:
                 continue
             log(f"pictures: {a['id']}")
-            handle = _artifact(b, a["id"])
-            y_float, y_u8 = frame_outputs(b, handle, open_artifact(b.root, handle, threads=threads))[FRAME]
+            y_float, y_u8 = frame_outputs(b, open_model(b, a["id"], threads=threads))[FRAME]
             stem = _safe(a["id"].replace("/", "."))
             check = pipeline_entry(parity, a["id"], FRAME) or {}
             lines = [f"max |Δ| {difference_levels(y_float, torch_float).max():.3g} levels"]
@@ -193,7 +189,7 @@ def _swap(built: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def write_report(bundle: Path, out: Path | None = None, *, threads: int = 2, amplify: float = AMPLIFY,
+def write_report(bundle: Path, out: Path | None = None, *, threads: int = DEFAULT_THREADS, amplify: float = AMPLIFY,
                  log: Log = lambda message: None) -> Path:
     """Write <bundle>/report/index.html (or <out>/index.html) and its images; returns the index path."""
     if amplify <= 0:

@@ -13,6 +13,7 @@ import shutil
 from html import escape
 from pathlib import Path
 
+from reference_runtime.bundle_files import QUALITY
 from reference_runtime.report_html import Figure, _img, _num
 
 SCHEMA = "ygan-mobile/quality"
@@ -22,7 +23,7 @@ MODELS = {"teacher": "teacher (PyTorch)", "student": "student (PyTorch)", "int8-
 def load_quality(bundle: Path) -> dict | None:
     """BUNDLE/quality.json, or None when there is none (older bundles, restoration bundles) or it is
     not a quality document this report understands."""
-    path = bundle / "quality.json"
+    path = bundle / QUALITY
     if not path.is_file():
         return None
     try:

@@ -25,9 +25,11 @@ from typing import Callable
 
 import numpy as np
 
-from reference_runtime import metrics, pipeline
-from reference_runtime.backends import BackendError, BackendUnavailable, open_artifact
+from reference_runtime import api, metrics, pipeline
+from reference_runtime.backends import BackendError, BackendUnavailable
+from reference_runtime.bundle_files import MANIFEST, PARITY
 from reference_runtime.cpu import cpu_description
+from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.goldens import Goldens, frame_indices, load_goldens
 from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
@@ -76,26 +78,21 @@ def _db(value: float) -> float | None:
     return None if math.isinf(value) else round(value, 3)
 
 
-def render_with(runner, artifact: dict, goldens: Goldens, frame: np.ndarray) -> np.ndarray:
-    """One golden frame through the numpy pipeline driving an artifact: float32 H×W×3 in [-1, 1]."""
+def render_with(runner, goldens: Goldens, frame: np.ndarray) -> np.ndarray:
+    """One golden frame through the pipeline driving an opened artifact, at the golden frames' stride
+    and blend: float32 H×W×3 in [-1, 1]."""
     entry = goldens.frames_entry
-    return pipeline.render_float(frame, [runner.run], patch=artifact_patch(artifact), stride=entry["stride"],
-                                 blend=entry["blend"], batch=artifact["batch"], layout="NCHW")
+    return api.render_float(frame, runner, stride=entry["stride"], blend=entry["blend"])
 
 
-def frame_outputs(bundle: Bundle, artifact: dict, runner) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Every golden frame through a patch-model artifact: {frame index: (float H×W×3, uint8 H×W×3)}."""
+def frame_outputs(bundle: Bundle, runner) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Every golden frame through an opened patch-model artifact: {frame index: (float H×W×3, uint8 H×W×3)}."""
     goldens = load_goldens(bundle)
     out = {}
     for i in frame_indices(goldens.frames):
-        y = render_with(runner, artifact, goldens, goldens.frames[f"frame.{i}"])
+        y = render_with(runner, goldens, goldens.frames[f"frame.{i}"])
         out[i] = (y, pipeline.quantise(y))
     return out
-
-
-def artifact_patch(artifact: dict) -> int:
-    shape = artifact["inputs"][0]["shape"]
-    return int(shape[1] if artifact["layout"] == "NHWC" else shape[2])
 
 
 def model_check(artifact: dict, runner, goldens: Goldens, limit: float) -> dict:
@@ -122,7 +119,7 @@ def pipeline_check(artifact: dict, runner, goldens: Goldens, i: int, limit: floa
     frame = goldens.frames[f"frame.{i}"]
     row = frame_row(artifact, i, frame, limit)
     try:
-        got = render_with(runner, artifact, goldens, frame)
+        got = render_with(runner, goldens, frame)
     except Exception as exc:  # the artifact failed to run: this check fails, named, and the others go on
         return {**row, "status": "fail", "reason": _first_line(exc)}
     want = goldens.frames[f"torch_float.{artifact['theme']}.{i}"]
@@ -187,7 +184,7 @@ def check_options(bundle: Bundle, thresholds: dict[str, float], threads: int, sk
         if not math.isfinite(value):
             raise OptionError(f"--threshold {key}={value}: need a finite number of dB, e.g. {key}=35")
     if not bundle.artifacts:
-        raise ManifestError(f"{bundle.root / 'manifest.json'}: lists no artifacts: nothing to verify; rebuild the bundle")
+        raise ManifestError(f"{bundle.root / MANIFEST}: lists no artifacts: nothing to verify; rebuild the bundle")
 
 
 def open_checked(bundle: Bundle, artifact: dict, threads: int, skip: tuple[str, ...]) -> tuple[object | None, dict]:
@@ -197,7 +194,7 @@ def open_checked(bundle: Bundle, artifact: dict, threads: int, skip: tuple[str, 
     if artifact["format"] in skip:
         return None, {"status": "not verified", "reason": f"skipped: --skip-backend {artifact['format']}"}
     try:
-        return open_artifact(bundle.root, artifact, threads=threads), {}
+        return api.open_model(bundle, artifact["id"], threads=threads), {}
     except BackendUnavailable as exc:
         return None, {"status": "fail", "reason": f"not verified: {_first_line(exc)}; or skip it by name: --skip-backend "
                                                   f"{artifact['format']} (pytest: --ygan-skip-backend {artifact['format']})"}
@@ -232,7 +229,7 @@ def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float
                                                           for i in indices]
 
 
-def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = 2,
+def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = DEFAULT_THREADS,
                   out: str | Path | None = None, only: Callable[[dict], bool] | None = None,
                   log: Callable[[str], None] = lambda message: None, skip: tuple[str, ...] = (),
                   write: bool = True) -> dict:
@@ -259,7 +256,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
         log(f"{artifact['id']}: {row['status']}" + (f" ({row['reason']})" if row.get("reason") else ""))
     stand_ins = stand_in_checks(goldens)
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-           "bundle_manifest_sha256": file_sha256(bundle.root / "manifest.json"), "thresholds_db": limits,
+           "bundle_manifest_sha256": file_sha256(bundle.root / MANIFEST), "thresholds_db": limits,
            "skipped_backends": sorted(set(skip)), **machine(),
            "ok": all(r["status"] != "fail" for r in [*models, *frames, *stand_ins]),
            "models": models, "pipeline": frames, "stand_ins": stand_ins}
@@ -274,7 +271,7 @@ def checked_target(bundle: Bundle, thresholds: dict[str, float], threads: int, s
     check_options(bundle, thresholds, threads, tuple(skip))
     if out is not None and not write:
         raise OptionError("-o/--out and --no-write contradict each other: choose one")
-    target = Path(out) if out else bundle.root / "parity.json"
+    target = Path(out) if out else bundle.root / PARITY
     if write:
         check_writable(target)
     return target
@@ -293,14 +290,15 @@ def check_writable(path: Path) -> None:
         raise OptionError(f"{path}: {problem}: choose another path with -o")
 
 
-def unwritable(path: Path) -> str | None:
-    """Why a file cannot be written at `path` (a directory, or no file can be created where it
-    would go), or None. Probes with a real temporary file: permission bits do not bind root, and a
-    read-only file system does not show in them. Deliberate twin of ygan_mobile.atomic.unwritable:
-    the phone side imports nothing of ours, and the teacher side must not import the runtime."""
-    if path.is_dir():
+# Copied from ygan_mobile.atomic.unwritable
+def unwritable(final: str | os.PathLike) -> str | None:
+    """Why no file can be written at `final` (a directory, or no file can be created where it would
+    go), or None: checked before work starts, so a long run does not end in a traceback. Probes
+    with a real temporary file: permission bits do not bind root, nor show a read-only file system."""
+    final = Path(final)
+    if final.is_dir():
         return "is a directory"
-    folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    folder = next((p for p in [final.parent, *final.parent.parents] if p.exists()), Path("."))
     if not folder.is_dir():
         return f"{folder} is not a folder"
     try:
@@ -325,6 +323,7 @@ def write_json(path: Path, doc: dict) -> None:
         raise
 
 
+# Copied from ygan_mobile.atomic._umask
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

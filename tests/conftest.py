@@ -15,6 +15,7 @@ import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
+import torch.nn.functional as F
 from torch import nn
 
 from convert.bundle import convert
@@ -61,6 +62,30 @@ def _randomise_batchnorm(module: nn.Module, seed: int) -> None:
             bn.running_var.copy_(torch.rand(bn.num_features, generator=g) + 0.5)
             bn.weight.data.copy_(torch.rand(bn.num_features, generator=g) + 0.5)
             bn.bias.data.copy_(torch.rand(bn.num_features, generator=g) - 0.5)
+
+
+def conv_pair(seed: int):
+    """The same fixed 3×3 conv + tanh as a torch model and as a numpy model."""
+    rng = np.random.default_rng(seed)
+    weight = rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32)
+    bias = rng.normal(0, 0.1, 3).astype(np.float32)
+
+    def torch_model(x):
+        return torch.tanh(F.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1))
+
+    def numpy_model(x):  # NCHW
+        n, c, h, w = x.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        out = np.zeros((n, 3, h, w), dtype=np.float64)
+        for o in range(3):
+            for i in range(c):
+                for dy in range(3):
+                    for dx in range(3):
+                        out[:, o] += weight[o, i, dy, dx] * xp[:, i, dy:dy + h, dx:dx + w]
+            out[:, o] += bias[o]
+        return np.tanh(out).astype(np.float32)
+
+    return torch_model, numpy_model
 
 
 def tiny_student(themes=("flowers",)) -> Networks:

@@ -15,13 +15,18 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ygan_mobile.errors import YganError
 
+if TYPE_CHECKING:
+    from reference_runtime.manifest import Bundle
+    from ygan.bench_runners import Setup
+
 DEFAULT_FRAMES = "256,512,1280x720"
+PLOT, TABLE = "bench.png", "bench.md"  # beside BUNDLE/bench.json
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,18 +72,18 @@ def parse_threads(text: str) -> list[int]:
     return list(dict.fromkeys(threads))
 
 
-def _manifest(bundle: Path) -> dict[str, Any]:
-    from convert.manifest import validate
+def open_bench_bundle(bundle: Path) -> Bundle:
+    """The bundle opened through the runtime's API, as a phone opens it: every sha256 checked."""
+    from reference_runtime.api import open_bundle
+    from reference_runtime.bundle_files import MANIFEST
+    from reference_runtime.manifest import ManifestError
 
-    path = bundle / "manifest.json"
-    if not path.is_file():
+    if not (bundle / MANIFEST).is_file():
         raise YganError(f"'{bundle}' has no manifest.json: pass a bundle written by 'ygan build' or 'ygan convert'")
     try:
-        manifest = json.loads(path.read_text())
-    except ValueError as exc:
-        raise YganError(f"'{path}' is not JSON ({exc}): rebuild the bundle") from None
-    validate(manifest)
-    return manifest
+        return open_bundle(bundle)
+    except ManifestError as exc:
+        raise YganError(str(exc)) from None
 
 
 def _run_dir(given: str | None, default: Path, name: str, notes: list[str]) -> Path | None:
@@ -91,15 +96,15 @@ def _run_dir(given: str | None, default: Path, name: str, notes: list[str]) -> P
     return None
 
 
-def test_frame(bundle: Path, manifest: dict[str, Any], width: int, height: int) -> np.ndarray:
+def test_frame(bundle: Bundle, width: int, height: int) -> np.ndarray:
     """A held-out photo crop from the bundle's golden frames, resized (content barely matters for
     timing, but a real picture keeps int8 activations in their calibrated range)."""
     from PIL import Image
 
-    entry = next((g for g in manifest["golden"] if g["kind"] == "frames"), None)
+    entry = bundle.golden("frames")
     if entry is None:
-        raise YganError(f"bundle '{bundle}' has no golden frames to time with: rebuild it with 'ygan convert'")
-    with np.load(bundle / entry["path"], allow_pickle=False) as data:
+        raise YganError(f"bundle '{bundle.root}' has no golden frames to time with: rebuild it with 'ygan convert'")
+    with np.load(bundle.path(entry), allow_pickle=False) as data:
         frame = data["frame.0"]
     return np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR))
 
@@ -148,81 +153,118 @@ def machine_info(without_amx: bool = False) -> dict[str, Any]:
 
 def run_bench(args: argparse.Namespace) -> int:
     if args.without_amx:  # before any library of this process asks for AMX or starts XNNPACK
-        from reference_runtime.cpu import deny_amx
+        _deny_amx()
+    from ygan.bench_runners import load_torch
+    from ygan.bench_table import ratios
 
-        try:
-            deny_amx()
-        except RuntimeError as exc:
-            raise YganError(f"--without-amx: {exc}") from None
-    import torch
-    from tqdm import tqdm
-
-    from ygan.bench_runners import Setup, contenders, load_torch
-    from ygan.bench_table import markdown, plot, ratios
-    from ygan.bench_timing import measure, summarise
-    from ygan.bundle_paths import STUDENT, TEACHER
-    from ygan_mobile.atomic import atomic_path, write_text
-
-    bundle = Path(args.bundle)
     frames, threads = parse_frames(args.frames), parse_threads(args.threads)
     if args.repeats < 1 or args.warmup < 0:
         raise YganError("--repeats must be ≥ 1 and --warmup ≥ 0")
-    manifest = _manifest(bundle)
-    patch = manifest["pipeline"]["patch"]
-    stride = args.stride or patch
-    if not 1 <= stride <= patch:
-        raise YganError(f"--stride {stride} must be between 1 and the patch size {patch}")
-    theme = args.theme or manifest["themes"][0]
-    if theme not in manifest["themes"]:
-        raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(manifest['themes'])}")
-    notes: list[str] = []
-    setup = Setup(bundle, manifest, theme, stride,
-                  _run_dir(args.teacher, bundle / TEACHER, "teacher", notes),
-                  _run_dir(args.student, bundle / STUDENT, "student", notes))
+    setup, notes = bench_setup(args)
     models = load_torch(setup)
     machine = machine_info(args.without_amx)
-    inputs = {f"{w}x{h}": test_frame(bundle, manifest, w, h) for w, h in frames}
-    rows: list[dict[str, Any]] = []
+    inputs = {f"{w}x{h}": test_frame(setup.bundle, w, h) for w, h in frames}
     began = cpu_snapshot()
+    rows = time_rows(setup, models, inputs, threads, args)
+    machine["load_after"] = os.getloadavg()[0]
+    machine["others_cores"] = others_cores(began, cpu_snapshot())
+    notes += machine_notes(machine, args.without_amx)
+    names = list(inputs)
+    doc = {"format": "ygan-mobile/bench", "version": 1, "bundle": str(setup.bundle.root.resolve()), "theme": setup.theme,
+           "patch": setup.patch, "stride": setup.stride, "blend": setup.blend, "batch": setup.batch, "warmup": args.warmup,
+           "repeats": args.repeats, "frames": names, "threads": threads, "machine": machine, "rows": rows,
+           "ratios": ratios(rows, names, threads), "plot": PLOT, "notes": notes}
+    write_bench(doc, setup.bundle.root)
+    print_summary(doc, setup.bundle.root)
+    return 0
+
+
+def _deny_amx() -> None:
+    from reference_runtime.cpu import deny_amx
+
+    try:
+        deny_amx()
+    except RuntimeError as exc:
+        raise YganError(f"--without-amx: {exc}") from None
+
+
+def bench_setup(args: argparse.Namespace) -> tuple[Setup, list[str]]:
+    """The bundle opened and what is timed in it: the theme, the stride (the patch size unless
+    --stride) and the PyTorch run directories, with a note for each one missing."""
+    from reference_runtime.api import grid_stride
+    from ygan.bench_runners import Setup
+    from ygan.bundle_paths import STUDENT, TEACHER
+
+    bundle = open_bench_bundle(Path(args.bundle))
+    patch = bundle.pipeline["patch"]
+    stride = grid_stride(patch, args.stride)
+    if not 1 <= stride <= patch:
+        raise YganError(f"--stride {stride} must be between 1 and the patch size {patch}")
+    theme = args.theme or bundle.themes[0]
+    if theme not in bundle.themes:
+        raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(bundle.themes)}")
+    notes: list[str] = []
+    setup = Setup(bundle, theme, stride, _run_dir(args.teacher, bundle.root / TEACHER, "teacher", notes),
+                  _run_dir(args.student, bundle.root / STUDENT, "student", notes))
+    return setup, notes
+
+
+def time_rows(setup: Setup, models, inputs: dict[str, np.ndarray], threads: list[int],
+              args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One row per contender, frame size and thread count (interleaved timing: bench_timing.measure),
+    torch's thread count set for each and put back after; a progress bar on a terminal only."""
+    import torch
+    from tqdm import tqdm
+
+    from ygan.bench_runners import contenders
+    from ygan.bench_timing import measure, summarise
+
+    rows: list[dict[str, Any]] = []
     saved_threads = torch.get_num_threads()
     bar = None
     try:
         for t in threads:
             torch.set_num_threads(t)
             group = contenders(setup, models, t)
-            bar = bar or tqdm(total=len(threads) * len(frames) * len(group), desc="bench", unit="row",
+            bar = bar or tqdm(total=len(threads) * len(inputs) * len(group), desc="bench", unit="row",
                               disable=args.quiet or not sys.stderr.isatty(), dynamic_ncols=True)
             for name, frame in inputs.items():
                 bar.set_postfix_str(f"{name}, {t} thread{'s' * (t > 1)}")
                 samples = measure(group, frame, args.warmup, args.repeats)
                 for c in group:
                     rows.append({"key": f"{c.key}/{name}", "frame": name, "width": frame.shape[1], "height": frame.shape[0],
-                                 "patches": _patch_count(frame.shape, patch, stride), **c.info, **summarise(samples[c.key]),
-                                 "times_ms": [round(s * 1e3, 3) for s in samples[c.key].frame]})
+                                 "patches": _patch_count(frame.shape, setup.patch, setup.stride), **c.info,
+                                 **summarise(samples[c.key]), "times_ms": [round(s * 1e3, 3) for s in samples[c.key].frame]})
                     bar.update(1)
     finally:
         torch.set_num_threads(saved_threads)
         if bar is not None:
             bar.close()
-    machine["load_after"] = os.getloadavg()[0]
-    machine["others_cores"] = others_cores(began, cpu_snapshot())
+    return rows
+
+
+def machine_notes(machine: dict[str, Any], without_amx: bool) -> list[str]:
+    """What a reader must know about the machine before reading the times."""
+    notes = []
     busy = machine["others_cores"] if machine["others_cores"] is not None else machine["load_before"]
     if busy > 0.25:
         notes.append(f"the machine was shared: other processes used {busy:.2f} of its {machine['cores']} cores on average "
                      "while this ran; read the ratios, not the absolute times")
-    if args.without_amx:
+    if without_amx:
         notes.append("XNNPACK ran without its AMX kernels (--without-amx): a diagnosis of this CPU, not what an app on it gets")
-    names = list(inputs)
-    doc = {"format": "ygan-mobile/bench", "version": 1, "bundle": str(bundle.resolve()), "theme": theme, "patch": patch,
-           "stride": stride, "blend": setup.blend, "batch": setup.batch, "warmup": args.warmup, "repeats": args.repeats,
-           "frames": names, "threads": threads, "machine": machine, "rows": rows,
-           "ratios": ratios(rows, names, threads), "plot": "bench.png", "notes": notes}
-    with atomic_path(bundle / "bench.png") as tmp:
+    return notes
+
+
+def write_bench(doc: dict[str, Any], bundle: Path) -> None:
+    """bench.png, bench.md, then bench.json (each atomically)."""
+    from reference_runtime.bundle_files import BENCH
+    from ygan.bench_table import markdown, plot
+    from ygan_mobile.atomic import atomic_path, write_text
+
+    with atomic_path(bundle / PLOT) as tmp:
         plot(doc, tmp)
-    write_text(bundle / "bench.md", markdown(doc))
-    write_text(bundle / "bench.json", json.dumps(doc, indent=2) + "\n")
-    print_summary(doc, bundle)
-    return 0
+    write_text(bundle / TABLE, markdown(doc))
+    write_text(bundle / BENCH, json.dumps(doc, indent=2) + "\n")
 
 
 def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:

@@ -1,8 +1,8 @@
 """The contenders of `ygan bench`: every way this bundle can render a frame, behind one interface.
 
 PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.torch_pipeline, the original);
-ONNX and TFLite artifacts run through the reference runtime's numpy pipeline with its backends,
-i.e. what the phone-side code does (a full-integer artifact is fed bytes through its tables). Two
+ONNX and TFLite artifacts are opened and rendered through the reference runtime's API, i.e. what the
+phone-side code does (a full-integer artifact is fed bytes through its tables). Two
 identity-model rows (one per pipeline) time the pipeline alone, a cross-check of the overhead
 measured inside the real rows.
 """
@@ -13,17 +13,20 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ygan.bench_timing import CallTimer, Contender
+
+if TYPE_CHECKING:
+    from reference_runtime.backends import Runner
+    from reference_runtime.manifest import Bundle
 
 TFLITE_ORDER = ("fp32", "fp16", "int8-dynamic", "int8-full")
 
 
 @dataclass(frozen=True)
 class Setup:
-    bundle: Path
-    manifest: dict[str, Any]
+    bundle: Bundle  # opened through the runtime's API: every sha256 checked
     theme: str
     stride: int
     teacher: Path | None  # run directories; None when the bundle has no such checkpoint
@@ -31,15 +34,15 @@ class Setup:
 
     @property
     def patch(self) -> int:
-        return self.manifest["pipeline"]["patch"]
+        return self.bundle.pipeline["patch"]
 
     @property
     def blend(self) -> str:
-        return self.manifest["pipeline"]["blend"]
+        return self.bundle.pipeline["blend"]
 
     @property
     def batch(self) -> int:
-        return self.manifest["pipeline"]["batch"]
+        return self.bundle.pipeline["batch"]
 
 
 @dataclass
@@ -69,23 +72,37 @@ def load_torch(setup: Setup) -> TorchModels:
     return out
 
 
-def patch_artifacts(manifest: dict[str, Any], theme: str) -> list[dict[str, Any]]:
+def patch_artifacts(artifacts: list[dict[str, Any]], theme: str) -> list[dict[str, Any]]:
     """The theme's fused patch-model artifacts this machine can run: ONNX fp32, then TFLite by precision."""
-    mine = [a for a in manifest["artifacts"] if a["role"] == "patch_model" and a["theme"] == theme]
+    mine = [a for a in artifacts if a["role"] == "patch_model" and a["theme"] == theme]
     onnx = [a for a in mine if a["format"] == "onnx"]
     tflite = sorted((a for a in mine if a["format"] == "tflite" and a["precision"] in TFLITE_ORDER),
                     key=lambda a: TFLITE_ORDER.index(a["precision"]))
     return onnx + tflite
 
 
-def _open(bundle: Path, artifact: dict[str, Any], threads: int):
-    from reference_runtime.backends import open_artifact
+class TimedRunner:
+    """A runner whose every model call adds to `timer`, which `api.render_frame` drives as it drives
+    the runner itself: a full-integer model fed bytes through its tables (the interpreter alone
+    timed), any other in the artifact's own layout through `run_native`."""
 
-    return open_artifact(bundle, artifact, threads)
+    def __init__(self, runner: Runner):
+        self.artifact = runner.artifact
+        self.timer = CallTimer(runner.run_native)
+        integer = runner.integer_model() if hasattr(runner, "integer_model") else None
+        self._integer = None if integer is None else dataclasses.replace(
+            integer, run=functools.partial(self.timer.time, runner.run_integer), as_float=self.timer)
+
+    def run_native(self, x):
+        return self.timer(x)
+
+    def integer_model(self):
+        return self._integer
 
 
 def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contender]:
     """Every row for one thread count (torch's own thread count is set by the caller)."""
+    from reference_runtime.api import open_model
     from ygan_mobile.render import torch_pipeline
 
     p, s, blend, batch = setup.patch, setup.stride, setup.blend, setup.batch
@@ -103,20 +120,15 @@ def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contende
         if module is not None:
             rows.append(torch_row(name, "fp32", module, models.cost[name]))
     rows.append(torch_row("identity", "-", lambda x: x, {"macs": 0, "params": 0}))
-    for artifact in patch_artifacts(setup.manifest, setup.theme):
-        runner = _open(setup.bundle, artifact, threads)
+    for artifact in patch_artifacts(setup.bundle.artifacts, setup.theme):
+        runner = TimedRunner(open_model(setup.bundle, artifact["id"], threads=threads))
         backend = "onnxruntime" if artifact["format"] == "onnx" else "litert"
         info = {"macs": artifact.get("macs"), "params": artifact.get("params"), "size_bytes": artifact["size"],
                 "artifact": artifact["path"]}
-        integer = runner.integer_model() if hasattr(runner, "integer_model") else None
-        if integer is None:
-            timer = CallTimer(runner.run_native)
-        else:  # bytes through the model's tables, as an app feeds a full-integer model
-            timer = CallTimer(runner.run_integer)
-            integer = dataclasses.replace(integer, run=timer, as_float=functools.partial(timer.time, runner.run_native))
-        rows.append(_numpy_row(threads, backend, setup.manifest["source"]["kind"], artifact["precision"], timer,
-                               p, s, blend, artifact["batch"], artifact["layout"], integer, info))
-    rows.append(_numpy_row(threads, "numpy", "identity", "-", CallTimer(lambda x: x), p, s, blend, batch, "NCHW", None,
+        rows.append(_numpy_row(threads, backend, setup.bundle.data["source"]["kind"], artifact["precision"], runner,
+                               runner.timer, s, blend, {}, info))
+    identity = CallTimer(lambda x: x)
+    rows.append(_numpy_row(threads, "numpy", "identity", "-", identity, identity, s, blend, {"patch": p, "batch": batch},
                            {"macs": 0, "params": 0, "size_bytes": None, "artifact": None}))
     return rows
 
@@ -127,16 +139,16 @@ def _row(threads: int, backend: str, model: str, precision: str, render, timer: 
                      {"backend": backend, "model": model, "precision": precision, "threads": threads, **info}, workspace)
 
 
-def _numpy_row(threads: int, backend: str, model: str, precision: str, timer: CallTimer, patch: int, stride: int,
-               blend: str, batch: int, layout: str, integer, info: dict[str, Any]) -> Contender:
-    """A row through the numpy pipeline at the artifact's own batch and layout, keeping its buffers
-    from frame to frame as an app rendering a camera feed would; an integer model is fed bytes."""
-    from reference_runtime import pipeline as numpy_pipeline
+def _numpy_row(threads: int, backend: str, model_name: str, precision: str, model, timer: CallTimer, stride: int,
+               blend: str, grid: dict[str, int], info: dict[str, Any]) -> Contender:
+    """A row through the runtime's API, keeping its buffers from frame to frame as an app rendering a
+    camera feed would. `model` is a TimedRunner (patch size and batch from its artifact) or a plain
+    callable with `grid` = its patch size and batch."""
+    from reference_runtime import api, pipeline
 
-    ws = numpy_pipeline.Workspace()
+    ws = pipeline.Workspace()
 
-    def render(frame, model_call):
-        return numpy_pipeline.render_frame(frame, [integer if integer is not None else model_call], patch=patch,
-                                           stride=stride, blend=blend, batch=batch, layout=layout, workspace=ws)
+    def render(frame, _timed):
+        return api.render_frame(frame, model, stride=stride, blend=blend, workspace=ws, **grid)
 
-    return _row(threads, backend, model, precision, render, timer, ws, **info)
+    return _row(threads, backend, model_name, precision, render, timer, ws, **info)

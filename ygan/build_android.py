@@ -12,10 +12,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from reference_runtime.bundle_files import MANIFEST
 from ygan_mobile.errors import YganError
 
 ASSETS = Path("app/src/main/assets/bundle")
-COPIED = ("manifest.json", "tflite", "golden")
+COPIED = (MANIFEST, "tflite", "golden")
 
 
 def copy_to_android(bundle: Path, android_dir: Path) -> Path:

@@ -4,7 +4,7 @@ picture per theme in BUNDLE/quality/.
 
 Why here and not in ygan_mobile/mosaic: this is the part that knows where a bundle keeps its
 teacher, its student and its artifacts and how each is run (torch pipeline for the checkpoints, the
-reference runtime's numpy pipeline with LiteRT for the artifact, bytes in and out as a phone feeds a
+reference runtime's API with LiteRT for the artifact, bytes in and out as a phone feeds a
 full-integer model); mosaic/ stays torch + numpy. Every renderer uses the stride-P grid, so each
 output patch is one model call on one input patch and the judge sees exactly what the model drew.
 """
@@ -12,18 +12,23 @@ output patch is one model call on one input patch and the judge sees exactly wha
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
+from reference_runtime.bundle_files import MANIFEST, PARITY, QUALITY as FILENAME
+from reference_runtime.defaults import DEFAULT_THREADS
+from reference_runtime.report_quality import SCHEMA
 from ygan_mobile.errors import YganError
 
-SCHEMA = "ygan-mobile/quality"
+if TYPE_CHECKING:
+    from reference_runtime.manifest import Bundle
+
 VERSION = 1
-FILENAME = "quality.json"
 PICTURES = "quality"  # BUNDLE/quality/mosaic_<theme>.png
 MODELS = ("teacher", "student", "int8-full")
 MAX_BASELINE = 0.2  # a baseline the judge calls the theme more often than this: the judge is fooled
@@ -91,25 +96,19 @@ def student_renderer(bundle: Path, patch: int, themes: list[str]):
     return _torch_renderer({t: wrap(student.patch_model(t).eval()) for t in themes}, patch)
 
 
-def artifact_renderer(bundle: Path, artifacts: dict[str, dict[str, Any]], patch: int, threads: int):
-    """Each theme's artifact through the numpy pipeline at its own batch and layout; a full-integer
-    model is fed bytes through its tables, as the apps do (the same path as `ygan bench`)."""
-    from reference_runtime import pipeline
-    from reference_runtime.backends import BackendError, open_artifact
+def artifact_renderer(bundle: Bundle, artifacts: dict[str, dict[str, Any]], threads: int):
+    """Each theme's artifact opened and driven by the runtime's API on its stride-P grid (its default):
+    a full-integer model is fed bytes through its tables, as the apps do (the same path as `ygan bench`)."""
+    from reference_runtime.api import open_model, render_frame
+    from reference_runtime.backends import BackendError
 
     models = {}
     for theme, a in artifacts.items():
         try:
-            runner = open_artifact(bundle, a, threads=threads)
+            models[theme] = open_model(bundle, a["id"], threads=threads)
         except BackendError as exc:
             raise YganError(f"cannot run {a['path']} for the quality stage: {exc}") from None
-        integer = runner.integer_model() if hasattr(runner, "integer_model") else None
-        models[theme] = (integer if integer is not None else runner.run_native, a)
-
-    def render(frame: np.ndarray, theme: str) -> np.ndarray:
-        model, a = models[theme]
-        return pipeline.render_frame(frame, [model], patch=patch, stride=patch, batch=a["batch"], layout=a["layout"])
-    return render
+    return lambda frame, theme: render_frame(frame, models[theme])
 
 
 def _round(scores: dict[str, float]) -> dict[str, Any]:
@@ -173,62 +172,110 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
     """Fit the judges on the teacher's held-out data, score every model of the bundle and the baselines,
     draw the pictures. steps, judges, side, targets: QualitySettings (ygan/build_config.py), the one source
     of their defaults."""
-    import torch
+    from ygan_mobile.mosaic.score import baseline_renderers, fit_judges
 
-    from reference_runtime.manifest import ManifestError, file_sha256, read_manifest
-    from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
-    from ygan_mobile.mosaic.heldout import heldout
-    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, baseline_renderers, fit_judges, score
+    cfg, opened = _art_bundle(bundle)
+    p, themes = cfg.model.patch, list(cfg.data.themes)
+    with _torch_threads(threads or cfg.train.threads):
+        held = _heldout(cfg, side, log)
+        log(f"{judges} judge(s) ({steps} steps each)")
+        fitted, accuracy = fit_judges(held, seed=cfg.train.seed, steps=steps, count=judges)
+        renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads or cfg.train.threads or DEFAULT_THREADS)
+        models = _scores(renderers, themes, held, fitted, p, log, "{}")
+        baselines = _scores(baseline_renderers(held), themes, held, fitted, p, log, "the baseline '{}'")
+        shown = [held.frames[k] for k in pick_frames(held.frames)]
+        pictures = {t: panel([(f.name, f.pixels, {n: renderers[n](f.pixels, t) for n in ("teacher", "int8-full") if n in renderers})
+                              for f in shown], models, t, preset)
+                    for t in themes}
+    doc = _document(bundle, cfg, held, accuracy, models, baselines, artifacts if "int8-full" in renderers else None,
+                    shown, notes, preset, {"steps": steps, "judges": judges, "side": side}, targets)
+    return Measured(doc, pictures)
+
+
+def _art_bundle(bundle: Path):
+    """The teacher's config and the opened bundle (every sha256 checked); a restoration bundle is
+    measured by `ygan eval TASK` instead."""
+    from reference_runtime.manifest import ManifestError, read_manifest
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
         raise YganError(f"'{bundle}' is a restoration bundle ({cfg.data.task}): measure it with 'ygan eval {cfg.data.task} {bundle}'")
     try:
-        manifest = read_manifest(bundle).data
+        return cfg, read_manifest(bundle)
     except ManifestError as exc:
         raise YganError(str(exc)) from None
+
+
+@contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    """torch's thread count set to `count` (0: left as it is) for the block, then put back."""
+    import torch
+
     previous = torch.get_num_threads()
-    torch.set_num_threads(threads or cfg.train.threads or previous)
+    torch.set_num_threads(count or previous)
     try:
-        d, p, themes = cfg.data, cfg.model.patch, list(cfg.data.themes)
-        log("held-out photographs and theme tiles")
-        try:
-            held = heldout(p, cfg.train.seed, d.holdout, themes, d.theme_tiles, side=side, data_a=d.data_a, data_b=d.data_b)
-        except YganError as exc:
-            raise NotMeasurable(str(exc)) from None
-        if not held.frames:
-            raise NotMeasurable("the teacher's split holds out no photographs to score: raise data.holdout or add photographs")
-        log(f"{judges} judge(s) ({steps} steps each)")
-        fitted, accuracy = fit_judges(held, seed=cfg.train.seed, steps=steps, count=judges)
-        renderers = {"teacher": teacher_renderer(bundle, p), "student": student_renderer(bundle, p, themes)}
-        artifacts = int8_full_artifacts(manifest)
-        notes = []
-        if set(themes) <= set(artifacts):
-            renderers["int8-full"] = artifact_renderer(bundle, artifacts, p, threads or cfg.train.threads or 2)
-        else:
-            notes.append("no int8-full TFLite patch model for every theme in this bundle: the shipped artifact is not scored")
-        models = {}
-        for name, render in renderers.items():
-            log(f"scoring {name}")
-            models[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, p).items()}
-        baselines = {}
-        for name, render in baseline_renderers(held).items():
-            log(f"scoring the baseline '{name}'")
-            baselines[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, p).items()}
-        shown = [held.frames[k] for k in pick_frames(held.frames)]
-        pictures = {t: panel([(f.name, f.pixels, {n: renderers[n](f.pixels, t) for n in ("teacher", "int8-full") if n in renderers})
-                              for f in shown], models, t, preset)
-                    for t in themes}
+        yield
     finally:
         torch.set_num_threads(previous)
+
+
+def _heldout(cfg, side: int, log: Log):
+    """The teacher's held-out photographs and theme tiles; NotMeasurable when they leave nothing to score."""
+    from ygan_mobile.mosaic.heldout import heldout
+
+    d = cfg.data
+    log("held-out photographs and theme tiles")
+    try:
+        held = heldout(cfg.model.patch, cfg.train.seed, d.holdout, list(d.themes), d.theme_tiles, side=side,
+                       data_a=d.data_a, data_b=d.data_b)
+    except YganError as exc:
+        raise NotMeasurable(str(exc)) from None
+    if not held.frames:
+        raise NotMeasurable("the teacher's split holds out no photographs to score: raise data.holdout or add photographs")
+    return held
+
+
+def _renderers(bundle: Path, opened: Bundle, patch: int, themes: list[str], threads: int):
+    """{model name: renderer} for the teacher, the student and, when every theme has one, the int8-full
+    artifacts; those artifacts by theme; and a note when they are not scored."""
+    renderers = {"teacher": teacher_renderer(bundle, patch), "student": student_renderer(bundle, patch, themes)}
+    artifacts = int8_full_artifacts(opened.data)
+    if not set(themes) <= set(artifacts):
+        return renderers, artifacts, ["no int8-full TFLite patch model for every theme in this bundle: the shipped artifact is not scored"]
+    renderers["int8-full"] = artifact_renderer(opened, artifacts, threads)
+    return renderers, artifacts, []
+
+
+def _scores(renderers: dict[str, Callable], themes: list[str], held, fitted, patch: int, log: Log,
+            label: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """{name: {theme: rounded scores}} of every renderer, logged as `label` names it."""
+    from ygan_mobile.mosaic.score import score
+
+    out = {}
+    for name, render in renderers.items():
+        log(f"scoring {label.format(name)}")
+        out[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, patch).items()}
+    return out
+
+
+def _document(bundle: Path, cfg, held, accuracy: dict[str, float], models: dict, baselines: dict,
+              artifacts: dict[str, dict[str, Any]] | None, shown: list, notes: list[str], preset: str,
+              settings: dict[str, int], targets: dict[str, float] | None) -> dict[str, Any]:
+    """What quality.json holds: settings, what was scored (sha256 of each source), the judge, the
+    numbers and the warnings they raise."""
+    from reference_runtime.manifest import file_sha256
+    from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
+    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY
+
+    p = cfg.model.patch
     doc = {
         "schema": SCHEMA, "version": VERSION,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "preset": preset,
-        "settings": {"steps": steps, "judges": judges, "side": side, "patch": p, "stride": p, "seed": cfg.train.seed},
+        "settings": {**settings, "patch": p, "stride": p, "seed": cfg.train.seed},
         "sources": {"teacher": file_sha256(bundle / TEACHER_CKPT), "student": file_sha256(bundle / STUDENT_CKPT),
                     **({"int8-full": {t: {"id": a["id"], "path": a["path"], "sha256": a["sha256"]} for t, a in artifacts.items()}}
-                       if "int8-full" in renderers else {})},
+                       if artifacts is not None else {})},
         "judge": {"accuracy": _round(accuracy), "min_accuracy": MIN_JUDGE_ACCURACY,
                   "counts": bool(accuracy["mean"] >= MIN_JUDGE_ACCURACY and min(accuracy.values()) >= MIN_JUDGE_ACCURACY),
                   "real_patches": {t: int(len(v)) for t, v in held.test_themes.items()}},
@@ -240,7 +287,7 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
         "notes": notes,
     }
     doc["warnings"] = warnings(doc)
-    return Measured(doc, pictures)
+    return doc
 
 
 def spread_text(s: dict[str, Any]) -> str:
@@ -385,13 +432,13 @@ def stamp_manifest(bundle: Path, doc: dict[str, Any]) -> tuple[str, str]:
     from reference_runtime.manifest import file_sha256
     from reference_runtime.verify import write_json
 
-    path = bundle / "manifest.json"
+    path = bundle / MANIFEST
     before = file_sha256(path)
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["quality"] = manifest_summary(doc)
     write_manifest(bundle, manifest)
     after = file_sha256(path)
-    parity_path = bundle / "parity.json"
+    parity_path = bundle / PARITY
     if parity_path.is_file():
         parity = json.loads(parity_path.read_text(encoding="utf-8"))
         if parity.get("bundle_manifest_sha256") == before and before != after:

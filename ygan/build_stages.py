@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from reference_runtime.bundle_files import BENCH, MANIFEST, PARITY, QUALITY
+from reference_runtime.defaults import DEFAULT_THREADS
+from ygan.bench import PLOT as BENCH_PLOT
 from ygan.build_config import BuildConfig
 from ygan.build_state import BuildState, path_sha256, tree_fingerprint
 from ygan.bundle_paths import STUDENT, STUDENT_CKPT, TEACHER, TEACHER_CKPT
@@ -28,7 +31,7 @@ class Context:
     state: BuildState
     progress: bool
     inputs_sha256: dict[str, str] = field(default_factory=dict)  # filled as stages are planned
-    verify_threads: int = 2
+    verify_threads: int = DEFAULT_THREADS
 
 
 @dataclass
@@ -128,7 +131,7 @@ def convert_run(ctx: Context, resume: bool) -> Ran:
         bar.close()
     _add_build_record(ctx, result.manifest)
     paths = [a["path"] for a in result.manifest["artifacts"]] + [g["path"] for g in result.manifest["golden"]]
-    return Ran(["manifest.json", *paths])
+    return Ran([MANIFEST, *paths])
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -155,7 +158,7 @@ def _add_build_record(ctx: Context, manifest: dict[str, Any]) -> None:
 
 
 def convert_numbers(bundle: Path) -> dict[str, Any]:
-    artifacts = _json(bundle / "manifest.json")["artifacts"]
+    artifacts = _json(bundle / MANIFEST)["artifacts"]
     return {"artifacts": len(artifacts), "formats": sorted({a["format"] for a in artifacts})}
 
 
@@ -165,7 +168,7 @@ def verify_inputs(ctx: Context) -> dict[str, Any]:
     """The manifest without the `quality` object the quality stage adds after verify (nothing verify reads)."""
     from ygan.build_quality import core_sha256
 
-    return {"manifest_core_sha256": core_sha256(_json(ctx.bundle / "manifest.json"))}
+    return {"manifest_core_sha256": core_sha256(_json(ctx.bundle / MANIFEST))}
 
 
 def verify_run(ctx: Context, resume: bool) -> Ran:
@@ -174,12 +177,12 @@ def verify_run(ctx: Context, resume: bool) -> Ran:
     except ImportError as exc:
         raise YganError(f"the verify stage needs reference_runtime.verify, which this installation lacks ({exc})") from None
     verify_bundle(ctx.bundle, thresholds=None, threads=ctx.verify_threads)
-    return Ran(["parity.json"])
+    return Ran([PARITY])
 
 
 def verify_numbers(bundle: Path) -> dict[str, Any]:
     """Per artifact the worst of its checks (model parity, pipeline frames); an unknown word is a fail."""
-    doc = _json(bundle / "parity.json")
+    doc = _json(bundle / PARITY)
     rank = {"pass": 0, "not verified": 1, "fail": 2}
     worst: dict[str, str] = {}
     for entry in [*doc.get("models", []), *doc.get("pipeline", [])]:
@@ -192,7 +195,6 @@ def verify_numbers(bundle: Path) -> dict[str, Any]:
 
 # -- quality -------------------------------------------------------------------------------------
 
-QUALITY = "quality.json"
 SKIP_RESTORATION = "a restoration bundle: its quality is 'ygan eval TASK BUNDLE' against ground truth"
 
 
@@ -204,7 +206,7 @@ def _int8_full(ctx: Context) -> dict[str, str]:
     """path → sha256 of each theme's int8-full TFLite patch model, as convert recorded them."""
     from ygan.build_quality import int8_full_artifacts
 
-    manifest = _json(ctx.bundle / "manifest.json")
+    manifest = _json(ctx.bundle / MANIFEST)
     return {a["path"]: a["sha256"] for a in int8_full_artifacts(manifest).values()}
 
 
@@ -232,10 +234,10 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
     _, after = stamp_manifest(ctx.bundle, measured.doc)
     # manifest.json (convert's output) now carries `quality`, and parity.json is re-pinned to it: record
     # their new bytes as the upstream stages' outputs, or the next build would take them for edits
-    ctx.state.stages["convert"].outputs["manifest.json"] = after
-    if "parity.json" in ctx.state.stages["verify"].outputs:
-        ctx.state.stages["verify"].outputs["parity.json"] = path_sha256(ctx.bundle / "parity.json")
-    return Ran([p.relative_to(ctx.bundle).as_posix() for p in written] + ["manifest.json"])
+    ctx.state.stages["convert"].outputs[MANIFEST] = after
+    if PARITY in ctx.state.stages["verify"].outputs:
+        ctx.state.stages["verify"].outputs[PARITY] = path_sha256(ctx.bundle / PARITY)
+    return Ran([p.relative_to(ctx.bundle).as_posix() for p in written] + [MANIFEST])
 
 
 def quality_numbers(bundle: Path) -> dict[str, Any]:
@@ -257,10 +259,10 @@ def quality_numbers(bundle: Path) -> dict[str, Any]:
 
 def report_inputs(ctx: Context) -> dict[str, Any]:
     """The report also shows bench.json (and its plot) when `ygan bench` has written one."""
-    bench = {name: path_sha256(ctx.bundle / name) for name in ("bench.json", "bench.png") if (ctx.bundle / name).is_file()}
+    bench = {name: path_sha256(ctx.bundle / name) for name in (BENCH, BENCH_PLOT) if (ctx.bundle / name).is_file()}
     quality = ctx.state.stages.get("quality")
-    return {"manifest_sha256": _upstream(ctx, "convert", "manifest.json"),
-            "parity_sha256": _upstream(ctx, "verify", "parity.json"), "bench_sha256": bench,
+    return {"manifest_sha256": _upstream(ctx, "convert", MANIFEST),
+            "parity_sha256": _upstream(ctx, "verify", PARITY), "bench_sha256": bench,
             "quality_sha256": dict(quality.outputs) if quality is not None else {}}
 
 

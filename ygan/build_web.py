@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reference_runtime.bundle_files import MANIFEST
 from ygan.build_android import copy_atomically
 from ygan_mobile.errors import YganError
 
-COPIED = ("manifest.json", "onnx", "golden")
+COPIED = (MANIFEST, "onnx", "golden")
 
 
 def copy_to_web(bundle: Path, web_dir: Path) -> Path:

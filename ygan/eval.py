@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from reference_runtime.defaults import DEFAULT_THREADS
 from ygan_mobile.errors import YganError
 
 
@@ -27,7 +28,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                    "bundle's quality stage used, else quality.steps' default)")
     p.add_argument("--judges", type=int, default=None, help="art bundles: judges whose shares are averaged (default: what "
                    "the bundle's quality stage used, else quality.judges' default)")
-    p.add_argument("--threads", type=int, default=2, help="runtime threads for the artifacts (default: 2)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"runtime threads for the artifacts (default: {DEFAULT_THREADS})")
     p.add_argument("-o", "--out", help="output folder (default: BUNDLE/eval)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines: print only the results and the files written")
 
@@ -57,11 +58,12 @@ def _built_settings(bundle: Path) -> dict[str, int]:
     build measured; a bundle without one gets the build's defaults."""
     import json
 
+    from reference_runtime.bundle_files import QUALITY
     from ygan.build_config import QualitySettings
 
     settings = QualitySettings().to_dict()
     try:
-        doc = json.loads((bundle / "quality.json").read_text())
+        doc = json.loads((bundle / QUALITY).read_text())
         built = doc.get("settings", {})
         settings.update({k: int(built[k]) for k in ("side", "steps") if k in built})
         settings["judges"] = int(built.get("judges", 1)) if built else settings["judges"]  # before stop 32: one judge
@@ -81,6 +83,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     import json
 
     from ygan.build_quality import measure, preset_label, table, teacher_config, write
+    from ygan.build_state import FILENAME as BUILD_STATE
 
     cfg = teacher_config(bundle)
     if cfg.data.task:
@@ -93,7 +96,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     if side < 2 * cfg.model.patch or steps < 1 or judges < 1:
         raise YganError(f"--side must be at least two patches ({2 * cfg.model.patch}), --steps and --judges at least 1")
     try:
-        meta = json.loads((bundle / "build.json").read_text()).get("meta", {})
+        meta = json.loads((bundle / BUILD_STATE).read_text()).get("meta", {})
         preset = preset_label(meta.get("preset", ""), meta.get("overrides", []))
     except (OSError, ValueError, AttributeError):
         preset = ""

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from reference_runtime import metrics
+from reference_runtime.defaults import DEFAULT_THREADS
 from ygan_mobile.config import Config
 from ygan_mobile.data import photographs, split_by_source
 from ygan_mobile.data.degrade import Degradation
@@ -70,12 +71,13 @@ def torch_patch_model(module: torch.nn.Module) -> Callable[[np.ndarray], np.ndar
     return run
 
 
-def pipelined(run: Callable[[np.ndarray], np.ndarray], pipeline: dict, batch: int) -> Callable[[np.ndarray], np.ndarray]:
-    from reference_runtime.pipeline import render_frame
+def pipelined(model: Callable[[np.ndarray], np.ndarray], pipeline: dict, **grid: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Frames restored through the runtime's API at the bundle's stride and blend: `model` a runner
+    (its patch size and batch from its artifact) or a plain callable with `grid` = patch and batch."""
+    from reference_runtime.api import render_frame
 
     def restore(frame: np.ndarray) -> np.ndarray:
-        return render_frame(frame, [run], patch=pipeline["patch"], stride=pipeline["stride"], blend=pipeline["blend"],
-                            batch=batch, layout="NCHW")
+        return render_frame(frame, model, stride=pipeline["stride"], blend=pipeline["blend"], **grid)
     return restore
 
 
@@ -83,28 +85,32 @@ def methods(bundle: Path, d: Degradation, threads: int) -> list[Method]:
     """Input, baselines, teacher and student (torch, batch 256: the result does not depend on it)
     and every patch-model artifact of the bundle, all through the bundle's pipeline settings."""
     from distill.checkpoint import load_student
-    from reference_runtime.backends import BackendError, open_artifact
-    from reference_runtime.manifest import ManifestError, read_manifest
+    from reference_runtime.api import open_bundle, open_model
+    from reference_runtime.backends import BackendError
+    from reference_runtime.manifest import ManifestError
     from ygan.bundle_paths import STUDENT_CKPT, TEACHER_CKPT
     from ygan_mobile.checkpoint import load_model
 
     try:
-        b = read_manifest(bundle)
+        b = open_bundle(bundle)
     except ManifestError as exc:
         raise YganError(str(exc)) from None
     found = classical_methods(d)
     teacher, _ = load_model(bundle / TEACHER_CKPT)
     student, _ = load_student(bundle / STUDENT_CKPT)
-    found.append(Method("teacher (PyTorch)", "teacher", pipelined(torch_patch_model(teacher.patch_model(d.task).eval()), b.pipeline, 256)))
-    found.append(Method("student (PyTorch)", "student", pipelined(torch_patch_model(student.patch_model(d.task)), b.pipeline, 256)))
+    grid = {"patch": b.pipeline["patch"], "batch": 256}
+    found.append(Method("teacher (PyTorch)", "teacher",
+                        pipelined(torch_patch_model(teacher.patch_model(d.task).eval()), b.pipeline, **grid)))
+    found.append(Method("student (PyTorch)", "student",
+                        pipelined(torch_patch_model(student.patch_model(d.task)), b.pipeline, **grid)))
     for a in b.artifacts:
         if a["role"] != "patch_model" or a.get("theme") != d.task:
             continue
         try:
-            runner = open_artifact(b.root, a, threads=threads)
+            runner = open_model(b, a["id"], threads=threads)
         except BackendError as exc:
             raise YganError(str(exc)) from None
-        found.append(Method(a["id"], "artifact", pipelined(runner.run, b.pipeline, a["batch"]), a))
+        found.append(Method(a["id"], "artifact", pipelined(runner, b.pipeline), a))
     return found
 
 
@@ -153,7 +159,8 @@ class Evaluation:
     pairs: list[Pair]
 
 
-def evaluate_bundle(bundle: Path, side: int = 256, threads: int = 2, log: Callable[[str], None] = lambda _: None) -> Evaluation:
+def evaluate_bundle(bundle: Path, side: int = 256, threads: int = DEFAULT_THREADS,
+                    log: Callable[[str], None] = lambda _: None) -> Evaluation:
     cfg = teacher_config(bundle)
     d = cfg.data.degradation
     pairs = heldout_pairs(cfg, side)

@@ -30,8 +30,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
 def unwritable(final: str | os.PathLike) -> str | None:
     """Why no file can be written at `final` (a directory, or no file can be created where it would
     go), or None: checked before work starts, so a long run does not end in a traceback. Probes
-    with a real temporary file: permission bits do not bind root, nor show a read-only file system.
-    Deliberate twin of reference_runtime.verify.unwritable (the layers may not import each other)."""
+    with a real temporary file: permission bits do not bind root, nor show a read-only file system."""
     final = Path(final)
     if final.is_dir():
         return "is a directory"

@@ -156,67 +156,124 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     light_terms = data.lighting.patch_terms(x) if data.lighting else None  # once per batch, for every theme
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x, light_terms))
-            opts[f"generator.{theme}"].zero_grad()
-            loss_m.backward()
-            opts[f"generator.{theme}"].step()
-            record[f"theme_match.{theme}"] = loss_m.item()
+            record.update(_warmup_match(nets, opts, data, t, theme, step, x, latent, light_terms))
     if step >= t.warmup:
         if step == t.warmup and t.generator_init == "decoder":
             start_generators_from_decoder(model)
         z = latent.detach()
         with torch.no_grad():
             z_power = world.global_mean(z.pow(2).mean())  # the cycle terms' scale, over the whole batch
-        mixing = torch.Generator().manual_seed(t.seed * 1_000_003 + step)
+        shared = Shared(step, x, latent, z, z_power, torch.Generator().manual_seed(t.seed * 1_000_003 + step), light_terms)
         for theme in model.generators:
-            critic, gen = nets.critics[theme], nets.generators[theme]
-            matched = _match(data, t, theme, step, x, light_terms) if t.theme_match or t.critic_real == "matched" else None
-            y = world.shard(data.b[theme].train.batch(step, t.batch)) if t.critic_real == "tiles" else _first(matched)
-            fake = gen(z)
-            seen, seen_real = fake, y
-            if t.critic_luma:  # shape, not colour: the photograph's colours are the target's, nothing to judge
-                seen, seen_real = grey(seen), grey(seen_real)
-            if t.critic_augment:  # the same kind of draw for both sides, then every critic call sees augmented patches
-                patch = cfg.model.patch
-                seen = augment.apply(seen, world.shard(augment.draw(mixing, t.batch, patch)))
-                seen_real = augment.apply(seen_real, world.shard(augment.draw(mixing, t.batch, patch)))
-            alpha = world.shard(torch.rand(t.batch, generator=mixing))
-            penalty = losses.gradient_penalty(critic, seen_real, seen.detach(), alpha)
-            loss_d = losses.critic_loss(critic(seen.detach()), critic(seen_real), penalty, t.gp_weight)
-            opts[f"critic.{theme}"].zero_grad()
-            loss_d.backward()
-            opts[f"critic.{theme}"].step()
-
-            frozen_critic = model.critics[theme].requires_grad_(False)
-            model.encoder.requires_grad_(False)
-            loss_g = losses.generator_loss(frozen_critic(seen), z, model.encoder(fake), t.lambda_cycle, z_power, t.adversarial)
-            if t.theme_match:
-                loss_m = losses.theme_match_loss(fake, matched)
-                loss_g = loss_g + t.theme_match * loss_m
-                record[f"theme_match.{theme}"] = loss_m.item()
-            if data.paired:
-                loss_pair = losses.paired_loss(fake, y)
-                loss_g = loss_g + t.paired * loss_pair
-                record[f"paired.{theme}"] = loss_pair.item()
-            opts[f"generator.{theme}"].zero_grad()
-            loss_g.backward()
-            opts[f"generator.{theme}"].step()
-            frozen_critic.requires_grad_(True)
-            model.encoder.requires_grad_(True)
-            if t.cycle_encoder:
-                encoder_terms.append(t.cycle_encoder * losses.cycle_loss(z, nets.encoder(fake.detach()), z_power))
-            if data.paired and t.paired:
-                frozen_gen = model.generators[theme].requires_grad_(False)
-                encoder_terms.append(t.paired * losses.paired_loss(frozen_gen(latent), y))
-                frozen_gen.requires_grad_(True)
-            record[f"loss_d.{theme}"] = loss_d.item()
-            record[f"loss_g.{theme}"] = loss_g.item()
-            record[f"gp.{theme}"] = penalty.item()
+            terms, theme_record = _theme_step(model, nets, opts, data, cfg, world, theme, shared)
+            encoder_terms += terms
+            record.update(theme_record)
     loss_auto = losses.autoencoder_loss(x, nets.decoder(latent))
     (loss_auto + sum(encoder_terms)).backward()
     opts["autoencoder"].step()
     record["loss_auto"] = loss_auto.item()
     return record
+
+
+def _warmup_match(nets: Nets, opts: dict[str, torch.optim.Optimizer], data: Data, t: TrainConfig, theme: str, step: int,
+                  x: torch.Tensor, latent: torch.Tensor, light_terms: tuple | None) -> dict[str, float]:
+    """A warm-up step of one generator: the theme-match term alone, against a detached z."""
+    loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x, light_terms))
+    opts[f"generator.{theme}"].zero_grad()
+    loss_m.backward()
+    opts[f"generator.{theme}"].step()
+    return {f"theme_match.{theme}": loss_m.item()}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every theme's adversarial update in one step shares."""
+    step: int
+    x: torch.Tensor  # this rank's shard of the domain-A batch
+    latent: torch.Tensor  # E(x) with gradients: the paired term trains E through it
+    z: torch.Tensor  # E(x) detached: the generators' input
+    z_power: torch.Tensor  # mean z² over the whole batch, the cycle terms' scale
+    mixing: torch.Generator  # this step's draws: augmentation, then the penalty's mixing weights, theme by theme
+    light_terms: tuple | None  # the lighting of x for the theme-match targets, once per batch
+
+
+def _theme_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], data: Data, cfg: Config, world: World,
+                theme: str, s: Shared) -> tuple[list[torch.Tensor], dict[str, float]]:
+    """One theme's adversarial update: its critic, then its generator against the frozen critic;
+    returns the encoder's terms from this theme (backpropagated with the others, once) and the losses."""
+    t = cfg.train
+    matched = _match(data, t, theme, s.step, s.x, s.light_terms) if t.theme_match or t.critic_real == "matched" else None
+    y = world.shard(data.b[theme].train.batch(s.step, t.batch)) if t.critic_real == "tiles" else _first(matched)
+    fake = nets.generators[theme](s.z)
+    seen, seen_real = _critic_views(fake, y, t, cfg.model.patch, s.mixing, world)
+    alpha = world.shard(torch.rand(t.batch, generator=s.mixing))
+    loss_d, penalty = _critic_step(nets.critics[theme], opts[f"critic.{theme}"], seen, seen_real, alpha, t.gp_weight)
+    loss_g, record = _generator_step(model, opts[f"generator.{theme}"], data, t, theme, s, fake, seen, matched, y)
+    terms = _encoder_terms(model, nets, data, t, theme, s, fake, y)
+    return terms, {**record, f"loss_d.{theme}": loss_d.item(), f"loss_g.{theme}": loss_g.item(), f"gp.{theme}": penalty.item()}
+
+
+def _critic_views(fake: torch.Tensor, real: torch.Tensor, t: TrainConfig, patch: int, mixing: torch.Generator,
+                  world: World) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the critic sees of the fakes and the real patches: luminance only (critic_luma) and both
+    through DiffAugment (critic_augment), each side its own draw of the same kind."""
+    seen, seen_real = fake, real
+    if t.critic_luma:  # shape, not colour: the photograph's colours are the target's, nothing to judge
+        seen, seen_real = grey(seen), grey(seen_real)
+    if t.critic_augment:  # the same kind of draw for both sides, then every critic call sees augmented patches
+        seen = augment.apply(seen, world.shard(augment.draw(mixing, t.batch, patch)))
+        seen_real = augment.apply(seen_real, world.shard(augment.draw(mixing, t.batch, patch)))
+    return seen, seen_real
+
+
+def _critic_step(critic: torch.nn.Module, opt: torch.optim.Optimizer, seen: torch.Tensor, seen_real: torch.Tensor,
+                 alpha: torch.Tensor, gp_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The critic's WGAN-GP update on detached fakes; returns its loss and the gradient penalty."""
+    penalty = losses.gradient_penalty(critic, seen_real, seen.detach(), alpha)
+    loss_d = losses.critic_loss(critic(seen.detach()), critic(seen_real), penalty, gp_weight)
+    opt.zero_grad()
+    loss_d.backward()
+    opt.step()
+    return loss_d, penalty
+
+
+def _generator_step(model: YGan, opt: torch.optim.Optimizer, data: Data, t: TrainConfig, theme: str, s: Shared,
+                    fake: torch.Tensor, seen: torch.Tensor, matched: torch.Tensor | None,
+                    y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """The generator's update against the frozen critic and encoder (adversarial and cycle terms),
+    plus the theme-match and, with paired data, the pixel terms; returns its loss and those terms."""
+    record = {}
+    frozen_critic = model.critics[theme].requires_grad_(False)
+    model.encoder.requires_grad_(False)
+    loss_g = losses.generator_loss(frozen_critic(seen), s.z, model.encoder(fake), t.lambda_cycle, s.z_power, t.adversarial)
+    if t.theme_match:
+        loss_m = losses.theme_match_loss(fake, matched)
+        loss_g = loss_g + t.theme_match * loss_m
+        record[f"theme_match.{theme}"] = loss_m.item()
+    if data.paired:
+        loss_pair = losses.paired_loss(fake, y)
+        loss_g = loss_g + t.paired * loss_pair
+        record[f"paired.{theme}"] = loss_pair.item()
+    opt.zero_grad()
+    loss_g.backward()
+    opt.step()
+    frozen_critic.requires_grad_(True)
+    model.encoder.requires_grad_(True)
+    return loss_g, record
+
+
+def _encoder_terms(model: YGan, nets: Nets, data: Data, t: TrainConfig, theme: str, s: Shared, fake: torch.Tensor,
+                   y: torch.Tensor) -> list[torch.Tensor]:
+    """The encoder's terms from this theme: reading z back from the detached G(z) (cycle_encoder) and,
+    with paired data, the pixel loss through the frozen generator."""
+    terms = []
+    if t.cycle_encoder:
+        terms.append(t.cycle_encoder * losses.cycle_loss(s.z, nets.encoder(fake.detach()), s.z_power))
+    if data.paired and t.paired:
+        frozen_gen = model.generators[theme].requires_grad_(False)
+        terms.append(t.paired * losses.paired_loss(frozen_gen(s.latent), y))
+        frozen_gen.requires_grad_(True)
+    return terms
 
 
 def _write_artifacts(out: Path, model: YGan, data: Data, cfg: Config) -> None:

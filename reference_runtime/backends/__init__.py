@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from reference_runtime.defaults import DEFAULT_THREADS
+
 
 class BackendError(Exception):
     """An artifact this machine cannot run, or a run that failed; names the artifact."""
@@ -104,7 +106,7 @@ def check_input(artifact: dict, x: np.ndarray) -> None:
                            f"(batch {artifact['batch']}, NCHW on the caller's side)")
 
 
-def open_artifact(bundle_root: str | Path, artifact: dict, threads: int = 2) -> Runner:
+def open_artifact(bundle_root: str | Path, artifact: dict, threads: int = DEFAULT_THREADS) -> Runner:
     """A runner for one manifest artifact; BackendError when its runtime is not available here."""
     path = Path(bundle_root) / artifact["path"]
     fmt = artifact["format"]

@@ -76,7 +76,7 @@ def test_full_integer_patch_model_fed_bytes_renders_the_float_paths_bytes(tflite
     artifacts (float I/O, latent input) are not offered as integer models."""
     import numpy as np
 
-    from reference_runtime import pipeline
+    from reference_runtime import fast_paths, pipeline
     from reference_runtime.backends import open_artifact
 
     out, _ = tflite_bundle
@@ -88,8 +88,8 @@ def test_full_integer_patch_model_fed_bytes_renders_the_float_paths_bytes(tflite
         assert open_artifact(out, arts[other], threads=1).integer_model() is None
     img = np.random.default_rng(0).integers(0, 256, (48, 32, 3), dtype=np.uint8)  # 6 patches of 16: 3 chunks of 2
     kw = dict(patch=16, stride=16, batch=2, layout="NHWC")
-    got = pipeline.render_frame(img, [integer], **kw)
-    assert np.array_equal(got, pipeline.render_frame(img, [runner.run_native], **kw))
+    got = fast_paths.render_frame(img, [integer], **kw)
+    assert np.array_equal(got, fast_paths.render_frame(img, [runner.run_native], **kw))
     assert np.array_equal(got, pipeline.quantise(pipeline.render_float(img, [runner.run_native], **kw)))
 
 

@@ -107,18 +107,18 @@ def test_a_refused_bundle_is_one_line(pytester, bundle, tmp_path):
     assert len(result.stdout.lines) < 12, "\n".join(result.stdout.lines)
 
 
-RECORD_OPENED = """import reference_runtime.verify as verify
+RECORD_OPENED = """import reference_runtime.api as api
 
-_open = verify.open_artifact
+_open = api.open_model
 
 
-def _recording(root, artifact, threads=2):
+def _recording(bundle, artifact_id, threads=2):
     with open({log!r}, "a") as handle:
-        handle.write(artifact["id"] + "\\n")
-    return _open(root, artifact, threads=threads)
+        handle.write(artifact_id + "\\n")
+    return _open(bundle, artifact_id, threads=threads)
 
 
-verify.open_artifact = _recording
+api.open_model = _recording
 """
 
 

@@ -141,7 +141,7 @@ def test_verdict_chart_and_stand_ins(bundle, index):
 
 @pytest.mark.slow
 def test_pictures_are_pngs_of_what_the_pipeline_computes(bundle, index):
-    from reference_runtime.backends import open_artifact
+    from reference_runtime.api import open_model
     from reference_runtime.manifest import read_manifest
     from reference_runtime.report import AMPLIFY
     from reference_runtime.verify import frame_outputs
@@ -159,8 +159,7 @@ def test_pictures_are_pngs_of_what_the_pipeline_computes(bundle, index):
     frames = np.load(bundle / "golden" / "frames.npz", allow_pickle=False)
     for a in patch_models:
         stem = a["id"].replace("/", ".")
-        handle = next(x for x in b.artifacts if (x["id"] if isinstance(x, dict) else x.id) == a["id"])
-        y_float, y_u8 = frame_outputs(b, handle, open_artifact(b.root, handle, threads=1))[0]
+        y_float, y_u8 = frame_outputs(b, open_model(b, a["id"], threads=1))[0]
         shown = np.asarray(Image.open(folder / "img" / f"{stem}.out.png"))
         scale = shown.shape[1] // y_u8.shape[1]
         assert shown.shape[:2] == (y_u8.shape[0] * scale, y_u8.shape[1] * scale)

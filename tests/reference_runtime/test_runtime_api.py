@@ -14,7 +14,7 @@ import pytest
 
 import reference_runtime as rr
 from convert.bundle import Options, convert
-from reference_runtime import pipeline
+from reference_runtime import fast_paths, pipeline
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.goldens import load_goldens
 from conftest import tiny_student
@@ -41,7 +41,7 @@ def test_a_runner_is_a_model_callable(bundle):
     x = np.random.default_rng(0).uniform(-1, 1, (2, 3, 16, 16)).astype(np.float32)
     np.testing.assert_array_equal(runner(x), runner.run(x))
     frame = load_goldens(b).frames["frame.0"]
-    out = pipeline.render_frame(frame, [runner], patch=16, stride=8, batch=2)  # raised TypeError before
+    out = fast_paths.render_frame(frame, [runner], patch=16, stride=8, batch=2)  # raised TypeError before
     assert out.shape == frame.shape and out.dtype == np.uint8
 
 
@@ -52,12 +52,25 @@ def test_render_frame_takes_patch_and_batch_from_the_artifact(bundle):
     for artifact_id in (FP32, INT8):  # the int8-full model goes through its byte tables, the same bytes
         runner = rr.open_model(b, artifact_id)
         patch = runner.artifact["inputs"][0]["shape"][2 if runner.artifact["layout"] == "NCHW" else 1]
-        want = pipeline.render_frame(frame, [runner], patch=patch, stride=stride, batch=runner.artifact["batch"])
+        want = fast_paths.render_frame(frame, [runner], patch=patch, stride=stride, batch=runner.artifact["batch"])
         np.testing.assert_array_equal(rr.render_frame(frame, runner, stride=stride), want)
     square = np.ascontiguousarray(frame[:32, :32])  # stride = patch by default: the exact-tiling path
     int8 = rr.open_model(b, INT8)
     np.testing.assert_array_equal(rr.render_frame(square, int8),
-                                  pipeline.render_frame(square, [int8], patch=16, stride=16, batch=2))
+                                  fast_paths.render_frame(square, [int8], patch=16, stride=16, batch=2))
+
+
+def test_render_float_is_render_frame_before_rounding_with_runners_in_their_own_layout(bundle):
+    """The API calls a float runner in its artifact's layout (run_native) and feeds a full-integer one
+    bytes; either way the floats are those of the runner called on NCHW (run), as verify once drove it."""
+    b = rr.open_bundle(bundle)
+    frame = load_goldens(b).frames["frame.0"]
+    for artifact_id in (FP32, "tflite/patch_model.flowers.fp32", INT8):
+        runner = rr.open_model(b, artifact_id)
+        on_nchw = pipeline.render_float(frame, [runner.run], patch=16, stride=8, batch=2, layout="NCHW")
+        got = rr.render_float(frame, runner, stride=8)
+        np.testing.assert_array_equal(got, on_nchw)
+        np.testing.assert_array_equal(pipeline.quantise(got), rr.render_frame(frame, runner, stride=8))
 
 
 def test_several_themes_and_plain_callables(bundle):

@@ -1,5 +1,6 @@
 """The runtime's theme maps are `ygan render`'s: the same luminance bands and salient patches as
-ygan_mobile's rules (its deliberate twins), on frames padded or not, at overlapping and abutting grids."""
+ygan_mobile's rules (whose labelled copies they are, tests/test_copies.py, over the runtime's own grid
+positions), on frames padded or not, at overlapping and abutting grids."""
 
 from __future__ import annotations
 

@@ -1,40 +1,16 @@
 """The torch original and the numpy twin of spec v1 agree, and both follow the spec by hand."""
 
-import dataclasses
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
+from conftest import conv_pair
+from reference_runtime import fast_paths
 from reference_runtime import pipeline as np_pipe
 from ygan_mobile.render import torch_pipeline as torch_pipe
-
-
-def conv_pair(seed: int):
-    """The same fixed 3×3 conv + tanh as a torch model and as a numpy model."""
-    rng = np.random.default_rng(seed)
-    weight = rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32)
-    bias = rng.normal(0, 0.1, 3).astype(np.float32)
-
-    def torch_model(x):
-        return torch.tanh(F.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1))
-
-    def numpy_model(x):  # NCHW
-        n, c, h, w = x.shape
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        out = np.zeros((n, 3, h, w), dtype=np.float64)
-        for o in range(3):
-            for i in range(c):
-                for dy in range(3):
-                    for dx in range(3):
-                        out[:, o] += weight[o, i, dy, dx] * xp[:, i, dy:dy + h, dx:dx + w]
-            out[:, o] += bias[o]
-        return np.tanh(out).astype(np.float32)
-
-    return torch_model, numpy_model
 
 
 def frame(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -85,7 +61,7 @@ def test_numpy_pipeline_takes_nhwc_models():
 def test_identity_model_returns_the_input_exactly(stride, blend, shape):
     img = frame(*shape, seed=stride)
     assert np.array_equal(torch_pipe.render_frame(img, [lambda x: x], patch=8, stride=stride, blend=blend, batch=5), img)
-    assert np.array_equal(np_pipe.render_frame(img, [lambda x: x], patch=8, stride=stride, blend=blend, batch=5), img)
+    assert np.array_equal(fast_paths.render_frame(img, [lambda x: x], patch=8, stride=stride, blend=blend, batch=5), img)
 
 
 def test_grid_positions_by_hand():
@@ -124,106 +100,6 @@ def test_normalise_and_quantise_match_the_spec_formulas():
     assert np.array_equal(np_pipe.quantise(y), spec)
 
 
-@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
-@pytest.mark.parametrize("blend", ["feather", "paste"])
-@pytest.mark.parametrize("h,w,batch", [(32, 48, 16), (48, 16, 5), (8, 8, 3), (20, 28, 5), (24, 13, 4), (11, 16, 3)])
-def test_exact_tiling_path_equals_the_general_path(layout, blend, h, w, batch):
-    """S = P takes the uint8 shortcut in render_frame (for the multiple-of-P core when P does not
-    divide a side, with float bands for the overlapping last row and column); it must change no bit."""
-    _, nchw = conv_pair(7)
-    model = nchw if layout == "NCHW" else (lambda x: nchw(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1))
-    img = frame(h, w, seed=batch)
-    kw = dict(patch=8, stride=8, blend=blend, batch=batch, layout=layout)
-    got = np_pipe.render_frame(img, [model], **kw)
-    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [model], **kw)))
-    assert not np.array_equal(got, img)
-
-
-IN8 = {"dtype": "int8", "scale": float(np.float32(2 / 255)), "zero_point": -1}  # as onnx2tf calibrates [-1, 1]
-OUT8 = {"dtype": "int8", "scale": 1 / 128, "zero_point": 0}
-
-
-def integer_pair():
-    """A byte-level patch model (a fixed channel mix with saturation, NHWC) as an IntegerModel and
-    as the float model an app would run without tables: quantise, run, dequantise."""
-    from reference_runtime.backends import byte_tables, dequantise, quantise
-
-    def run(q):
-        mixed = (3 * q.astype(np.int16) - np.roll(q, 1, axis=-1).astype(np.int16)) // 2 + 5
-        return np.clip(mixed, -128, 127).astype(np.int8)
-
-    def as_float(x):
-        return dequantise(run(quantise(x, IN8)), OUT8)
-
-    return np_pipe.IntegerModel(run, *byte_tables(IN8, OUT8), as_float), as_float
-
-
-@pytest.mark.parametrize("h,w,patch,batch", [(32, 48, 8, 16), (16, 8, 8, 3), (10, 15, 5, 3), (10, 15, 5, 4), (20, 28, 8, 4)])
-def test_integer_model_gives_the_bytes_of_the_float_path(h, w, patch, batch):
-    """Byte tables replace normalise → quantise and dequantise → round exactly, with two bytes per
-    lookup (even chunk sizes) or one (odd: 5·5·3·3), and a zero-padded last chunk (10×15 at batch 4)."""
-    integer, as_float = integer_pair()
-    img = frame(h, w, seed=patch + batch)
-    kw = dict(patch=patch, stride=patch, blend="feather", batch=batch, layout="NHWC")
-    got = np_pipe.render_frame(img, [integer], **kw)
-    assert np.array_equal(got, np_pipe.render_frame(img, [as_float], **kw))
-    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [as_float], **kw)))
-    assert not np.array_equal(got, img)
-    overlapping = dict(kw, stride=patch - 1)  # the blending path runs the integer model on floats
-    assert np.array_equal(np_pipe.render_frame(img, [integer], **overlapping), np_pipe.render_frame(img, [as_float], **overlapping))
-
-
-@pytest.mark.parametrize("h,w", [(20, 24), (16, 28), (20, 28), (9, 8)])
-@pytest.mark.parametrize("blend", np_pipe.BLENDS)
-def test_integer_model_on_sides_not_multiples_of_p_runs_each_patch_once(h, w, blend):
-    """The edge bands (bottom only, right only, both with their corner) blended from the outputs
-    already run: the float path's bytes, with one model call per B patches of the grid."""
-    integer, as_float = integer_pair()
-    batches = []
-
-    def run(q):
-        batches.append(len(q))
-        return integer.run(q)
-
-    img = frame(h, w, seed=h + w)
-    kw = dict(patch=8, stride=8, blend=blend, batch=3, layout="NHWC")
-    got = np_pipe.render_frame(img, [dataclasses.replace(integer, run=run)], **kw)
-    assert np.array_equal(got, np_pipe.quantise(np_pipe.render_float(img, [as_float], **kw)))
-    assert not np.array_equal(got, img)
-    patches = len(np_pipe.positions(h, 8, 8)) * len(np_pipe.positions(w, 8, 8))
-    assert len(batches) == -(-patches // 3)
-
-
-def test_integer_model_tables_are_what_the_float_path_computes():
-    from reference_runtime.backends import byte_tables, dequantise, quantise
-
-    encode, values, padding = byte_tables(IN8, OUT8)
-    decode = np_pipe.IntegerModel(lambda q: q, encode, values, padding, lambda x: x).decode
-    pixels = np.arange(256, dtype=np.uint8)
-    assert np.array_equal(encode, quantise(np_pipe.normalise(pixels), IN8)) and encode.dtype == np.int8
-    outputs = pixels.view(np.int8)
-    assert np.array_equal(values, dequantise(outputs, OUT8)) and values[np.int8(-128).view(np.uint8)] == -1.0
-    assert np.array_equal(decode, np_pipe.quantise(dequantise(outputs, OUT8)))
-    assert decode[np.uint8(0)] == 128 and decode[np.int8(-128).view(np.uint8)] == 0 and padding == -1
-    with pytest.raises(ValueError, match="256 entries"):
-        np_pipe.IntegerModel(lambda q: q, encode[:10], values, padding, lambda x: x)
-
-
-def test_a_workspace_kept_across_frames_changes_no_byte_and_clocks_the_conversion():
-    _, nchw = conv_pair(3)
-    integer, as_float = integer_pair()
-    ws_float, ws_int = np_pipe.Workspace(), np_pipe.Workspace()
-    for seed, (h, w) in enumerate([(32, 32), (32, 32), (24, 40), (20, 36)]):  # same shape, then new ones
-        img = frame(h, w, seed=seed)
-        kw = dict(patch=8, stride=8, batch=5)
-        assert np.array_equal(np_pipe.render_frame(img, [nchw], **kw, workspace=ws_float),
-                              np_pipe.render_frame(img, [nchw], **kw))
-        assert np.array_equal(np_pipe.render_frame(img, [integer], **kw, layout="NHWC", workspace=ws_int),
-                              np_pipe.render_frame(img, [as_float], **kw, layout="NHWC"))
-    assert ws_float.seconds["convert"] > 0 and ws_int.seconds["convert"] > 0
-    assert {"tiles.u8", "done.u8", "feed"} <= set(ws_float.buffers) and "feed.int" in ws_int.buffers
-
-
 def test_feather_blend_by_hand():
     """Two patches (P=4, S=2) on a 4×6 frame with constant outputs a and b: the overlap mixes them by weight."""
     img = np.zeros((4, 6, 3), np.uint8)
@@ -240,7 +116,7 @@ def test_stride_p_on_sides_not_multiples_of_p_averages_only_the_last_row_and_col
     rows, cols = np_pipe.positions(20, 8, 8), np_pipe.positions(24, 8, 8)
     assert (rows, cols) == ([0, 8, 12], [0, 8, 16])
     ys = [rng.uniform(-1, 1, (len(cols), 8, 8, 3)).astype(np.float32) for _ in rows]
-    got = np_pipe._blend(iter(enumerate(ys)), rows, cols, (20, 24, 3), np_pipe.window(8, 8), "feather")
+    got = np_pipe.blend_rows(iter(enumerate(ys)), rows, cols, (20, 24, 3), np_pipe.window(8, 8), "feather")
     total, count = np.zeros((20, 24, 3), np.float64), np.zeros((20, 24, 1))
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
@@ -268,13 +144,13 @@ def test_last_batch_is_zero_padded_and_dropped():
         seen.append(x.copy())
         return x
 
-    np_pipe.render_frame(frame(8, 24), [model], patch=8, stride=8, batch=2)
+    fast_paths.render_frame(frame(8, 24), [model], patch=8, stride=8, batch=2)
     assert [s.shape[0] for s in seen] == [2, 2]
     assert not seen[1][1].any()
 
 
 def test_numpy_pipeline_does_not_import_torch():
-    code = ("import sys, numpy as np; from reference_runtime import pipeline as p;"
+    code = ("import sys, numpy as np; from reference_runtime import fast_paths as p;"
             "p.render_frame(np.zeros((9, 9, 3), np.uint8), [lambda x: x], patch=4, stride=2);"
             "bad = [m for m in ('torch', 'tensorflow', 'ygan_mobile', 'distill', 'convert') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")

@@ -15,8 +15,10 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from ygan_mobile.luma import BT601
+
 TASKS = ("colorize", "denoise", "superres", "deblur")
-LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, the weights of Pillow's "L" conversion
+LUMA = np.array(BT601)
 
 
 @dataclass(frozen=True)

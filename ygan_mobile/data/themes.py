@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ygan_mobile.data.photos import NamedImage
 from ygan_mobile.errors import YganError
+from ygan_mobile.luma import BT601
 
 THEMES = ("flowers", "eyes", "skulls", "stars", "galaxies", "numbers")
 EMOJI_FONT_SIZE = 109  # Noto Color Emoji is a bitmap font: FreeType loads it at this size only
@@ -68,7 +69,7 @@ def _glyph(char: str) -> Image.Image:
 
 def _hue_rotate(rgb: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate hue about the grey axis (a rotation in YIQ's chroma plane), keeping luma."""
-    to_yiq = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    to_yiq = np.array([BT601, [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
     c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
     turn = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
     return rgb @ (np.linalg.inv(to_yiq) @ turn @ to_yiq).T

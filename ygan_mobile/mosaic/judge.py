@@ -16,7 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+from ygan_mobile.luma import BT601
+
+LUMA = np.array(BT601, dtype=np.float32)
 PHOTO = "photo"  # class 0; themes follow in the order given
 
 

@@ -13,6 +13,7 @@ from ygan_mobile import ingest
 from ygan_mobile.atomic import unwritable
 from ygan_mobile.errors import YganError
 from ygan_mobile.render.renderer import SAMPLINGS, RenderOptions, make_renderer
+from ygan_mobile.render.torch_pipeline import BLENDS, DEFAULT_BATCH, DEFAULT_BLEND, default_stride
 
 
 def add_render_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,7 +26,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
                         "several themes split the frame by luminance bands, darkest → first")
     p.add_argument("--patch", type=int, help="crop size on the frame (default: the model's patch size)")
     p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: patch/2; with --bundle, the patch size)")
-    p.add_argument("--blend", choices=("feather", "paste"), default="feather")
+    p.add_argument("--blend", choices=BLENDS, default=DEFAULT_BLEND)
     p.add_argument("--sampling", choices=SAMPLINGS, default="grid",
                    help="grid (spec v1), random crops until --coverage, or the salient patches only")
     p.add_argument("--coverage", type=float, default=0.8,
@@ -33,7 +34,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feedback", type=int, default=0, help="feed the output back through the pipeline N more times")
     p.add_argument("--stereo", action="store_true", help="write a side-by-side stereoscopic pair (left | right)")
     p.add_argument("--disparity", type=int, default=8, help="stereo: horizontal shift of the right view in pixels")
-    p.add_argument("--batch", type=int, default=16, help="patches per model call (the artifact's fixed batch B)")
+    p.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="patches per model call (the artifact's fixed batch B)")
     p.add_argument("--size", type=int, help="processing size: the frame's longer side in pixels")
     p.add_argument("--fps", type=float, help="video: output frame rate (frames resampled by time)")
     p.add_argument("--seed", type=int, default=0, help="random sampling seed")
@@ -93,7 +94,7 @@ def check_fits(height: int, width: int, patch: int, batch: int) -> None:
 
 def options(args: argparse.Namespace, model_patch: int) -> RenderOptions:
     patch = args.patch or model_patch
-    stride = args.stride or max(1, patch // 2)
+    stride = args.stride or default_stride(patch)
     if stride > patch:
         raise YganError(f"--stride {stride} is larger than the patch size {patch}: use 1 ≤ S ≤ {patch}")
     return RenderOptions(patch=patch, stride=stride, blend=args.blend, sampling=args.sampling, coverage=args.coverage,

@@ -67,7 +67,7 @@ def ramp(n: int) -> torch.Tensor:
 
 
 def render_random(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, coverage: float = 0.8,
-                  seed: int = 0, batch: int = 16) -> np.ndarray:
+                  seed: int = 0, batch: int = torch_pipeline.DEFAULT_BATCH) -> np.ndarray:
     """With several models, each box's theme is the luminance band of its input crop (theme_map.py)."""
     h, w = frame_u8.shape[:2]
     x = torch_pipeline.to_float(frame_u8)

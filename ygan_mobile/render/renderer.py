@@ -20,13 +20,13 @@ Renderer = Callable[[np.ndarray], np.ndarray]
 class RenderOptions:
     patch: int
     stride: int
-    blend: str = "feather"
+    blend: str = torch_pipeline.DEFAULT_BLEND
     sampling: str = "grid"
     coverage: float = 0.8   # random: covered fraction of the frame; salient: transformed fraction of patches
     feedback: int = 0       # extra passes of the output through the pipeline
     stereo: bool = False
     disparity: int = 8
-    batch: int = 16
+    batch: int = torch_pipeline.DEFAULT_BATCH
     seed: int = 0
 
 

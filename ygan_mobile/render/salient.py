@@ -33,7 +33,7 @@ def salient_patches(frame_u8: np.ndarray, patch: int, stride: int, fraction: flo
 
 
 def render_salient(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
-                   fraction: float = 0.5, blend: str = "feather", batch: int = 16,
+                   fraction: float = 0.5, blend: str = torch_pipeline.DEFAULT_BLEND, batch: int = torch_pipeline.DEFAULT_BATCH,
                    theme_map: int | np.ndarray = 0) -> np.ndarray:
     """Spec v1 with every non-salient patch mapped to an extra identity 'theme'."""
     mask = salient_patches(frame_u8, patch, stride, fraction)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ygan_mobile.luma import BT601
 from ygan_mobile.render import torch_pipeline
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+LUMA = np.array(BT601, np.float32)
 
 
 def luminance(frame_u8: np.ndarray) -> np.ndarray:

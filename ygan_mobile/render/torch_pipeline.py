@@ -12,6 +12,14 @@ import torch
 
 PatchModel = Callable[[torch.Tensor], torch.Tensor]
 BLENDS = ("feather", "paste")
+DEFAULT_BLEND = "feather"
+DEFAULT_BATCH = 16  # patches per model call when the caller names none (an artifact names its own)
+
+
+def default_stride(patch: int) -> int:
+    """Half the patch, at least 1: feathered overlap, the stride of `ygan render`, of a converted
+    bundle's manifest and of the student's evaluation when none is given."""
+    return max(1, patch // 2)
 
 
 def positions(length: int, patch: int, stride: int) -> list[int]:
@@ -77,7 +85,7 @@ def theme_indices(theme_map: int | np.ndarray, rows: int, cols: int) -> np.ndarr
 
 
 def render_float(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0) -> torch.Tensor:
+                 blend: str = DEFAULT_BLEND, batch: int = DEFAULT_BATCH, theme_map: int | np.ndarray = 0) -> torch.Tensor:
     """Spec steps 1–5 and 7–8: the blended float32 (3,H,W) output in [-1, 1] (before rounding)."""
     if blend not in BLENDS:
         raise ValueError(f"blend '{blend}' is not one of {BLENDS}")
@@ -160,7 +168,7 @@ def _paste(patch_rows, rows, cols, h: int, w: int, patch: int) -> torch.Tensor:
 
 
 def render_frame(frame_u8: np.ndarray, models: Sequence[PatchModel], *, patch: int, stride: int,
-                 blend: str = "feather", batch: int = 16, theme_map: int | np.ndarray = 0) -> np.ndarray:
+                 blend: str = DEFAULT_BLEND, batch: int = DEFAULT_BATCH, theme_map: int | np.ndarray = 0) -> np.ndarray:
     """Spec v1 end to end: uint8 H×W×3 in, uint8 H×W×3 out."""
     return to_u8(render_float(frame_u8, models, patch=patch, stride=stride, blend=blend, batch=batch,
                               theme_map=theme_map))
