@@ -1,9 +1,9 @@
-"""Distillation losses: shapes of the teacher features, the edge term, and the loss falls on a fixed batch."""
+"""Distillation losses: shapes of the teacher features, the edge and colour terms, and the loss falls on a fixed batch."""
 
 import torch
 import torch.nn.functional as F
 
-from distill.losses import Weights, distill_loss, edge_loss, make_adapters, teacher_features, teacher_targets
+from distill.losses import Weights, colour_loss, distill_loss, edge_loss, make_adapters, teacher_features, teacher_targets
 from distill.students import StudentConfig, StudentModels
 from ygan_mobile.models import ModelConfig, YGan
 
@@ -34,7 +34,7 @@ def test_distill_loss_decreases_on_a_fixed_batch():
     targets = teacher_targets(teacher, x, list(student.generators))
     params = [p for m in student.modules().values() for p in m.parameters()] + list(adapters.parameters())
     opt = torch.optim.Adam(params, lr=3e-3)
-    weights = Weights(adversarial=0.1, edge=1.0)
+    weights = Weights(adversarial=0.1, edge=1.0, colour=1.0)
     losses = []
     for _ in range(60):
         loss, parts = distill_loss(student, adapters, teacher, x, weights, targets)
@@ -42,7 +42,7 @@ def test_distill_loss_decreases_on_a_fixed_batch():
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    assert {"latent", "mse.a", "feature.b", "adversarial.a", "edge.b", "loss"} <= set(parts)
+    assert {"latent", "mse.a", "feature.b", "adversarial.a", "edge.b", "colour.a", "loss"} <= set(parts)
     assert losses[-1] < 0.5 * losses[0]
     assert all(p.grad is None for m in teacher.modules().values() for p in m.parameters())
 
@@ -57,3 +57,15 @@ def test_edge_loss_prices_a_blur_that_pixel_losses_barely_see():
     assert edge_loss(sharp + 0.2, sharp).item() < 1e-6
     pixel, edge = F.l1_loss(blurred, sharp).item(), edge_loss(blurred, sharp).item()
     assert edge > 0.1 and edge > pixel
+
+
+def test_colour_loss_sees_a_change_of_hue_and_not_one_of_light():
+    """A patch tinted red and the same patch tinted green: the same luminance change per pixel, opposite
+    chroma. A grey shift (every channel alike) changes no opponent colour; the hue swap does."""
+    torch.manual_seed(0)
+    y = torch.rand(2, 3, 16, 16) * 2 - 1
+    red, green = y.clone(), y.clone()
+    red[:, 0] += 0.2
+    green[:, 1] += 0.2
+    assert colour_loss(y + 0.3, y).item() < 1e-6
+    assert abs(colour_loss(red, green).item() - 0.2) < 1e-5  # R − G moves 0.4, (R + G)/2 − B does not: mean 0.2
