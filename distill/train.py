@@ -9,7 +9,6 @@ checkpoint) is the teacher's, ygan_mobile.loop.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
 from ygan_mobile.models import YGan
-from ygan_mobile.train import METRICS  # the same log file name as the teacher's run
+from ygan_mobile.train import METRICS, SUMMARY  # the same file names as the teacher's run
 
 from distill import checkpoint
 from distill.config import DistillConfig
@@ -124,7 +123,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         module.requires_grad_(False)
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // world.size))
+    torch.set_num_threads(world.threads(cfg.train.threads))
     # Adam's second moments and small feature differences drift into subnormal floats, which x86
     # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
     torch.set_flush_denormal(True)
@@ -172,7 +171,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         metrics.update(evaluate(teacher, student, data, cfg, out))
         meta["evaluation"] = {k: v for k, v in metrics.items() if k not in ("cost",)}
         save(step)
-    write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_text(out / SUMMARY, json.dumps(metrics, indent=2) + "\n")
     write_text(out / "student.json", json.dumps({"student": asdict(student.cfg), "themes": list(student.generators),
                                                  "cost": cost, "teacher": {k: v for k, v in provenance.items() if k != "config"}},
                                                 indent=2) + "\n")

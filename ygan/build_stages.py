@@ -20,7 +20,7 @@ from reference_runtime.defaults import DEFAULT_THREADS
 from ygan.bench import PLOT as BENCH_PLOT
 from ygan.build_config import BuildConfig
 from ygan.build_state import BuildState, path_sha256, tree_fingerprint
-from ygan.bundle_paths import STUDENT, STUDENT_CKPT, TEACHER, TEACHER_CKPT
+from ygan.bundle_paths import STUDENT, STUDENT_CKPT, STUDENT_SUMMARY, TEACHER, TEACHER_CKPT, TEACHER_SUMMARY
 from ygan_mobile.errors import YganError
 
 
@@ -70,11 +70,11 @@ def train_run(ctx: Context, resume: bool) -> Ran:
     from ygan_mobile.train import train
 
     result = train(ctx.cfg.teacher, ctx.bundle / TEACHER, resume=resume, progress=ctx.progress)
-    return Ran([TEACHER_CKPT, f"{TEACHER}/metrics.json"], result.interrupted)
+    return Ran([TEACHER_CKPT, TEACHER_SUMMARY], result.interrupted)
 
 
 def train_numbers(bundle: Path) -> dict[str, Any]:
-    m = _json(bundle / TEACHER / "metrics.json")
+    m = _json(bundle / TEACHER_SUMMARY)
     return {"step": m["step"], "psnr_auto": m["final"]["psnr_auto"]}
 
 
@@ -88,11 +88,11 @@ def distill_run(ctx: Context, resume: bool) -> Ran:
     from distill.train import distill
 
     result = distill(ctx.bundle / TEACHER, ctx.cfg.distill, ctx.bundle / STUDENT, resume=resume, progress=ctx.progress)
-    return Ran([STUDENT_CKPT, f"{STUDENT}/metrics.json"], result.interrupted)
+    return Ran([STUDENT_CKPT, STUDENT_SUMMARY], result.interrupted)
 
 
 def distill_numbers(bundle: Path) -> dict[str, Any]:
-    m = _json(bundle / STUDENT / "metrics.json")
+    m = _json(bundle / STUDENT_SUMMARY)
     out = {"step": m["step"], "mac_ratio": m["cost"]["mac_ratio"], "param_ratio": m["cost"]["param_ratio"]}
     if "patch_psnr_min" in m:
         out["patch_psnr_min"] = m["patch_psnr_min"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ygan_mobile.train import TrainResult
+from ygan_mobile.train import SUMMARY, TrainResult
 
 
 def print_train_summary(result: TrainResult, seconds: float) -> None:
@@ -24,4 +24,4 @@ def print_train_summary(result: TrainResult, seconds: float) -> None:
     print(f"  checkpoint   {out / 'checkpoint.safetensors'}")
     print(f"  samples      {out / 'samples.png'}")
     print(f"  loss curve   {out / 'loss_curve.png'}")
-    print(f"  metrics      {out / 'metrics.json'}")
+    print(f"  metrics      {out / SUMMARY}")

@@ -32,6 +32,10 @@ class World:
     def active(self) -> bool:
         return self.size > 1
 
+    def threads(self, asked: int) -> int:
+        """Torch threads of this rank: `asked`, or 0 for the machine's cores shared evenly among the ranks."""
+        return asked or max(1, (os.cpu_count() or 1) // self.size)
+
     def shard(self, batch: torch.Tensor) -> torch.Tensor:
         """This rank's equal slice of a global batch (the whole batch in one process)."""
         if not self.active:

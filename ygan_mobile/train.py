@@ -8,7 +8,6 @@ an uninterrupted one exactly.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from ygan_mobile.models import YGan
 from ygan_mobile.plots import loss_curve, sample_grid
 
 METRICS = "metrics.jsonl"
+SUMMARY = "metrics.json"
 
 
 @dataclass
@@ -312,7 +312,7 @@ def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = T
 def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -> TrainResult:
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // world.size))
+    torch.set_num_threads(world.threads(cfg.train.threads))
     data = load_data(cfg)
     torch.manual_seed(cfg.train.seed)
     model = YGan.create(cfg.model, list(cfg.data.themes))
@@ -349,5 +349,5 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
         save(step)
         summary = {"step": step, "initial": meta.get("initial"), "final": final,
                    "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
-        write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
+        write_text(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
     return TrainResult(out, step, step < cfg.train.steps, summary, world.main)

@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 
 from ygan_mobile.data.patches import PatchSplit, to_tensor
+from ygan_mobile.luma import BT601
 
 USER_CROPS = 2000
-LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+LUMA = torch.tensor(BT601).view(1, 3, 1, 1)
 
 
 def luma(x: torch.Tensor) -> torch.Tensor:
