@@ -16,10 +16,10 @@ from typing import Any
 
 from convert.hashing import sha256, size
 from reference_runtime.bundle_files import MANIFEST
+from reference_runtime.manifest import SCHEMA  # the runtime reads what convert writes: one name for both
 from ygan_mobile import __version__
 from ygan_mobile.errors import YganError
 
-SCHEMA = "ygan-mobile/manifest"
 VERSION = 1
 NORMALISATION = "x = u8 / 127.5 - 1"
 ROUNDING = "u8 = floor(clip((y + 1) * 127.5, 0, 255) + 0.5)"
