@@ -72,6 +72,20 @@ class _Run:
         yield
         self.seconds[name] = time.monotonic() - clock
 
+    @property
+    def pipeline(self) -> dict:
+        """The pipeline parameters the manifest and every model card record."""
+        return model_card.pipeline_params(self.net.patch, self.stride, self.opts.blend, self.opts.batch)
+
+    def card(self, fmt: str, precision: str, *, job: Job) -> model_card.ModelCard:
+        """The model card of one artifact of this run."""
+        net, opts = self.net, self.opts
+        return model_card.card(role=job.role, theme=job.theme, key=job.key, fmt=fmt, precision=precision,
+                               layout=LAYOUT[fmt], batch=opts.batch, latent=net.latent, input_name=job.input_name,
+                               output_name=job.output_name, integer_io=fmt == "tflite" and precision == "int8-full",
+                               pipeline=self.pipeline, source={"kind": net.kind, "checkpoint_sha256": net.checkpoint_sha256},
+                               author=opts.author, license=opts.license)
+
 
 def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = None,
             progress: Progress = lambda label: None) -> Result:
@@ -97,7 +111,7 @@ def convert(net: Networks, out: Path, opts: Options, samples: Samples | None = N
             artifacts = _describe_all(run.staging, made, exported, goldens, opts.thresholds)
             shutil.rmtree(run.staging / ".scratch", ignore_errors=True)
         doc = manifest.build(kind=net.kind, checkpoint_sha256=net.checkpoint_sha256, seed=net.seed, patch=net.patch,
-                             latent=net.latent, pipeline=model_card.pipeline_params(net.patch, stride, opts.blend, opts.batch),
+                             latent=net.latent, pipeline=run.pipeline,
                              themes=net.themes,
                              thresholds=opts.thresholds, golden=golden_entries, artifacts=artifacts)
         manifest.write(run.staging, doc)
@@ -144,12 +158,11 @@ def _convert_all(run: _Run, exported: dict, samples: Samples) -> list[tuple[str,
 
 
 def _coreml(run: _Run) -> list[tuple[str, str, Job, Path]]:
-    cards = _card_maker(run.net, run.opts, run.stride)
     made = []
     for job in run.work:
         run.progress(f"coreml {job.key}")
         paths = coreml.convert(job.module, job.example, run.staging / "coreml", job.key, run.plan["coreml"],
-                               job.input_name, job.output_name, job.key, card=functools.partial(cards, "coreml", job=job))
+                               job.input_name, job.output_name, job.key, card=functools.partial(run.card, "coreml", job=job))
         made += [("coreml", p, job, path) for p, path in paths.items()]
     return made
 
@@ -157,25 +170,11 @@ def _coreml(run: _Run) -> list[tuple[str, str, Job, Path]]:
 def _stamp_cards(run: _Run, made: list[tuple[str, str, Job, Path]]) -> None:
     """The model cards into the ONNX and TFLite files (Core ML writes its own), before hashing: the cards
     are part of the shipped bytes."""
-    cards = _card_maker(run.net, run.opts, run.stride)
     for fmt, precision, job, path in made:
         if fmt == "onnx":
-            model_card.stamp_onnx(path, cards(fmt, precision, job=job))
+            model_card.stamp_onnx(path, run.card(fmt, precision, job=job))
         elif fmt == "tflite":
-            model_card.stamp_tflite(path, cards(fmt, precision, job=job))
-
-
-def _card_maker(net: Networks, opts: Options, stride: int) -> Callable[..., model_card.ModelCard]:
-    """`cards(fmt, precision, job=job)`: the model card of one artifact of this run."""
-    pipeline = model_card.pipeline_params(net.patch, stride, opts.blend, opts.batch)
-    source = {"kind": net.kind, "checkpoint_sha256": net.checkpoint_sha256}
-
-    def cards(fmt: str, precision: str, *, job: Job) -> model_card.ModelCard:
-        return model_card.card(role=job.role, theme=job.theme, key=job.key, fmt=fmt, precision=precision,
-                               layout=LAYOUT[fmt], batch=opts.batch, latent=net.latent, input_name=job.input_name,
-                               output_name=job.output_name, integer_io=fmt == "tflite" and precision == "int8-full",
-                               pipeline=pipeline, source=source, author=opts.author, license=opts.license)
-    return cards
+            model_card.stamp_tflite(path, run.card(fmt, precision, job=job))
 
 
 def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict, stride: int, opts: Options) -> list[dict]:
