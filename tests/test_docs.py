@@ -35,7 +35,7 @@ FIRST_SCREEN = 40  # README lines a reader sees before scrolling
 
 TEMP_PATH = re.compile(r"(?<![\w.~-])/(?:tmp|work|var/tmp|scratch)/|(?<![\w.~-])/home/\w")
 # A run of 7-40 hex digits with a letter and a digit, standing alone: a commit hash. Colours (#rrggbb)
-# are 6 digits; sha256 values in examples are 64 and are written as placeholders here anyway.
+# are 6 digits and a sha256 (64) is longer than the run this matches, so neither counts.
 HASH = re.compile(r"(?<![\w#.:/-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}(?![\w-])")
 ORDINAL = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
            r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|next|previous)")
