@@ -42,11 +42,9 @@ class Multiscale:
 
     def sizes(self, patch: int) -> list[int]:
         """The cell sizes C_0 > … > C_K, largest first; ValueError (one line) for sizes spec v2 does not allow."""
-        largest = self.largest or DEFAULT_LARGEST * patch
-        smallest = self.smallest or max(1, patch // DEFAULT_SMALLEST)
-        check_settings(self.threshold, self.hysteresis, self.budget, largest, smallest, patch)
-        sizes = [largest]
-        while sizes[-1] > smallest:
+        check_settings(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        sizes = [self.largest or DEFAULT_LARGEST * patch]
+        while sizes[-1] > (self.smallest or patch // DEFAULT_SMALLEST):
             sizes.append(sizes[-1] // 2)
         return sizes
 
@@ -62,16 +60,25 @@ def _power_of_two_ratio(a: int, b: int) -> bool:
     return a >= b and a % b == 0 and (a // b) & (a // b - 1) == 0
 
 
-def check_settings(threshold: int, hysteresis: int, budget: int, largest: int, smallest: int, patch: int) -> None:
+def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
+                   smallest: int | None = None, patch: int | None = None) -> None:
+    """ValueError (one line) for settings spec v2 cannot run; the cell sizes (None: 4·P and P/2) are
+    checked when `patch` is known."""
     problems = [
-        (patch < 2 or patch % 2, f"patch {patch}: spec v2 needs an even patch size"),
-        (not _power_of_two_ratio(largest, patch), f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"),
-        (not _power_of_two_ratio(patch, smallest) or smallest < 2,
-         f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
         (threshold < 0, f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"),
         (not 0 <= hysteresis <= threshold, f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"),
         (budget < 1, f"budget {budget} must be at least 1 cell per frame (e.g. {DEFAULT_BUDGET})"),
     ]
+    if patch is not None:
+        largest, smallest = largest or DEFAULT_LARGEST * patch, smallest or patch // DEFAULT_SMALLEST
+        problems = [
+            (patch < 2 or patch % 2, f"patch {patch}: spec v2 needs an even patch size"),
+            (not _power_of_two_ratio(largest, patch),
+             f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"),
+            (smallest < 2 or not _power_of_two_ratio(patch, smallest),
+             f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
+            *problems,
+        ]
     for bad, message in problems:
         if bad:
             raise ValueError(message)

@@ -36,28 +36,31 @@ class MultiscaleOptions:
     smallest: int | None = None
 
     def sizes(self, patch: int) -> list[int]:
-        largest = self.largest or DEFAULT_LARGEST * patch
-        smallest = self.smallest or max(1, patch // DEFAULT_SMALLEST)
-        problem = settings_problem(self.threshold, self.hysteresis, self.budget, largest, smallest, patch)
+        problem = settings_problem(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
         if problem:
             raise ValueError(problem)
-        out = [largest]
-        while out[-1] > smallest:
+        out = [self.largest or DEFAULT_LARGEST * patch]
+        while out[-1] > (self.smallest or patch // DEFAULT_SMALLEST):
             out.append(out[-1] // 2)
         return out
 
 
-def settings_problem(threshold: int, hysteresis: int, budget: int, largest: int, smallest: int, patch: int) -> str | None:
-    """Why spec v2 cannot run with these settings, or None."""
+def settings_problem(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
+                     smallest: int | None = None, patch: int | None = None) -> str | None:
+    """Why spec v2 cannot run with these settings, or None; the cell sizes are checked when `patch` is
+    known (None: before the model, and its patch size, is loaded)."""
     def doubling(big: int, small: int) -> bool:
         return big >= small and big % small == 0 and bin(big // small).count("1") == 1
 
-    if patch < 2 or patch % 2:
-        return f"patch {patch}: spec v2 needs an even patch size"
-    if not doubling(largest, patch):
-        return f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"
-    if smallest < 2 or not doubling(patch, smallest):
-        return f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"
+    if patch is not None:
+        largest = largest or DEFAULT_LARGEST * patch
+        smallest = smallest or max(1, patch // DEFAULT_SMALLEST)
+        if patch < 2 or patch % 2:
+            return f"patch {patch}: spec v2 needs an even patch size"
+        if not doubling(largest, patch):
+            return f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"
+        if smallest < 2 or not doubling(patch, smallest):
+            return f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"
     if threshold < 0:
         return f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"
     if not 0 <= hysteresis <= threshold:
