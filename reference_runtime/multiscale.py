@@ -211,22 +211,27 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
 
 
 # Step 6
-def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int) -> np.ndarray:
-    """(n, P, P, 3) uint8: each cell's box mean rounded half up (C ≥ P) or its replication (C < P)."""
+def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray) -> None:
+    """Writes into `out` (n, P, P, 3) uint8 each cell's box mean rounded half up (C ≥ P) or its
+    replication (C < P)."""
     h2, w2, ch = padded.shape
     grid = padded.reshape(h2 // size, size, w2 // size, size, ch)
     cells = grid[rows, :, cols]  # (n, C, C, 3)
     if size >= patch:
         f = size // patch
         if f == 1:
-            return cells
+            out[...] = cells
+            return
         sums = box_sum(cells, f, np.uint16 if f <= 16 else np.uint32)  # f²·255 fits 16 bits up to f = 16
         sums += f * f // 2
         sums >>= 2 * (f.bit_length() - 1)
-        return sums.astype(np.uint8)
+        np.copyto(out, sums, casting="unsafe")
+        return
     g = patch // size
-    n = len(rows)
-    return np.broadcast_to(cells[:, :, None, :, None], (n, size, g, size, g, ch)).reshape(n, patch, patch, ch)
+    # one pass writing each pixel g×g times, pixels moved as 3-byte items (numpy's loops over a
+    # trailing axis of 3 are slow)
+    pixels, target = cells.view(f"V{ch}")[..., 0], out.view(f"V{ch}")[..., 0]
+    target.reshape(len(rows), size, g, size, g)[...] = pixels[:, :, None, :, None]
 
 
 # Step 7
@@ -241,6 +246,8 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
         members = np.flatnonzero(themes == theme)
         model = models[theme]
         if isinstance(model, IntegerModel) and layout == "NHWC" and not keep_float:
+            if len(members) == len(patches):  # one theme: no copies in or out
+                return run_integer(model, patches, batch, ws)[0], None
             out, _ = run_integer(model, np.ascontiguousarray(patches[members]), batch, ws)
             done[members] = out
             continue
@@ -287,11 +294,15 @@ def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
         return sums.astype(np.uint8)
     f = size // patch
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
-    rows = _upsample_axis(done, 2, f, kind)  # (n, P, C, 3): rows first, as the spec
-    cells = _upsample_axis(rows, 1, f, kind)  # (n, C, C, 3)
+    planes = np.ascontiguousarray(done.transpose(0, 3, 1, 2), dtype=kind)  # (n, 3, P, P): long inner loops
+    rows = _upsample_axis(planes, 3, f, kind)  # (n, 3, P, C): rows first, as the spec
+    cells = _upsample_axis(rows, 2, f, kind)  # (n, 3, C, C)
     cells += kind(2 * f * f)
     cells >>= kind(2 * (f.bit_length() - 1) + 2)
-    return cells.astype(np.uint8)
+    out = np.empty((n, size, size, ch), np.uint8)
+    for c in range(ch):  # back to pixels, a plane at a time (a transposing copy is several times slower)
+        out[..., c] = cells[:, c]
+    return out
 
 
 def _upsample_axis(x: np.ndarray, axis: int, f: int, kind: type) -> np.ndarray:
@@ -347,7 +358,11 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
         themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
     with ws.phase("resample"):
-        patches = np.concatenate([cell_patches(padded, size, r, c, patch) for size, (r, c) in zip(sizes, per_size)])
+        patches = ws.get("cells.u8", (len(themes), patch, patch, frame_u8.shape[2]), np.uint8)
+        start = 0
+        for size, (r, c) in zip(sizes, per_size):
+            cell_patches(padded, size, r, c, patch, patches[start:start + len(r)])
+            start += len(r)
     done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
     with ws.phase("resample"):
         out = np.empty(padded.shape, np.uint8)
