@@ -8,8 +8,8 @@ rendered both ways (input | v1 | v2).
 
     .venv/bin/python scripts/multiscale_quality.py BUNDLE OUT_DIR [--settings T:N ...]
 
---settings takes threshold:budget pairs (the other spec v2 settings at their defaults); the first is
-the one drawn.
+--settings takes threshold:budget[:smallest cell[:largest cell]] (the others at their defaults); the
+first is the one drawn.
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bundle", type=Path)
     p.add_argument("out", type=Path)
-    p.add_argument("--settings", nargs="+", default=["64:512"], help="threshold:budget pairs")
+    p.add_argument("--settings", nargs="+", default=["64:512"], help="threshold:budget[:smallest cell[:largest cell]] settings")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--judges", type=int, default=3)
     p.add_argument("--side", type=int, default=512)
     args = p.parse_args(argv)
-    configs = [Multiscale(threshold=int(t), hysteresis=min(16, int(t)), budget=int(n))
-               for t, n in (s.split(":") for s in args.settings)]
+    configs = [Multiscale(threshold=int(t), hysteresis=min(16, int(t)), budget=int(n), smallest=int(small) if small else None,
+                          largest=int(large) if large else None)
+               for t, n, small, large in ((s.split(":") + ["", ""])[:4] for s in args.settings)]
     cfg, bundle = _art_bundle(args.bundle)
     patch, themes = cfg.model.patch, list(cfg.data.themes)
     held = _heldout(cfg, args.side, print)
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> int:
         row = {"v1": mosaic_scores(judges, theme, inputs, v1, patch, held.test_themes[theme]), "v2": {}}
         for k, settings in enumerate(configs):
             rendered = [render_multiscale(f, models[theme], multiscale=settings) for f in inputs]
-            row["v2"][f"T={settings.threshold} N={settings.budget}"] = v2_scores(judges, theme, inputs, rendered, patch,
+            row["v2"][f"T={settings.threshold} N={settings.budget} {settings.smallest or patch // 2}-{settings.largest or 4 * patch}"] = v2_scores(judges, theme, inputs, rendered, patch,
                                                                                held.test_themes[theme])
             if k == 0:
                 face = [inputs[portrait], v1[portrait], rendered[portrait].frame]
