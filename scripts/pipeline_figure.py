@@ -1,6 +1,6 @@
 """Draws the figures of docs/pipeline.md from the pipelines' own functions, so the pictures cannot
 drift from the code. Regenerate: .venv/bin/python scripts/pipeline_figure.py docs/img/pipeline_grid.png
-docs/img/pipeline_multiscale.png"""
+docs/img/pipeline_multiscale.jpg"""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def draw(path: str, height: int = 40, width: int = 58, patch: int = 16, stride: 
     plt.close(fig)
 
 
-def draw_multiscale(path: str, side: int = 256, patch: int = 32) -> None:
+def draw_multiscale(path: str, side: int = 512, patch: int = 32) -> None:
     """Spec v2's cells on a held-out portrait (matplotlib's Grace Hopper sample) at the default
     settings: each cell outlined, coloured by its size, and the identity model's frame (large cells
     come back as the enlargement of their box mean, cells of P and smaller exactly)."""
@@ -56,11 +56,12 @@ def draw_multiscale(path: str, side: int = 256, patch: int = 32) -> None:
     out = multiscale.render(frame, [lambda x: x], patch=patch, settings=multiscale.Multiscale(), batch=16)
     cells = out.layout.cells()
     sizes = sorted(set(cells[:, 2].tolist()), reverse=True)
-    colours = {s: plt.cm.viridis(k / max(1, len(sizes) - 1)) for k, s in enumerate(sizes)}
+    colours = {s: plt.cm.autumn(k / max(1, len(sizes) - 1)) for k, s in enumerate(sizes)}
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.6))
     axes[0].imshow(frame)
     for top, left, size, _ in cells.tolist():
-        axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, lw=1.0, color=colours[size]))
+        axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, lw=2.0 if size > patch else 0.8,
+                                    color=colours[size]))
     counts = ", ".join(f"{(cells[:, 2] == s).sum()}×{s}" for s in sizes)
     axes[0].set_title(f"cells at P = {patch}, T = 64, N = 512:\n{counts} px")
     axes[1].imshow(out.frame)
@@ -69,10 +70,10 @@ def draw_multiscale(path: str, side: int = 256, patch: int = 32) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=70)
     plt.close(fig)
 
 
 if __name__ == "__main__":
     draw(sys.argv[1] if len(sys.argv) > 1 else "docs/img/pipeline_grid.png")
-    draw_multiscale(sys.argv[2] if len(sys.argv) > 2 else "docs/img/pipeline_multiscale.png")
+    draw_multiscale(sys.argv[2] if len(sys.argv) > 2 else "docs/img/pipeline_multiscale.jpg")
