@@ -228,10 +228,12 @@ def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarr
         np.copyto(out, sums, casting="unsafe")
         return
     g = patch // size
-    # one pass writing each pixel g×g times, pixels moved as 3-byte items (numpy's loops over a
-    # trailing axis of 3 are slow)
-    pixels, target = cells.view(f"V{ch}")[..., 0], out.view(f"V{ch}")[..., 0]
-    target.reshape(len(rows), size, g, size, g)[...] = pixels[:, :, None, :, None]
+    # each pixel g times along its row (pixels taken as 3-byte items: numpy's loops over a trailing
+    # axis of 3 are slow), then each widened row g times as one block
+    widened = np.take(cells.view(f"V{ch}")[..., 0], np.repeat(np.arange(size), g), axis=2)  # (n, C, P)
+    target = out.view(f"V{ch}")[..., 0].reshape(len(rows), size, g, patch)
+    for u in range(g):
+        target[:, :, u] = widened
 
 
 # Step 7
