@@ -115,7 +115,16 @@ def test_bench_without_a_teacher_checkpoint_says_so(bundle, tmp_path, capsys):
     assert not any(r["model"] == "teacher" for r in doc["rows"])
     assert "student_int8_litert_vs_teacher_pytorch_fps" not in doc["ratios"]
     assert any("no PyTorch teacher row" in n for n in doc["notes"])
-    assert doc["stride"] == 8 and all(r["patches"] == 4 * 2 for r in doc["rows"])  # 40: 0,8,16,24  24: 0,8
+    assert doc["stride"] == 8 and all(r["patches"] == 4 * 2 for r in doc["rows"] if r["sampling"] == "grid")  # 40: 0,8,16,24  24: 0,8
+
+
+@pytest.mark.slow
+def test_a_budget_spec_v2_cannot_run_is_one_line_before_any_timing(bundle, tmp_path, capsys):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy, ignore=shutil.ignore_patterns("bench.*"))
+    assert bench(copy, "--budget", "0") == 2
+    assert "--budget 0: budget 0 must be at least 1 cell per frame" in capsys.readouterr().err
+    assert not (copy / "bench.json").exists()
 
 
 @pytest.mark.slow
