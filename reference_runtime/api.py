@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime import fast_paths, pipeline
+from reference_runtime import fast_paths, multiscale as spec_v2, pipeline
 from reference_runtime.backends import Runner, open_artifact
 from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import Bundle, artifact_patch, read_manifest
@@ -84,7 +84,7 @@ def grid_stride(patch: int, stride: int | None = None) -> int:
 def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
                  stride: int | None = None, blend: str = pipeline.DEFAULT_BLEND, theme_map: int | np.ndarray = 0,
                  patch: int | None = None, batch: int | None = None,
-                 workspace: pipeline.Workspace | None = None) -> np.ndarray:
+                 workspace: pipeline.Workspace | None = None, multiscale: spec_v2.Multiscale | None = None) -> np.ndarray:
     """A uint8 H×W×3 RGB frame through the patch-render pipeline (spec v1), a new uint8 frame out.
 
     `model` is a runner from `open_model`, a list of them (one per theme, chosen per patch by
@@ -92,8 +92,17 @@ def render_frame(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     then `patch` and `batch` must be given. A runner's patch size and batch come from its manifest
     entry. `stride` defaults to the patch size (patches abut: the real-time setting the apps use);
     the bundle's golden frames use `bundle.pipeline["stride"]`. Rendering a video, pass one
-    `pipeline.Workspace()` as `workspace` for every frame."""
+    `pipeline.Workspace()` as `workspace` for every frame.
+
+    `multiscale` (a `multiscale.Multiscale`) renders spec v2's cells instead of the grid: `stride`,
+    `blend` and `theme_map` do not apply (several models split the cells by luminance bands), and the
+    workspace carries the layout from one frame of a video to the next."""
     d = _drive(model, patch, batch)
+    if multiscale is not None:
+        if stride is not None or np.ndim(theme_map) != 0 or theme_map != 0:
+            raise ValueError("multiscale renders spec v2's cells: stride and theme_map belong to spec v1's grid")
+        return spec_v2.render(frame_u8, d.models, patch=d.patch, settings=multiscale, batch=d.batch, layout=d.layout,
+                              workspace=workspace).frame
     return fast_paths.render_frame(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
                                    batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)
 
@@ -107,3 +116,13 @@ def render_float(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callab
     d = _drive(model, patch, batch)
     return pipeline.render_float(frame_u8, d.models, patch=d.patch, stride=grid_stride(d.patch, stride), blend=blend,
                                  batch=d.batch, theme_map=theme_map, layout=d.layout, workspace=workspace)
+
+
+def render_multiscale(frame_u8: np.ndarray, model: Runner | Sequence[Runner] | Callable[[np.ndarray], np.ndarray], *,
+                      multiscale: spec_v2.Multiscale, patch: int | None = None, batch: int | None = None,
+                      workspace: pipeline.Workspace | None = None, keep_float: bool = False) -> spec_v2.Rendered:
+    """Spec v2 with everything it computed: the frame, its layout, each cell's theme and, with
+    `keep_float`, the models' float outputs on each cell's patch (what parity is measured on)."""
+    d = _drive(model, patch, batch)
+    return spec_v2.render(frame_u8, d.models, patch=d.patch, settings=multiscale, batch=d.batch, layout=d.layout,
+                          workspace=workspace, keep_float=keep_float)

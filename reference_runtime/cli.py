@@ -15,6 +15,7 @@ from pathlib import Path
 from reference_runtime.backends import BackendError
 from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import ManifestError
+from reference_runtime.multiscale import Multiscale
 from reference_runtime.pipeline import BLENDS, DEFAULT_BLEND
 from reference_runtime.render import DEFAULT_PRECISION, FORMATS, SAMPLINGS
 
@@ -77,11 +78,25 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: the patch size, as the apps render)")
     p.add_argument("--blend", choices=BLENDS, help=f"how overlapping patches combine (default: {DEFAULT_BLEND})")
     p.add_argument("--sampling", choices=SAMPLINGS, default=SAMPLINGS[0],
-                   help="grid (spec v1) or the salient patches only (the others keep the input)")
+                   help="grid (spec v1), the salient patches only (the others keep the input), or multiscale "
+                        "(spec v2: cells from --largest-cell down to --smallest-cell, split where the photograph has detail)")
     p.add_argument("--coverage", type=float, default=0.8, help="salient: fraction of patches transformed (default: 0.8)")
+    add_multiscale_arguments(p)
     p.add_argument("--size", type=int, help="processing size: the frame's longer side in pixels")
     p.add_argument("--fps", type=float, help="video: output frame rate (frames resampled by time)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def add_multiscale_arguments(p: argparse.ArgumentParser) -> None:
+    """Spec v2's settings (docs/pipeline.md), the same options as `ygan render`'s; None leaves the spec's default."""
+    o = Multiscale()
+    p.add_argument("--budget", type=int, help=f"multiscale: at most N cells (model inputs) per frame (default: {o.budget})")
+    p.add_argument("--threshold", type=int,
+                   help=f"multiscale: a cell splits where its luma variance (levels²) is above this (default: {o.threshold})")
+    p.add_argument("--hysteresis", type=int,
+                   help=f"multiscale, video: split cells stay split down to threshold − H, new ones need threshold + H (default: {o.hysteresis})")
+    p.add_argument("--largest-cell", type=int, help="multiscale: largest cell in pixels, the patch times a power of two (default: 4·patch)")
+    p.add_argument("--smallest-cell", type=int, help="multiscale: smallest cell in pixels, the patch over a power of two (default: patch/2)")
 
 
 def add_bundle_arguments(p: argparse.ArgumentParser, required: bool) -> None:

@@ -148,7 +148,7 @@ def _lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarr
         np.take(table.view(np.uint8), src.view(np.uint8), out=out.view(np.uint8))
 
 
-def _run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspace, keep_raw: bool = False
+def run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspace, keep_raw: bool = False
                  ) -> tuple[np.ndarray, np.ndarray | None]:
     """(N, P, P, C) uint8 patches through an integer model in chunks of B, bytes through its tables:
     the rendered pixels of every patch and, with `keep_raw`, the model's output bytes themselves."""
@@ -174,7 +174,7 @@ def _exact_tiling_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, b
                         ws: Workspace) -> np.ndarray:
     """The exact tiling with an integer model: bytes through the model's tables, no float at all."""
     tiles, _ = _exact_grid(frame_u8, patch, ws)
-    done, _ = _run_integer(model, tiles, batch, ws)
+    done, _ = run_integer(model, tiles, batch, ws)
     return _untile(done, frame_u8, patch)
 
 
@@ -199,7 +199,7 @@ def _edge_bands_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, ble
         np.copyto(tiles[nr, :nc], _grid(frame_u8[h - patch:, :core_w], patch)[0])
         if len(cols) > nc:
             np.copyto(tiles[nr, nc], frame_u8[h - patch:, w - patch:])
-    done, raw = _run_integer(model, tiles.reshape(-1, patch, patch, c), batch, ws, keep_raw=True)
+    done, raw = run_integer(model, tiles.reshape(-1, patch, patch, c), batch, ws, keep_raw=True)
     done, raw = done.reshape(tiles.shape), raw.reshape(tiles.shape)
     out = np.empty_like(frame_u8)
     np.copyto(_grid(out[:core_h, :core_w], patch), done[:nr, :nc])

@@ -38,6 +38,7 @@ class Workspace:
 
     buffers: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)  # per phase, summed until cleared
+    previous_layout: object | None = None  # spec v2: the last frame's cells, for the next frame's hysteresis
 
     def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         """The buffer called `name`, made anew only when its shape or dtype changed; contents undefined."""

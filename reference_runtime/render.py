@@ -1,9 +1,10 @@
 """`python -m reference_runtime render`: a photograph or a video through a bundle's artifacts, as the
 phone renders it, without torch (docs/runtime.md, "Render a photograph or a video").
 
-Every frame goes through `api.render_frame`: spec v1's grid, one patch-model artifact per theme.
-The options are those of `ygan render` that this grid covers: stride, blend, grid or salient
-sampling, several themes (luminance bands), processing size and a video's frame rate; `ygan render
+Every frame goes through `api.render_frame`: spec v1's grid or spec v2's multi-scale cells, one
+patch-model artifact per theme. The options are those of `ygan render` that these cover: stride,
+blend, grid, salient or multiscale sampling (with its budget, threshold, hysteresis and cell sizes),
+several themes (luminance bands), processing size and a video's frame rate; `ygan render
 --bundle` calls `render` with its own parsed arguments. The options are checked and the input, the
 bundle and its models opened before the first frame renders, so a bad request is one line and
 writes nothing; outputs are written atomically.
@@ -23,11 +24,12 @@ from reference_runtime import media
 from reference_runtime.api import grid_stride, open_bundle, open_model, render_frame
 from reference_runtime.backends import BackendError, Runner
 from reference_runtime.manifest import Bundle, ManifestError, artifact_patch
+from reference_runtime.multiscale import Multiscale, check_settings
 from reference_runtime.pipeline import Workspace
 from reference_runtime.theme_map import luminance_bands, salient_patches
 from reference_runtime.verify import unwritable
 
-SAMPLINGS = ("grid", "salient")  # ygan render's random crops are resized to P and back: not spec v1's grid
+SAMPLINGS = ("grid", "salient", "multiscale")  # ygan render's random crops (resized to P and back, bilinear) are in no spec
 FORMATS = ("tflite", "onnx", "coreml")
 """Where the precision is in several formats, the first of these renders: the phone's own first."""
 DEFAULT_PRECISION = "int8-full"  # the Android app's first choice
@@ -52,8 +54,11 @@ class Job:
     blend: str | None  # None: render_frame's default
     sampling: str
     coverage: float
+    multiscale: Multiscale | None = None  # spec v2's settings, with --sampling multiscale
 
     def render(self, frame: np.ndarray, workspace: Workspace) -> np.ndarray:
+        if self.multiscale is not None:
+            return render_frame(frame, self.models, multiscale=self.multiscale, workspace=workspace)
         models, theme_map = self.theme_map(frame)
         blend = {} if self.blend is None else {"blend": self.blend}
         return render_frame(frame, models, stride=self.stride, theme_map=theme_map, workspace=workspace, **blend)
@@ -86,7 +91,35 @@ def check_arguments(args: argparse.Namespace) -> None:
     for bad, message in problems:
         if bad:
             raise RenderError(message)
+    check_multiscale(args)
     check_output(args.input, args.out)
+
+
+MULTISCALE = ("budget", "threshold", "hysteresis", "largest_cell", "smallest_cell")
+
+
+def multiscale_settings(args: argparse.Namespace) -> Multiscale:
+    given = {k: getattr(args, k) for k in ("budget", "threshold", "hysteresis") if getattr(args, k, None) is not None}
+    return Multiscale(**given, largest=getattr(args, "largest_cell", None), smallest=getattr(args, "smallest_cell", None))
+
+
+def check_multiscale(args: argparse.Namespace, patch: int | None = None) -> Multiscale | None:
+    """Spec v2's settings with --sampling multiscale (refused in one line if spec v2 cannot run them:
+    the cell sizes once the patch is known), None otherwise; its options without it, and spec v1's
+    --stride with it, are refused."""
+    given = [name for name in MULTISCALE if getattr(args, name, None) is not None]
+    if args.sampling != "multiscale":
+        if given:
+            raise RenderError(f"--{given[0].replace('_', '-')} sets spec v2's cells: add --sampling multiscale")
+        return None
+    if args.stride is not None:
+        raise RenderError("--stride belongs to spec v1's grid: --sampling multiscale pastes cells of several sizes")
+    settings = multiscale_settings(args)
+    try:
+        check_settings(settings.threshold, settings.hysteresis, settings.budget, settings.largest, settings.smallest, patch)
+    except ValueError as exc:
+        raise RenderError(f"--sampling multiscale: {exc}") from None
+    return settings
 
 
 def check_output(source: str, out: str) -> None:
@@ -132,7 +165,8 @@ def prepare(args: argparse.Namespace, height: int, width: int) -> Job:
     check_fits(*processing_shape(height, width, args.size), patch)
     threads = {} if args.threads is None else {"threads": args.threads}
     models = [open_model(bundle, a["id"], **threads) for a in artifacts]
-    return Job(models, themes, patch, grid_stride(patch, args.stride), args.blend, args.sampling, args.coverage)
+    multiscale = check_multiscale(args, patch)
+    return Job(models, themes, patch, grid_stride(patch, args.stride), args.blend, args.sampling, args.coverage, multiscale)
 
 
 # Copied from ygan_mobile.render.command.processing_shape with ingest.resize_to->media.resize_to

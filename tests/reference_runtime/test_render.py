@@ -15,7 +15,9 @@ from conftest import tiny_student
 from convert.bundle import Options, convert
 from reference_runtime import media
 from reference_runtime.backends import BackendUnavailable
+from reference_runtime.api import render_multiscale
 from reference_runtime.cli import main as runtime_main
+from reference_runtime.multiscale import Multiscale
 from reference_runtime.render import progress
 from reference_runtime.theme_map import luminance_bands, salient_patches
 
@@ -76,6 +78,24 @@ def test_several_themes_split_by_luminance_and_salient_keeps_the_rest(two_themes
     assert np.array_equal(media.load_image(tmp_path / "salient.png"), want)
 
 
+def test_multiscale_sampling_writes_spec_v2s_bytes_and_carries_the_layout_through_a_video(two_themes, photo, tmp_path, capsys):
+    frame = media.load_image(photo)
+    stars, flowers = (rr.open_model(two_themes, patch_models(two_themes, t)[0]["id"]) for t in ("stars", "flowers"))
+    assert render(photo, "-o", tmp_path / "v2.png", "--bundle", two_themes, "--precision", "fp32", "--theme", "stars,flowers",
+                  "--sampling", "multiscale", "--budget", "25", "--threshold", "20") == 0
+    settings = Multiscale(budget=25, threshold=20)
+    want = rr.render_frame(frame, [stars, flowers], multiscale=settings)
+    assert np.array_equal(media.load_image(tmp_path / "v2.png"), want)
+    cells = render_multiscale(frame, [stars, flowers], multiscale=settings).layout.cells()
+    assert 1 < len(cells) <= 25 and len(set(cells[:, 2].tolist())) > 1
+
+    src = tmp_path / "still.mp4"
+    media.write_video(src, [frame[:32, :48]] * 4, fps=12.0)
+    assert render(src, "-o", tmp_path / "still_out.mp4", "--bundle", two_themes, "--precision", "fp32",
+                  "--sampling", "multiscale") == 0
+    assert "4 frames" in capsys.readouterr().out
+
+
 def test_a_video_keeps_its_frame_count_and_size(tiny_bundle, tmp_path, capsys):
     src = tmp_path / "clip.mp4"
     media.write_video(src, [np.full((32, 48, 3), (30 * i, 80, 255 - 30 * i), np.uint8) for i in range(7)], fps=12.0)
@@ -103,6 +123,12 @@ BAD = {  # case: (what replaces the good request's input, -o or --bundle; option
     "video output for an image": ({"-o": "{tmp}/out/x.mp4"}, []),
     "output without an extension": ({"-o": "{tmp}/out/x"}, []),
     "output is a folder": ({"-o": "{tmp}"}, []),
+    "budget without multiscale": ({}, ["--budget", "9"]),
+    "budget 0": ({}, ["--sampling", "multiscale", "--budget", "0"]),
+    "hysteresis over the threshold": ({}, ["--sampling", "multiscale", "--threshold", "4", "--hysteresis", "5"]),
+    "largest cell not the patch times a power of two": ({}, ["--sampling", "multiscale", "--largest-cell", "24"]),
+    "smallest cell 1": ({}, ["--sampling", "multiscale", "--smallest-cell", "1"]),
+    "stride with multiscale": ({}, ["--sampling", "multiscale", "--stride", "8"]),
 }
 
 

@@ -100,7 +100,7 @@ def test_a_missing_backend_fails_unless_skipped_by_name(copy, capsys, monkeypatc
     assert doc["ok"] is True and doc["skipped_backends"] == ["tflite"]
     tflite = [r for r in [*doc["models"], *doc["pipeline"]] if r["id"].startswith("tflite/")]
     assert tflite and {(r["status"], r["reason"]) for r in tflite} == {("not verified", "skipped: --skip-backend tflite")}
-    assert "0 fail, 5 not verified" in capsys.readouterr().out  # 3 models, 2 frames of the patch model
+    assert "0 fail, 7 not verified" in capsys.readouterr().out  # 3 models, 2 frames of the patch model, 2 of spec v2
 
 
 @pytest.mark.slow
@@ -159,6 +159,7 @@ def test_a_pipeline_check_that_raises_is_one_failed_row(copy, capsys, monkeypatc
         raise RuntimeError("the runner crashed")
 
     monkeypatch.setattr(verify_module, "render_with", broken)
+    monkeypatch.setattr(verify_module.api, "render_multiscale", broken)
     assert _verify(copy) == 1
     out = capsys.readouterr().out
     manifest = _manifest(copy)
@@ -167,8 +168,9 @@ def test_a_pipeline_check_that_raises_is_one_failed_row(copy, capsys, monkeypatc
     assert f"{len(manifest['artifacts'])} artifacts" in out
     assert all(r["status"] == "pass" for r in doc["models"])
     patch_models = [a["id"] for a in manifest["artifacts"] if a["role"] == "patch_model"]
-    assert sorted(r["id"] for r in doc["pipeline"]) == sorted(2 * patch_models)
+    assert sorted(r["id"] for r in doc["pipeline"]) == sorted(4 * patch_models)  # two frames of each spec
     assert {(r["status"], r["reason"]) for r in doc["pipeline"]} == {("fail", "the runner crashed")}
+    assert "golden frame multiscale.0 through the pipeline: the runner crashed" in out
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 from conftest import untrained_teacher
 from ygan import cli
 from ygan_mobile import checkpoint, ingest
-from ygan_mobile.render import torch_pipeline
+from ygan_mobile.render import multiscale, torch_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,24 @@ def test_render_image_matches_the_pipeline(ckpt, photo, tmp_path):
                                    ["--feedback", "2", "--blend", "paste"],
                                    ["--theme", "flowers", "--patch", "12", "--stride", "5"],
                                    ["--theme", "stars,flowers", "--batch", "7"],
-                                   ["--size", "30"]])
+                                   ["--size", "30"],
+                                   ["--sampling", "multiscale", "--budget", "20", "--stereo", "--feedback", "1"]])
 def test_render_modes_write_an_image(ckpt, photo, tmp_path, extra):
     out = tmp_path / "out.png"
     assert ygan(photo, "-o", out, "--checkpoint", ckpt, "--theme", "stars", *extra) == 0
-    assert ingest.load_image(out).shape == ((22, 30, 3) if "--size" in extra else (45, 61, 3))
+    assert ingest.load_image(out).shape == ((22, 30, 3) if "--size" in extra else (45, 122, 3) if "--stereo" in extra
+                                            else (45, 61, 3))
+
+
+def test_multiscale_sampling_is_the_spec_v2_pipeline(ckpt, photo, tmp_path):
+    out = tmp_path / "out.png"
+    assert ygan(photo, "-o", out, "--checkpoint", ckpt, "--theme", "stars,flowers", "--sampling", "multiscale",
+                "--budget", "30", "--threshold", "10", "--hysteresis", "2") == 0
+    models, patch = checkpoint.load_patch_models(ckpt, ["stars", "flowers"])
+    want = multiscale.render(ingest.load_image(photo), list(models.values()), patch=patch,
+                             options=multiscale.MultiscaleOptions(threshold=10, hysteresis=2, budget=30))
+    assert np.array_equal(ingest.load_image(out), want.frame)
+    assert 4 < len(want.cells) <= 30 and len(set(want.cells[:, 2].tolist())) > 1
 
 
 def test_stereo_writes_a_side_by_side_pair(ckpt, photo, tmp_path):
@@ -113,7 +126,11 @@ def test_bad_input_is_one_error_and_no_output(ckpt, photo, tmp_path, capsys, kin
 
 
 @pytest.mark.parametrize("extra", [["--stride", "99"], ["--theme", "nope"], ["--coverage", "0"], ["--batch", "0"],
-                                   ["--size", "0"], ["--fps", "-1"], ["--feedback", "-1"], ["--patch", "1"]])
+                                   ["--size", "0"], ["--fps", "-1"], ["--feedback", "-1"], ["--patch", "1"],
+                                   ["--budget", "9"], ["--sampling", "multiscale", "--budget", "0"],
+                                   ["--sampling", "multiscale", "--largest-cell", "12"],
+                                   ["--sampling", "multiscale", "--threshold", "4", "--hysteresis", "5"],
+                                   ["--sampling", "multiscale", "--stride", "4"]])
 def test_bad_options_are_one_error(ckpt, photo, tmp_path, capsys, extra):
     assert ygan(photo, "-o", tmp_path / "o.png", "--checkpoint", ckpt, *extra) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from ygan_mobile import ingest
 from ygan_mobile.atomic import unwritable
 from ygan_mobile.errors import YganError
+from ygan_mobile.render.multiscale import MultiscaleOptions, settings_problem
 from ygan_mobile.render.renderer import SAMPLINGS, RenderOptions, make_renderer
 from ygan_mobile.render.torch_pipeline import BLENDS, DEFAULT_BATCH, DEFAULT_BLEND, default_stride
 
@@ -28,9 +29,11 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", type=int, help="grid stride, 1 ≤ S ≤ patch (default: patch/2; with --bundle, the patch size)")
     p.add_argument("--blend", choices=BLENDS, default=DEFAULT_BLEND)
     p.add_argument("--sampling", choices=SAMPLINGS, default="grid",
-                   help="grid (spec v1), random crops until --coverage, or the salient patches only")
+                   help="grid (spec v1), random crops until --coverage, the salient patches only, or multiscale "
+                        "(spec v2: cells from --largest-cell down to --smallest-cell, split where the photograph has detail)")
     p.add_argument("--coverage", type=float, default=0.8,
                    help="random: fraction of the frame covered; salient: fraction of patches transformed")
+    add_multiscale_arguments(p)
     p.add_argument("--feedback", type=int, default=0, help="feed the output back through the pipeline N more times")
     p.add_argument("--stereo", action="store_true", help="write a side-by-side stereoscopic pair (left | right)")
     p.add_argument("--disparity", type=int, default=8, help="stereo: horizontal shift of the right view in pixels")
@@ -41,6 +44,44 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true",
                    help="video: fail (writing nothing) when the file decodes to fewer frames than its header promises")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+MULTISCALE = ("budget", "threshold", "hysteresis", "largest_cell", "smallest_cell")
+
+
+def add_multiscale_arguments(p: argparse.ArgumentParser) -> None:
+    """Spec v2's settings (docs/pipeline.md); None leaves the spec's default."""
+    o = MultiscaleOptions()
+    p.add_argument("--budget", type=int, help=f"multiscale: at most N cells (model inputs) per frame (default: {o.budget})")
+    p.add_argument("--threshold", type=int,
+                   help=f"multiscale: a cell splits where its luma variance (levels²) is above this (default: {o.threshold})")
+    p.add_argument("--hysteresis", type=int,
+                   help=f"multiscale, video: split cells stay split down to threshold − H, new ones need threshold + H (default: {o.hysteresis})")
+    p.add_argument("--largest-cell", type=int, help="multiscale: largest cell in pixels, the patch times a power of two (default: 4·patch)")
+    p.add_argument("--smallest-cell", type=int, help="multiscale: smallest cell in pixels, the patch over a power of two (default: patch/2)")
+
+
+def multiscale_options(args: argparse.Namespace) -> MultiscaleOptions:
+    """The multiscale settings given, the spec's defaults for the rest."""
+    given = {k: getattr(args, k) for k in ("budget", "threshold", "hysteresis") if getattr(args, k) is not None}
+    return MultiscaleOptions(**given, largest=args.largest_cell, smallest=args.smallest_cell)
+
+
+def check_multiscale(args: argparse.Namespace, patch: int | None) -> MultiscaleOptions:
+    """Refuse, in one line, multiscale options without --sampling multiscale and settings spec v2 cannot
+    run (the cell sizes once the patch size is known)."""
+    given = [name for name in MULTISCALE if getattr(args, name) is not None]
+    if args.sampling != "multiscale":
+        if given:
+            raise YganError(f"--{given[0].replace('_', '-')} sets spec v2's cells: add --sampling multiscale")
+        return MultiscaleOptions()
+    if args.stride is not None:
+        raise YganError("--stride belongs to spec v1's grid: --sampling multiscale pastes cells of several sizes")
+    o = multiscale_options(args)
+    problem = settings_problem(o.threshold, o.hysteresis, o.budget, o.largest, o.smallest, patch)
+    if problem:
+        raise YganError(f"--sampling multiscale: {problem}")
+    return o
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -58,6 +99,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     for bad, message in problems:
         if bad:
             raise YganError(message)
+    check_multiscale(args, args.patch)
     out = Path(args.out)
     problem = unwritable(out)
     if problem:
@@ -99,7 +141,7 @@ def options(args: argparse.Namespace, model_patch: int) -> RenderOptions:
         raise YganError(f"--stride {stride} is larger than the patch size {patch}: use 1 ≤ S ≤ {patch}")
     return RenderOptions(patch=patch, stride=stride, blend=args.blend, sampling=args.sampling, coverage=args.coverage,
                          feedback=args.feedback, stereo=args.stereo, disparity=args.disparity, batch=args.batch,
-                         seed=args.seed)
+                         seed=args.seed, multiscale=check_multiscale(args, patch))
 
 
 def run_render(args: argparse.Namespace) -> int:

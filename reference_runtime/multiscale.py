@@ -1,0 +1,376 @@
+"""The patch-render pipeline, spec v2 (docs/pipeline.md): cells of several sizes, in numpy.
+
+Read top to bottom in the spec's order — pad, block luma, cell statistics, layout, patches, model,
+cells, paste — so that a port can follow it. Everything but the model call and v1's normalisation
+and rounding around it is integer arithmetic, vectorised over all the cells of one size: the only
+Python loops run over the few cell sizes and over the model's chunks. Written independently of the
+torch version (ygan_mobile/render/multiscale.py), which is tested against this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from reference_runtime.fast_paths import run_integer
+from reference_runtime.pipeline import IntegerModel, PatchModel, Workspace, normalise, quantise, run_chunk
+
+# Copied from ygan_mobile.render.multiscale.DEFAULT_THRESHOLD
+DEFAULT_THRESHOLD = 64  # a cell whose block-luma variance (levels²) is above this splits
+# Copied from ygan_mobile.render.multiscale.DEFAULT_HYSTERESIS
+DEFAULT_HYSTERESIS = 16  # video: split cells stay split down to T − Hy, new ones need T + Hy
+# Copied from ygan_mobile.render.multiscale.DEFAULT_BUDGET
+DEFAULT_BUDGET = 512  # at most this many cells (model inputs) per frame
+# Copied from ygan_mobile.render.multiscale.DEFAULT_LARGEST
+DEFAULT_LARGEST = 4  # largest cell: 4·P
+# Copied from ygan_mobile.render.multiscale.DEFAULT_SMALLEST
+DEFAULT_SMALLEST = 2  # smallest cell: P/2
+LUMA_WEIGHTS = (77, 150, 29)  # BT.601 in 256ths: 77 + 150 + 29 = 256
+
+
+@dataclass(frozen=True)
+class Multiscale:
+    """Spec v2's parameters. `largest` and `smallest` are cell sizes in pixels; None means 4·P and P/2."""
+
+    threshold: int = DEFAULT_THRESHOLD
+    hysteresis: int = DEFAULT_HYSTERESIS
+    budget: int = DEFAULT_BUDGET
+    largest: int | None = None
+    smallest: int | None = None
+
+    def sizes(self, patch: int) -> list[int]:
+        """The cell sizes C_0 > … > C_K, largest first; ValueError (one line) for sizes spec v2 does not allow."""
+        check_settings(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        sizes = [self.largest or DEFAULT_LARGEST * patch]
+        while sizes[-1] > (self.smallest or patch // DEFAULT_SMALLEST):
+            sizes.append(sizes[-1] // 2)
+        return sizes
+
+    def record(self, patch: int) -> dict:
+        """The settings as a manifest records them (cell sizes in pixels)."""
+        sizes = self.sizes(patch)
+        return {"largest_cell": sizes[0], "smallest_cell": sizes[-1], "threshold": self.threshold,
+                "hysteresis": self.hysteresis, "budget": self.budget}
+
+
+def _power_of_two_ratio(a: int, b: int) -> bool:
+    """a = b·2^k for some k ≥ 0."""
+    return a >= b and a % b == 0 and (a // b) & (a // b - 1) == 0
+
+
+def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
+                   smallest: int | None = None, patch: int | None = None) -> None:
+    """ValueError (one line) for settings spec v2 cannot run; the cell sizes (None: 4·P and P/2) are
+    checked when `patch` is known."""
+    problems = [
+        (threshold < 0, f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"),
+        (not 0 <= hysteresis <= threshold, f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"),
+        (budget < 1, f"budget {budget} must be at least 1 cell per frame (e.g. {DEFAULT_BUDGET})"),
+    ]
+    if patch is not None:
+        largest, smallest = largest or DEFAULT_LARGEST * patch, smallest or patch // DEFAULT_SMALLEST
+        problems = [
+            (patch < 2 or patch % 2, f"patch {patch}: spec v2 needs an even patch size"),
+            (not _power_of_two_ratio(largest, patch),
+             f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"),
+            (smallest < 2 or not _power_of_two_ratio(patch, smallest),
+             f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
+            *problems,
+        ]
+    for bad, message in problems:
+        if bad:
+            raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A frame's cells (step 4) and what the next frame needs of it: `split[k]` marks the cells of size
+    sizes[k] that split, on the (H2/C_k, W2/C_k) grid; `key` says which frames may use it as `prev`."""
+
+    key: tuple
+    sizes: list[int]
+    split: list[np.ndarray]  # one bool grid per size but the smallest
+    leaves: list[np.ndarray]  # one bool grid per size: the cells drawn
+    details: list[np.ndarray]  # one int64 grid per size: detail(cell)
+
+    def cells(self, themes: np.ndarray | None = None) -> np.ndarray:
+        """(K, 4) int32 top, left, size, theme of every leaf in paste order (step 5): the golden `layout`."""
+        rows = []
+        for size, leaf in zip(self.sizes, self.leaves):
+            r, c = np.nonzero(leaf)
+            rows.append(np.stack([r * size, c * size, np.full(len(r), size)], axis=1))
+        out = np.concatenate(rows).astype(np.int32)
+        theme = np.zeros(len(out), np.int32) if themes is None else themes.astype(np.int32)
+        return np.concatenate([out, theme[:, None]], axis=1)
+
+
+# Step 1
+def pad_to_cells(frame_u8: np.ndarray, largest: int) -> np.ndarray:
+    """Edge replication at the bottom and right up to multiples of the largest cell."""
+    h, w = frame_u8.shape[:2]
+    h2, w2 = -(-h // largest) * largest, -(-w // largest) * largest
+    if (h2, w2) == (h, w):
+        return frame_u8
+    return np.pad(frame_u8, ((0, h2 - h), (0, w2 - w), (0, 0)), mode="edge")
+
+
+# Step 2
+def block_luma(padded: np.ndarray) -> np.ndarray:
+    """(H2/2, W2/2) int64: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel."""
+    s = padded[0::2, 0::2]
+    r, g, b = LUMA_WEIGHTS
+    y = s[..., 0].astype(np.int32) * r
+    y += s[..., 1].astype(np.int32) * g
+    y += s[..., 2].astype(np.int32) * b
+    y += 128
+    y >>= 8
+    return y.astype(np.int64)
+
+
+# Step 3
+def box_sum(x: np.ndarray, k: int, dtype: type) -> np.ndarray:
+    """Sums over k×k blocks of the two axes after the first of an (n, A, B, …) array, as `dtype`: k
+    slices added per axis (numpy reduces a reshape's short axes far slower than it adds slices)."""
+    rows = x[:, 0::k].astype(dtype)
+    for u in range(1, k):
+        rows += x[:, u::k]
+    out = rows[:, :, 0::k].copy()
+    for v in range(1, k):
+        out += rows[:, :, v::k]
+    return out
+
+
+def cell_sums(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(S1, S2) on each size's grid of cells, int64: block sums at the smallest size, then each larger
+    size as the sum of its four children (exact in integers)."""
+    k = sizes[-1] // 2
+    s1 = box_sum(y[None], k, np.int64)[0]
+    s2 = box_sum((y * y)[None], k, np.int64)[0]
+    sums = [(s1, s2)]
+    for _ in sizes[:-1]:
+        s1, s2 = (s.reshape(s.shape[0] // 2, 2, s.shape[1] // 2, 2).sum(axis=(1, 3)) for s in (s1, s2))
+        sums.append((s1, s2))
+    return sums[::-1]
+
+
+def detail(s1: np.ndarray, s2: np.ndarray, size: int) -> np.ndarray:
+    """(n·S2 − S1²) div n², n = (C/2)² blocks: the cell's block-luma variance in levels², floored."""
+    n = (size // 2) ** 2
+    return (n * s2 - s1 * s1) // (n * n)
+
+
+def band(s1: np.ndarray, size: int, n_themes: int) -> np.ndarray:
+    """min((m·S1) div (256·n), m − 1): the luminance band of each cell, darkest → theme 0."""
+    n = (size // 2) ** 2
+    return np.minimum((n_themes * s1) // (256 * n), n_themes - 1)
+
+
+# Step 4
+def live_grid(size: int, grid_shape: tuple[int, int], height: int, width: int) -> np.ndarray:
+    """Cells whose top-left corner lies in the frame (the others lie wholly in the padding)."""
+    r = np.arange(grid_shape[0])[:, None] * size < height
+    c = np.arange(grid_shape[1])[None, :] * size < width
+    return r & c
+
+
+def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], sums: list[tuple[np.ndarray, np.ndarray]],
+                  sizes: list[int], settings: Multiscale, prev: Layout | None) -> Layout:
+    """Level by level, largest cells first: the candidates above their bar, those split in the previous
+    frame first, then by detail, then row-major, split while the budget holds."""
+    height, width = frame_shape
+    key = (padded_shape, tuple(sizes), settings.threshold, settings.hysteresis, settings.budget)
+    if prev is not None and prev.key != key:
+        prev = None
+    details = [detail(s1, s2, size) for (s1, s2), size in zip(sums, sizes)]
+    active = live_grid(sizes[0], details[0].shape, height, width)
+    count = int(active.sum())
+    splits, leaves = [], []
+    for k, size in enumerate(sizes[:-1]):
+        was = prev.split[k] if prev is not None else np.zeros(active.shape, bool)
+        bar = np.where(was, settings.threshold - settings.hysteresis, settings.threshold + settings.hysteresis)
+        if prev is None:
+            bar = np.full(active.shape, settings.threshold)
+        cand = np.flatnonzero(active & (details[k] > bar))
+        order = np.lexsort((cand, -details[k].reshape(-1)[cand], ~was.reshape(-1)[cand]))
+        cand = cand[order]
+        kid_live = live_grid(size // 2, (active.shape[0] * 2, active.shape[1] * 2), height, width)
+        kids = kid_live.reshape(active.shape[0], 2, active.shape[1], 2).sum(axis=(1, 3)).reshape(-1)[cand]
+        fits = count + np.cumsum(kids - 1) <= settings.budget
+        taken = cand[:int(np.argmin(fits)) if not fits.all() else len(cand)]
+        split = np.zeros(active.size, bool)
+        split[taken] = True
+        split = split.reshape(active.shape)
+        count += int(kids[:len(taken)].sum() - len(taken))
+        splits.append(split)
+        leaves.append(active & ~split)
+        active = np.repeat(np.repeat(split, 2, axis=0), 2, axis=1) & kid_live
+    leaves.append(active)
+    return Layout(key, sizes, splits, leaves, details)
+
+
+# Step 6
+def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray) -> None:
+    """Writes into `out` (n, P, P, 3) uint8 each cell's box mean rounded half up (C ≥ P) or its
+    replication (C < P)."""
+    h2, w2, ch = padded.shape
+    grid = padded.reshape(h2 // size, size, w2 // size, size, ch)
+    cells = grid[rows, :, cols]  # (n, C, C, 3)
+    if size >= patch:
+        f = size // patch
+        if f == 1:
+            out[...] = cells
+            return
+        sums = box_sum(cells, f, np.uint16 if f <= 16 else np.uint32)  # f²·255 fits 16 bits up to f = 16
+        sums += f * f // 2
+        sums >>= 2 * (f.bit_length() - 1)
+        np.copyto(out, sums, casting="unsafe")
+        return
+    g = patch // size
+    # each pixel g times along its row (pixels taken as 3-byte items: numpy's loops over a trailing
+    # axis of 3 are slow), then each widened row g times as one block
+    widened = np.take(cells.view(f"V{ch}")[..., 0], np.repeat(np.arange(size), g), axis=2)  # (n, C, P)
+    target = out.view(f"V{ch}")[..., 0].reshape(len(rows), size, g, patch)
+    for u in range(g):
+        target[:, :, u] = widened
+
+
+# Step 7
+def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray, themes: np.ndarray, batch: int,
+                layout: str, ws: Workspace, keep_float: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every patch through its theme's model in chunks of B (theme by theme, paste order): the rounded
+    uint8 outputs and, with `keep_float`, the float32 outputs before rounding (the parity gate).
+    An integer model driven in NHWC is fed bytes through its tables, as v1's fast path feeds it."""
+    done = np.empty(patches.shape, np.uint8)
+    floats = np.empty(patches.shape, np.float32) if keep_float else None
+    for theme in np.unique(themes).tolist():
+        members = np.flatnonzero(themes == theme)
+        model = models[theme]
+        if isinstance(model, IntegerModel) and layout == "NHWC" and not keep_float:
+            if len(members) == len(patches):  # one theme: no copies in or out
+                return run_integer(model, patches, batch, ws)[0], None
+            out, _ = run_integer(model, np.ascontiguousarray(patches[members]), batch, ws)
+            done[members] = out
+            continue
+        float_model = model.as_float if isinstance(model, IntegerModel) else model
+        for start in range(0, len(members), batch):
+            chunk = members[start:start + batch]
+
+            def fill(out: np.ndarray) -> None:
+                with ws.phase("convert"):
+                    normalise(patches[chunk], out)
+
+            y = run_chunk(float_model, fill, len(chunk), patches.shape[1:], batch, layout, ws)
+            if floats is not None:
+                floats[chunk] = y
+            with ws.phase("convert"):
+                done[chunk] = quantise(y)
+    return done, floats
+
+
+# Step 8
+def bilinear_taps(size: int, patch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """lo, hi, w0, w1 of each of the cell's C rows (or columns): half-pixel centres, edges clamped,
+    weights in units of 1/(2f)."""
+    f = size // patch
+    t = np.arange(size)
+    num = 2 * t + 1 - f
+    i0 = num // (2 * f)
+    r = num - 2 * f * i0
+    lo, hi = np.clip(i0, 0, patch - 1), np.clip(i0 + 1, 0, patch - 1)
+    return lo, hi, (2 * f - r).astype(np.uint32), r.astype(np.uint32)
+
+
+def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
+    """(n, P, P, 3) uint8 rounded outputs → (n, C, C, 3) uint8 cells: integer bilinear up (C > P),
+    as is (C = P), box mean rounded half up (C < P)."""
+    n, patch, _, ch = done.shape
+    if size == patch:
+        return done
+    if size < patch:
+        g = patch // size
+        sums = box_sum(done, g, np.uint16 if g <= 16 else np.uint32)
+        sums += g * g // 2
+        sums >>= 2 * (g.bit_length() - 1)
+        return sums.astype(np.uint8)
+    f = size // patch
+    kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
+    planes = np.ascontiguousarray(done.transpose(0, 3, 1, 2), dtype=kind)  # (n, 3, P, P): long inner loops
+    rows = _upsample_axis(planes, 3, f, kind)  # (n, 3, P, C): rows first, as the spec
+    cells = _upsample_axis(rows, 2, f, kind)  # (n, 3, C, C)
+    cells += kind(2 * f * f)
+    cells >>= kind(2 * (f.bit_length() - 1) + 2)
+    out = np.empty((n, size, size, ch), np.uint8)
+    for c in range(ch):  # back to pixels, a plane at a time (a transposing copy is several times slower)
+        out[..., c] = cells[:, c]
+    return out
+
+
+def _upsample_axis(x: np.ndarray, axis: int, f: int, kind: type) -> np.ndarray:
+    """Step 8's taps along one axis, phase by phase: output t = f·j + φ takes w0·x[lo] + w1·x[hi]
+    with lo = j − 1, hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others (clamped
+    at the edges), and the same weights for every j: `bilinear_taps`, the spec's form, as slices of an
+    edge-padded copy instead of gathers (tests/reference_runtime/test_multiscale.py checks they agree)."""
+    padded = np.concatenate([x.take([0], axis), x, x.take([-1], axis)], axis=axis).astype(kind)
+    length = x.shape[axis]
+    shape = list(x.shape)
+    shape[axis:axis + 1] = [length, f]
+    out = np.empty(shape, kind)
+    for phi in range(f):
+        before = 2 * phi + 1 < f
+        r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
+        start = 0 if before else 1
+        lo, hi = (padded[(slice(None),) * axis + (slice(k, k + length),)] for k in (start, start + 1))
+        phase = [slice(None)] * len(shape)
+        phase[axis + 1] = phi
+        target = out[tuple(phase)]
+        np.multiply(lo, kind(2 * f - r), out=target)
+        target += hi * kind(r)
+    shape[axis:axis + 2] = [length * f]
+    return out.reshape(shape)
+
+
+@dataclass
+class Rendered:
+    """One frame of spec v2: the uint8 frame, its layout, each leaf's theme and (when asked) the
+    model's float outputs on each leaf's patch, in paste order."""
+
+    frame: np.ndarray
+    layout: Layout
+    themes: np.ndarray
+    floats: np.ndarray | None
+
+
+def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *, patch: int, settings: Multiscale,
+           batch: int, layout: str = "NCHW", workspace: Workspace | None = None, themed: bool | None = None,
+           keep_float: bool = False) -> Rendered:
+    """Spec v2 steps 1–10. Several models split the cells by luminance bands (`themed`, by default
+    when there are several). The layout of the previous frame rendered with this `workspace` is its
+    `prev` (hysteresis); pass one workspace per video."""
+    ws = workspace if workspace is not None else Workspace()
+    sizes = settings.sizes(patch)
+    h, w = frame_u8.shape[:2]
+    with ws.phase("cells"):
+        padded = pad_to_cells(frame_u8, sizes[0])
+        sums = cell_sums(block_luma(padded), sizes)
+        chosen = choose_layout((h, w), padded.shape[:2], sums, sizes, settings, ws.previous_layout)
+        ws.previous_layout = chosen
+        n_themes = len(models) if themed is None or themed else 1
+        per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
+        themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
+    with ws.phase("resample"):
+        patches = ws.get("cells.u8", (len(themes), patch, patch, frame_u8.shape[2]), np.uint8)
+        start = 0
+        for size, (r, c) in zip(sizes, per_size):
+            cell_patches(padded, size, r, c, patch, patches[start:start + len(r)])
+            start += len(r)
+    done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
+    with ws.phase("resample"):
+        out = np.empty(padded.shape, np.uint8)
+        start = 0
+        for size, (r, c) in zip(sizes, per_size):
+            view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
+            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size)
+            start += len(r)
+    return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
