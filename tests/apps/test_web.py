@@ -61,11 +61,13 @@ def page(url: str, *args: str) -> dict:
 
 
 def test_pipeline_core_matches_the_golden_vectors_under_node(bundle):
-    cases = len(json.loads((bundle / "manifest.json").read_text())["golden"][2]["cases"])
+    golden = {g["kind"]: g for g in json.loads((bundle / "manifest.json").read_text())["golden"]}
+    v1_cases, v2_cases = len(golden["pipeline"]["cases"]), len(golden["multiscale"]["stand_ins"])
     done = subprocess.run(["npm", "test", "--silent"], cwd=WEB, env={**os.environ, "YGAN_BUNDLE": str(bundle)},
                           capture_output=True, text=True, timeout=300)
     counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", done.stdout, re.M))
-    assert done.returncode == 0 and counts == {"pass": str(cases + 5), "fail": "0", "skipped": "0"}, done.stdout[-3000:]
+    expected = v1_cases + 5 + v2_cases + 1 + 10  # golden cases and their coverage checks, and the hand-computed tests
+    assert done.returncode == 0 and counts == {"pass": str(expected), "fail": "0", "skipped": "0"}, done.stdout[-3000:]
 
 
 def test_serve_isolates_the_page_and_serves_the_bundle_under_bundle(bundle, served):
