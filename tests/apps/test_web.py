@@ -1,7 +1,8 @@
 """The web page (web_demo/): its JavaScript pipeline core under node against a bundle's golden vectors,
 `ygan serve`'s headers and routes, the --web-dir copy, and the page itself in Debian's Chromium,
 headless, rendering a golden frame with onnxruntime-web: fp32 within one uint8 level of the PyTorch
-frame, int8 QDQ above its parity threshold; a hash mismatch and a missing manifest show one error.
+frame, int8 QDQ above its parity threshold, and with the multiscale sampling (spec v2) within one
+level of the PyTorch v2 frame; a hash mismatch and a missing manifest show one error.
 """
 
 from __future__ import annotations
@@ -115,6 +116,24 @@ def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, t
         limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
         assert metrics.psnr(got, want, data_range=255.0) >= limit
     assert Image.open(shot).size[0] >= 800
+
+
+@pytest.mark.slow
+def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path):
+    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch v2 frame."""
+    arrays = load_npz(bundle / "golden" / "multiscale.npz")
+    image = tmp_path / "frame.png"
+    Image.fromarray(arrays["frame.0"]).save(image)
+    shot = tmp_path / "web-multiscale.png"
+    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision=fp32&sampling=multiscale",
+               "--image", str(image), "--screenshot", str(shot))
+    assert out["status"] == "rendered", out
+    o = out["output"]
+    got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
+    want = arrays["torch_u8.flowers.0"]
+    assert got.shape == want.shape
+    assert np.abs(got.astype(np.int16) - want).max() <= 1
+    assert np.abs(got.astype(np.int16) - load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]).max() > 1  # not the grid
 
 
 @pytest.mark.slow
