@@ -28,7 +28,9 @@ from convert.plan import LAYOUT, Job, jobs, precisions_for
 from convert.samples import Samples, embedded_samples
 from convert.source import Networks
 from distill.macs import count_macs, count_params
+from reference_runtime.multiscale import Multiscale
 from ygan_mobile.errors import YganError
+from ygan_mobile.render.multiscale import MultiscaleOptions
 from ygan_mobile.render.torch_pipeline import default_stride
 
 
@@ -183,10 +185,17 @@ def _write_goldens(staging: Path, net: Networks, samples: Samples, goldens: dict
     golden.save_npz(folder / "frames.npz", golden.frame_goldens(net, samples.frames, stride, opts.batch, opts.blend))
     arrays, cases = golden.pipeline_goldens(samples.stand_in_frames, net.patch, opts.batch)
     golden.save_npz(folder / "pipeline.npz", arrays)
+    settings = MultiscaleOptions()  # spec v2 at its defaults, recorded with the goldens
+    recorded = Multiscale(settings.threshold, settings.hysteresis, settings.budget, settings.largest, settings.smallest)
+    arrays, stand_ins = golden.multiscale_stand_ins(samples.stand_in_frames, net.patch, opts.batch, recorded)
+    golden.save_npz(folder / "multiscale.npz",
+                    {**golden.multiscale_goldens(net, samples.frames, settings, opts.batch), **arrays})
     return [
         {**manifest.file_entry(staging, "golden/patches.npz"), "kind": "patches"},
         {**manifest.file_entry(staging, "golden/frames.npz"), "kind": "frames", "stride": stride, "blend": opts.blend, "batch": opts.batch},
         {**manifest.file_entry(staging, "golden/pipeline.npz"), "kind": "pipeline", "cases": cases},
+        {**manifest.file_entry(staging, "golden/multiscale.npz"), "kind": "multiscale", "batch": opts.batch,
+         **recorded.record(net.patch), "stand_ins": stand_ins},
     ]
 
 

@@ -9,6 +9,11 @@ pipeline.npz `frame.<f>` inputs and, per case, `case.<k>.float` (H,W,3) and `cas
              several sizes, strides and both blends: vectors for the Kotlin and Swift cores that need
              no inference runtime. Case parameters live in the manifest, not in the npz, so apps read
              them as JSON.
+multiscale.npz spec v2 (docs/pipeline.md "Goldens"): the golden frames again as `frame.<i>`, their
+             cells `layout.<i>` (K,4: top, left, size, theme), per theme the torch model's float
+             outputs on the cells' patches `torch_float.<theme>.<i>` (K,P,P,3) and the torch pipeline's
+             frame `torch_u8.<theme>.<i>`; and stand-in cases (`stand_ins` in the manifest) on the
+             `stand_in.<f>` frames and a still, noisy `still.<f>` video: `<key>.layout.<f>`, `<key>.u8.<f>`.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import torch
 
 from convert.calibration import latents
 from convert.source import Networks
+from reference_runtime import multiscale as numpy_multiscale
 from reference_runtime import pipeline as numpy_pipeline
-from ygan_mobile.render import torch_pipeline
+from ygan_mobile.render import multiscale, torch_pipeline
 
 AFFINE_A = (0.5, -0.75, 1.25)
 AFFINE_B = (0.1, 0.0, -0.2)
@@ -90,6 +96,69 @@ def pipeline_goldens(frames: list[np.ndarray], patch: int, batch: int) -> tuple[
                     if name == "ramp":
                         case.update(k=RAMP_K)
                     cases.append(case)
+    return arrays, cases
+
+
+def multiscale_goldens(net: Networks, frames: list[np.ndarray], options: multiscale.MultiscaleOptions,
+                       batch: int) -> dict[str, np.ndarray]:
+    """Spec v2 through the PyTorch pipeline on the golden frames, one theme at a time."""
+    out: dict[str, np.ndarray] = {}
+    for i, frame in enumerate(frames):
+        out[f"frame.{i}"] = frame
+        for theme in net.themes:
+            rendered = multiscale.render(frame, [net.patch_model(theme)], patch=net.patch, options=options, batch=batch)
+            out[f"layout.{i}"] = rendered.cells
+            out[f"torch_float.{theme}.{i}"] = rendered.floats
+            out[f"torch_u8.{theme}.{i}"] = rendered.frame
+    return out
+
+
+STILL_FRAMES = 4  # the stand-in video: one scene, fresh camera noise in each frame
+STILL_NOISE = 2.0  # its noise, in levels (sd per channel)
+
+
+def still_video(frame: np.ndarray) -> list[np.ndarray]:
+    """A camera held still on `frame`: the same scene with seeded noise, so hysteresis has something to hold."""
+    rng = np.random.default_rng(0)
+    return [np.clip(frame + rng.normal(0, STILL_NOISE, frame.shape), 0, 255).round().astype(np.uint8)
+            for _ in range(STILL_FRAMES)]
+
+
+def multiscale_stand_ins(frames: list[np.ndarray], patch: int, batch: int, settings: numpy_multiscale.Multiscale
+                         ) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Vectors of spec v2 through the numpy pipeline with stand-in models, and their cases for the
+    manifest: each model on every stand-in frame, two themes (luminance bands), a budget that stops a
+    level, and the still video rendered in order with the layout carried."""
+    models = {"identity": lambda x: x, "affine": _affine, "ramp": _ramp}
+    record = settings.record(patch)
+    roots = -(-frames[0].shape[0] // record["largest_cell"]) * -(-frames[0].shape[1] // record["largest_cell"])
+    tight = numpy_multiscale.Multiscale(threshold=0, hysteresis=0, budget=roots + 4, largest=settings.largest,
+                                        smallest=settings.smallest)
+    arrays: dict[str, np.ndarray] = {}
+    plans = []  # (models, frame keys, settings)
+    for f, frame in enumerate(frames):
+        arrays[f"stand_in.{f}"] = frame
+        plans += [([name], [f"stand_in.{f}"], settings) for name in models]
+    plans.append((["identity", "affine"], ["stand_in.0"], settings))
+    plans.append((["ramp"], ["stand_in.0"], tight))
+    for f, frame in enumerate(still_video(frames[0])):
+        arrays[f"still.{f}"] = frame
+    plans.append((["identity"], [f"still.{f}" for f in range(STILL_FRAMES)], settings))
+    cases = []
+    for names, keys, plan in plans:
+        key = f"case.{len(cases)}"
+        workspace = numpy_pipeline.Workspace()  # one per case: a video's layout carries over its frames
+        for f, frame_key in enumerate(keys):
+            rendered = numpy_multiscale.render(arrays[frame_key], [models[n] for n in names], patch=patch, settings=plan,
+                                               batch=batch, workspace=workspace)
+            arrays[f"{key}.layout.{f}"] = rendered.layout.cells(rendered.themes)
+            arrays[f"{key}.u8.{f}"] = rendered.frame
+        case = {"key": key, "models": names, "frames": keys, "patch": patch, "batch": batch, **plan.record(patch)}
+        if {"affine", "ramp"} & set(names):
+            case.update(a=list(AFFINE_A), b=list(AFFINE_B))
+        if "ramp" in names:
+            case.update(k=RAMP_K)
+        cases.append(case)
     return arrays, cases
 
 

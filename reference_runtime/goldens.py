@@ -7,12 +7,13 @@ crash mid-run. Each problem is one ManifestError naming the file and the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from reference_runtime.bundle_files import MANIFEST
 from reference_runtime.manifest import Bundle, ManifestError, load_npz
+from reference_runtime.multiscale import Multiscale
 from reference_runtime.pipeline import BLENDS
 
 STAND_INS = ("identity", "affine", "ramp")
@@ -25,6 +26,17 @@ class Goldens:
     frames_entry: dict
     pipeline: dict[str, np.ndarray]
     cases: list[dict]
+    multiscale: dict[str, np.ndarray] = field(default_factory=dict)  # spec v2's goldens; empty in a bundle made before v2
+    multiscale_entry: dict = field(default_factory=dict)
+
+    def multiscale_settings(self) -> Multiscale:
+        """Spec v2's settings the golden frames were rendered with, from the manifest."""
+        return settings_of(self.multiscale_entry)
+
+
+def settings_of(entry: dict) -> Multiscale:
+    return Multiscale(threshold=entry["threshold"], hysteresis=entry["hysteresis"], budget=entry["budget"],
+                      largest=entry["largest_cell"], smallest=entry["smallest_cell"])
 
 
 def frame_indices(frames: dict[str, np.ndarray]) -> list[int]:
@@ -87,11 +99,47 @@ def _check_cases(cases, arrays: dict[str, np.ndarray], where: str) -> None:
                 raise ManifestError(f"{name}: '{key}' is missing or not shaped like its frame: rebuild the bundle")
 
 
+def _check_multiscale(bundle: Bundle, arrays: dict[str, np.ndarray], entry: dict) -> None:
+    """Spec v2's golden file: settings spec v2 can run, every frame's layout and per-theme outputs, and
+    stand-in cases whose frames and vectors are all there."""
+    where = entry["path"]
+    patch = bundle.pipeline["patch"]
+    for case in [entry, *(entry.get("stand_ins") or [])]:
+        try:
+            settings_of(case).sizes(case.get("patch", patch))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(f"{where}: spec v2 settings {case.get('key', '')} cannot run ({exc}): rebuild the bundle") from None
+    indices = frame_indices(arrays)
+    if not indices or not entry.get("stand_ins"):
+        raise ManifestError(f"{where}: holds no spec v2 frames or stand-in cases: nothing to check; rebuild the bundle")
+    themes = {a["theme"] for a in bundle.artifacts if a["role"] == "patch_model"}
+    for i in indices:
+        _frame(where, f"frame.{i}", arrays)
+        cells = arrays.get(f"layout.{i}")
+        if cells is None or cells.ndim != 2 or cells.shape[1] != 4:
+            raise ManifestError(f"{where}: 'layout.{i}' must be a (K, 4) array of cells: rebuild the bundle")
+        for theme in themes:
+            floats, u8 = arrays.get(f"torch_float.{theme}.{i}"), arrays.get(f"torch_u8.{theme}.{i}")
+            if floats is None or floats.shape != (len(cells), patch, patch, 3) or u8 is None or u8.shape != arrays[f"frame.{i}"].shape:
+                raise ManifestError(f"{where}: theme {theme}'s outputs on frame {i} are missing or misshapen: rebuild the bundle")
+    for case in entry["stand_ins"]:
+        for f, key in enumerate(case["frames"]):
+            _frame(where, key, arrays)
+            for kind in ("layout", "u8"):
+                if f"{case['key']}.{kind}.{f}" not in arrays:
+                    raise ManifestError(f"{where}: case {case['key']!r} has no '{kind}' for frame {f}: rebuild the bundle")
+
+
 def load_goldens(bundle: Bundle) -> Goldens:
-    """The three golden files, refused in one line unless every check can run on them."""
+    """The golden files, refused in one line unless every check can run on them. Spec v2's is optional
+    (a bundle made before v2 has none), but checked like the others when the manifest lists it."""
     patches, _ = _arrays(bundle, "patches")
     frames, frames_entry = _arrays(bundle, "frames")
     stand_ins, pipeline_entry = _arrays(bundle, "pipeline")
     _check_frames(bundle, frames, frames_entry)
     _check_cases(pipeline_entry.get("cases"), stand_ins, pipeline_entry["path"])
-    return Goldens(patches, frames, frames_entry, stand_ins, pipeline_entry["cases"])
+    goldens = Goldens(patches, frames, frames_entry, stand_ins, pipeline_entry["cases"])
+    if bundle.golden("multiscale") is not None:
+        goldens.multiscale, goldens.multiscale_entry = _arrays(bundle, "multiscale")
+        _check_multiscale(bundle, goldens.multiscale, goldens.multiscale_entry)
+    return goldens

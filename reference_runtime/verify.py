@@ -7,6 +7,9 @@ Three kinds of check, each against the thresholds in the manifest (or the caller
   model check) and on the uint8 frames (PSNR and SSIM, reported);
 - stand-in: the identity and affine pipeline vectors the app cores are tested against, recomputed
   here, so a bundle whose vectors this runtime's pipeline does not reproduce is not shipped to them.
+Spec v2 (multi-scale cells) adds a row per artifact and golden frame (`sampling: multiscale`): the
+cells must be the golden layout, the model's floats on the cells' patches pass the same PSNR gate
+as v1's frames, and the frames are reported as v1's are; and its stand-in cases join the stand-ins.
 The gate fails closed: an artifact that cannot be loaded or run is a failed check, and so is one
 whose runtime this machine lacks, unless the caller skipped that backend by name (`skip`, recorded
 in parity.json): then its checks are "not verified", reported with the reason, never passing.
@@ -25,12 +28,12 @@ from typing import Callable
 
 import numpy as np
 
-from reference_runtime import api, metrics, pipeline
+from reference_runtime import api, metrics, multiscale, pipeline
 from reference_runtime.backends import BackendError, BackendUnavailable
 from reference_runtime.bundle_files import MANIFEST, PARITY
 from reference_runtime.cpu import cpu_description
 from reference_runtime.defaults import DEFAULT_THREADS
-from reference_runtime.goldens import Goldens, frame_indices, load_goldens
+from reference_runtime.goldens import Goldens, frame_indices, load_goldens, settings_of
 from reference_runtime.manifest import Bundle, ManifestError, file_sha256, read_manifest
 
 SCHEMA = "ygan-mobile/parity"
@@ -132,6 +135,50 @@ def pipeline_check(artifact: dict, runner, goldens: Goldens, i: int, limit: floa
             "ssim": round(metrics.ssim(got_u8, want_u8), 6), "status": "pass" if db >= limit else "fail"}
 
 
+def multiscale_check(artifact: dict, runner, goldens: Goldens, i: int, limit: float) -> dict:
+    """One golden frame through spec v2 with the artifact: the same cells as the PyTorch pipeline
+    chose, and the model's floats on them at the artifact's threshold; a run that raises fails."""
+    arrays = goldens.multiscale
+    frame = arrays[f"frame.{i}"]
+    row = {**frame_row(artifact, f"multiscale.{i}", frame, limit), "sampling": "multiscale"}
+    try:
+        got = api.render_multiscale(frame, runner, multiscale=goldens.multiscale_settings(), keep_float=True)
+    except Exception as exc:  # the artifact failed to run: this check fails, named, and the others go on
+        return {**row, "status": "fail", "reason": _first_line(exc)}
+    want_cells = arrays[f"layout.{i}"][:, :3]
+    if not np.array_equal(got.layout.cells()[:, :3], want_cells):
+        return {**row, "status": "fail", "reason": f"the cells differ from the golden layout ({len(got.layout.cells())} "
+                                                   f"cells, golden {len(want_cells)})"}
+    want, want_u8 = arrays[f"torch_float.{artifact['theme']}.{i}"], arrays[f"torch_u8.{artifact['theme']}.{i}"]
+    db = metrics.psnr(got.floats, want)
+    return {**row, "cells": int(len(want_cells)), "psnr_db": _db(db), "max_abs": metrics.max_abs(got.floats, want),
+            "psnr_u8_db": _db(metrics.psnr(got.frame, want_u8, data_range=255.0)),
+            "max_u8_diff": int(np.abs(got.frame.astype(np.int16) - want_u8).max()),
+            "ssim": round(metrics.ssim(got.frame, want_u8), 6), "status": "pass" if db >= limit else "fail"}
+
+
+def multiscale_stand_in_checks(goldens: Goldens) -> list[dict]:
+    """Spec v2's stand-in vectors recomputed: the same cells, frame after frame, and the same bytes
+    (identity exactly, the others within one level, as v1's stand-ins)."""
+    rows = []
+    arrays = goldens.multiscale
+    for case in goldens.multiscale_entry.get("stand_ins", []):
+        models = [_stand_in_model({**case, "model": name}) for name in case["models"]]
+        settings = settings_of(case)
+        workspace = pipeline.Workspace()
+        same_cells, diff_u8 = True, 0
+        for f, key in enumerate(case["frames"]):
+            got = multiscale.render(arrays[key], models, patch=case["patch"], settings=settings, batch=case["batch"],
+                                    workspace=workspace)
+            same_cells &= np.array_equal(got.layout.cells(got.themes), arrays[f"{case['key']}.layout.{f}"])
+            diff_u8 = max(diff_u8, int(np.abs(got.frame.astype(np.int16) - arrays[f"{case['key']}.u8.{f}"]).max()))
+        allowed_u8 = 0 if case["models"] == ["identity"] else 1
+        rows.append({"key": f"multiscale.{case['key']}", "model": "+".join(case["models"]), "sampling": "multiscale",
+                     "frames": len(case["frames"]), "same_cells": bool(same_cells), "max_u8_diff": diff_u8,
+                     "status": "pass" if same_cells and diff_u8 <= allowed_u8 else "fail"})
+    return rows
+
+
 def _stand_in_model(case: dict) -> Callable[[np.ndarray], np.ndarray]:
     """docs/bundle.md's stand-ins on NCHW batches: identity; affine y = a·x + b per channel; ramp, the
     affine map plus k·(i − j)/P at row i, column j of the patch."""
@@ -221,12 +268,15 @@ def artifact_rows(bundle: Bundle, artifact: dict, goldens: Goldens, limit: float
                   skip: tuple[str, ...]) -> tuple[dict, list[dict]]:
     """The model row and the pipeline rows of one artifact (see `open_checked` for one that cannot run)."""
     indices = frame_indices(goldens.frames) if artifact["role"] == "patch_model" else []
+    v2 = frame_indices(goldens.multiscale) if artifact["role"] == "patch_model" else []
     runner, verdict = open_checked(bundle, artifact, threads, skip)
     if runner is None:
         return unopened_row(artifact, limit, verdict), [
-            {**frame_row(artifact, i, goldens.frames[f"frame.{i}"], limit), **verdict} for i in indices]
-    return model_row(artifact, runner, goldens, limit), [pipeline_check(artifact, runner, goldens, i, limit)
-                                                          for i in indices]
+            *({**frame_row(artifact, i, goldens.frames[f"frame.{i}"], limit), **verdict} for i in indices),
+            *({**frame_row(artifact, f"multiscale.{i}", goldens.multiscale[f"frame.{i}"], limit), "sampling": "multiscale",
+               **verdict} for i in v2)]
+    return model_row(artifact, runner, goldens, limit), [*(pipeline_check(artifact, runner, goldens, i, limit) for i in indices),
+                                                         *(multiscale_check(artifact, runner, goldens, i, limit) for i in v2)]
 
 
 def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None = None, threads: int = DEFAULT_THREADS,
@@ -254,7 +304,7 @@ def verify_bundle(bundle_root: str | Path, thresholds: dict[str, float] | None =
         models.append(row)
         frames += rows
         log(f"{artifact['id']}: {row['status']}" + (f" ({row['reason']})" if row.get("reason") else ""))
-    stand_ins = stand_in_checks(goldens)
+    stand_ins = [*stand_in_checks(goldens), *multiscale_stand_in_checks(goldens)]
     doc = {"schema": SCHEMA, "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "bundle_manifest_sha256": file_sha256(bundle.root / MANIFEST), "thresholds_db": limits,
            "skipped_backends": sorted(set(skip)), **machine(),
@@ -340,11 +390,18 @@ def failures(doc: dict) -> list[str]:
     for r in doc["pipeline"]:
         if r["status"] == "fail" and r.get("reason"):
             lines.append(f"{r['id']}: golden frame {r['frame']} through the pipeline: {r['reason']}")
+        elif r["status"] == "fail" and r.get("sampling") == "multiscale":
+            lines.append(f"{r['id']}: golden frame {r['frame']} through spec v2: PSNR of the cells' floats {r['psnr_db']} dB "
+                         f"< {r['threshold_db']} dB (uint8 PSNR {r['psnr_u8_db']} dB, SSIM {r['ssim']:.4f})")
         elif r["status"] == "fail":
             lines.append(f"{r['id']}: golden frame {r['frame']} through the pipeline: PSNR {r['psnr_db']} dB "
                          f"< {r['threshold_db']} dB (uint8 PSNR {r['psnr_u8_db']} dB, SSIM {r['ssim']:.4f})")
     for r in doc["stand_ins"]:
-        if r["status"] == "fail":
+        if r["status"] == "fail" and r.get("sampling") == "multiscale":
+            lines.append(f"stand-in {r['model']} {r['key']} (spec v2, {r['frames']} frames): "
+                         f"{'same cells' if r['same_cells'] else 'other cells'}, uint8 diff {r['max_u8_diff']}: "
+                         f"this runtime's pipeline does not reproduce the bundle's vectors")
+        elif r["status"] == "fail":
             lines.append(f"stand-in {r['model']} {r['key']} (stride {r['stride']}, {r['blend']}): max abs {r['max_abs']:.3g}, "
                          f"uint8 diff {r['max_u8_diff']}: this runtime's pipeline does not reproduce the bundle's vectors")
     return lines

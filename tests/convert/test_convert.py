@@ -67,7 +67,7 @@ def test_onnx_and_tflite_all_precisions_pass(tflite_bundle):
     assert qdq[0]["inputs"] == onnx_pm["inputs"] and qdq[0]["outputs"] == onnx_pm["outputs"]  # float I/O, as fp32
     assert 32.0 <= qdq[0]["parity"]["psnr_db"] < onnx_pm["parity"]["psnr_db"] and qdq[0]["parity"]["threshold_db"] == 32.0
     assert result.seconds["onnx-int8"] > 0
-    assert [g["kind"] for g in manifest["golden"]] == ["patches", "frames", "pipeline"]
+    assert [g["kind"] for g in manifest["golden"]] == ["patches", "frames", "pipeline", "multiscale"]
     assert not list(out.parent.glob(".bundle.convert-*"))
 
 
@@ -148,6 +148,16 @@ def test_goldens_hold_the_contract_keys(tflite_bundle):
     # the identity model through the pipeline gives the normalised frame back
     frame = pipe[identity["frame"]].astype(np.float32) / 127.5 - 1
     assert np.abs(pipe[f"{identity['key']}.float"] - frame).max() < 1e-5
+    v2 = np.load(out / "golden/multiscale.npz")
+    entry = next(g for g in manifest["golden"] if g["kind"] == "multiscale")
+    cells = v2["layout.0"]
+    assert cells.dtype == np.int32 and cells.shape[1] == 4 and entry["batch"] == 2
+    assert v2["torch_float.flowers.0"].shape == (len(cells), 16, 16, 3) and v2["torch_u8.flowers.0"].shape == v2["frame.0"].shape
+    identity = next(c for c in entry["stand_ins"] if c["models"] == ["identity"])
+    small = v2[f"{identity['key']}.layout.0"]
+    for top, left, size, _ in small[small[:, 2] <= 16].tolist():  # cells of P and smaller come back exactly
+        region = (slice(top, top + size), slice(left, left + size))
+        assert np.array_equal(v2[f"{identity['key']}.u8.0"][region], v2[identity["frames"][0]][region])
 
 
 def test_reconvert_keeps_other_stages_and_replaces_own(tmp_path):

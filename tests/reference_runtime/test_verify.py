@@ -120,10 +120,15 @@ def test_every_artifact_of_a_sound_bundle_passes(bundle):
     assert {r["id"] for r in doc["models"]} == {a["id"] for a in manifest["artifacts"]}
     assert all(r["status"] == "pass" for r in doc["models"]), [(r["id"], r.get("psnr_db")) for r in doc["models"]]
     patch_models = [a for a in manifest["artifacts"] if a["role"] == "patch_model"]
-    assert len(doc["pipeline"]) == 2 * len(patch_models)  # two golden frames each
+    v2 = [r for r in doc["pipeline"] if r.get("sampling") == "multiscale"]
+    assert len(doc["pipeline"]) - len(v2) == len(v2) == 2 * len(patch_models)  # two golden frames each, v1 and v2
     assert all(r["status"] == "pass" and r["ssim"] > 0.9 for r in doc["pipeline"])
+    assert {r["frame"] for r in v2} == {"multiscale.0", "multiscale.1"} and all(r["cells"] > 1 for r in v2)
     assert doc["stand_ins"] and all(r["status"] == "pass" for r in doc["stand_ins"])
     assert all(r["max_u8_diff"] == 0 for r in doc["stand_ins"] if r["model"] == "identity")
+    v2_stand_ins = [r for r in doc["stand_ins"] if r.get("sampling") == "multiscale"]
+    assert {r["model"] for r in v2_stand_ins} == {"identity", "affine", "ramp", "identity+affine"}
+    assert max(r["frames"] for r in v2_stand_ins) > 1 and all(r["same_cells"] for r in v2_stand_ins)
     onnx_row = next(r for r in doc["models"] if r["id"] == PATCH_MODEL)
     assert onnx_row["max_abs"] < 1e-4 and onnx_row["psnr_db"] > 100
     assert doc["ok"] is True
@@ -168,6 +173,44 @@ def test_a_stand_in_vector_this_runtime_does_not_reproduce_fails(bundle, tmp_pat
     _rehash(copy, "golden/pipeline.npz")
     assert runtime_main(["verify", str(copy), "--quiet"]) == 1
     assert "FAIL stand-in" in capsys.readouterr().out
+
+
+def _edit_multiscale(bundle: Path, edit) -> None:
+    path = bundle / "golden" / "multiscale.npz"
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    edit(arrays)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    _rehash(bundle, "golden/multiscale.npz")
+
+
+def test_spec_v2_goldens_record_their_settings_and_a_still_video_keeps_its_cells(bundle):
+    entry = next(g for g in json.loads((bundle / "manifest.json").read_text())["golden"] if g["kind"] == "multiscale")
+    patch = 16
+    assert (entry["largest_cell"], entry["smallest_cell"]) == (4 * patch, patch // 2)
+    assert (entry["threshold"], entry["hysteresis"], entry["budget"]) == (64, 16, 512)
+    video = next(c for c in entry["stand_ins"] if len(c["frames"]) > 1)
+    with np.load(bundle / "golden" / "multiscale.npz", allow_pickle=False) as npz:
+        layouts = [npz[f"{video['key']}.layout.{f}"] for f in range(len(video["frames"]))]
+        stills = [npz[key] for key in video["frames"]]
+        torch_u8 = npz["torch_u8.flowers.0"]
+        cells = npz["layout.0"]
+    assert all(np.array_equal(layouts[0], later) for later in layouts[1:]) and len(layouts[0]) > 1
+    assert not np.array_equal(stills[0], stills[1])  # the noise differs from frame to frame
+    assert len(set(cells[:, 2].tolist())) > 1 and torch_u8.shape == (160, 224, 3)
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda a: a.update({"layout.0": a["layout.0"][::-1].copy()}), "the cells differ from the golden layout"),
+    (lambda a: a.update({"torch_float.flowers.1": -a["torch_float.flowers.1"]}), "through spec v2: PSNR of the cells' floats"),
+    (lambda a: a.update({"case.1.u8.0": a["case.1.u8.0"] ^ np.uint8(8)}), "FAIL stand-in affine multiscale.case.1 (spec v2"),
+])
+def test_spec_v2_goldens_this_runtime_does_not_reproduce_fail(bundle, tmp_path, capsys, edit, message):
+    copy = _copy(bundle, tmp_path)
+    _edit_multiscale(copy, edit)
+    assert runtime_main(["verify", str(copy), "--quiet", "--skip-backend", "coreml"]) == 1
+    assert message in capsys.readouterr().out
 
 
 def test_a_changed_byte_refuses_the_bundle_naming_the_file(bundle, tmp_path, capsys):
