@@ -244,7 +244,7 @@ public enum Multiscale {
         var out = [UInt8](repeating: 0, count: patch * patch * 3)
         if size >= patch {
             let f = size / patch
-            let shift = 2 * log2(f)
+            let shift = 2 * Multiscale.log2(f)
             let half = f * f / 2
             for i in 0..<patch { for j in 0..<patch { for ch in 0..<3 {
                 var acc = half
@@ -282,7 +282,7 @@ public enum Multiscale {
         var out = [UInt8](repeating: 0, count: size * size * 3)
         if size < patch {
             let g = patch / size
-            let shift = 2 * log2(g)
+            let shift = 2 * Multiscale.log2(g)
             let half = g * g / 2
             for i in 0..<size { for j in 0..<size { for ch in 0..<3 {
                 var acc = half
@@ -292,7 +292,7 @@ public enum Multiscale {
             return out
         }
         let f = size / patch
-        let shift = 2 * log2(f) + 2
+        let shift = 2 * Multiscale.log2(f) + 2
         let half = 2 * f * f
         let t = bilinearTaps(size: size, patch: patch)
         var h = [Int](repeating: 0, count: patch * size * 3)
