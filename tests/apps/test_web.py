@@ -119,21 +119,28 @@ def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, t
 
 
 @pytest.mark.slow
-def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path):
-    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch v2 frame."""
+@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
+def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path, precision):
+    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch
+    v2 frame, int8 QDQ above its threshold, as the grid's test requires."""
     arrays = load_npz(bundle / "golden" / "multiscale.npz")
     image = tmp_path / "frame.png"
     Image.fromarray(arrays["frame.0"]).save(image)
-    shot = tmp_path / "web-multiscale.png"
-    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision=fp32&sampling=multiscale",
+    shot = tmp_path / f"web-multiscale-{precision}.png"
+    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision={precision}&sampling=multiscale",
                "--image", str(image), "--screenshot", str(shot))
     assert out["status"] == "rendered", out
     o = out["output"]
     got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
     want = arrays["torch_u8.flowers.0"]
     assert got.shape == want.shape
-    assert np.abs(got.astype(np.int16) - want).max() <= 1
-    assert np.abs(got.astype(np.int16) - load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]).max() > 1  # not the grid
+    if precision == "fp32":
+        assert np.abs(got.astype(np.int16) - want).max() <= 1
+        grid = load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]
+        assert np.abs(got.astype(np.int16) - grid).max() > 1  # the v2 frame, not the grid's
+    else:
+        limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
+        assert metrics.psnr(got, want, data_range=255.0) >= limit
 
 
 @pytest.mark.slow
