@@ -118,28 +118,36 @@ def pad_to_cells(frame_u8: np.ndarray, largest: int) -> np.ndarray:
 
 # Step 2
 def block_luma(padded: np.ndarray) -> np.ndarray:
-    """(H2/2, W2/2) int64: the BT.601 luma of each 2×2 block, (77·ΣR + 150·ΣG + 29·ΣB + 512) >> 10."""
-    s = padded[0::2, 0::2].astype(np.uint16)
-    s += padded[0::2, 1::2]
-    s += padded[1::2, 0::2]
-    s += padded[1::2, 1::2]
+    """(H2/2, W2/2) int64: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel."""
+    s = padded[0::2, 0::2]
     r, g, b = LUMA_WEIGHTS
     y = s[..., 0].astype(np.int32) * r
     y += s[..., 1].astype(np.int32) * g
     y += s[..., 2].astype(np.int32) * b
-    y += 512
-    y >>= 10
+    y += 128
+    y >>= 8
     return y.astype(np.int64)
 
 
 # Step 3
+def box_sum(x: np.ndarray, k: int, dtype: type) -> np.ndarray:
+    """Sums over k×k blocks of the two axes after the first of an (n, A, B, …) array, as `dtype`: k
+    slices added per axis (numpy reduces a reshape's short axes far slower than it adds slices)."""
+    rows = x[:, 0::k].astype(dtype)
+    for u in range(1, k):
+        rows += x[:, u::k]
+    out = rows[:, :, 0::k].copy()
+    for v in range(1, k):
+        out += rows[:, :, v::k]
+    return out
+
+
 def cell_sums(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(S1, S2) on each size's grid of cells, int64: block sums at the smallest size, then each larger
     size as the sum of its four children (exact in integers)."""
     k = sizes[-1] // 2
-    rows, cols = y.shape[0] // k, y.shape[1] // k
-    s1 = y.reshape(rows, k, cols, k).sum(axis=(1, 3))
-    s2 = (y * y).reshape(rows, k, cols, k).sum(axis=(1, 3))
+    s1 = box_sum(y[None], k, np.int64)[0]
+    s2 = box_sum((y * y)[None], k, np.int64)[0]
     sums = [(s1, s2)]
     for _ in sizes[:-1]:
         s1, s2 = (s.reshape(s.shape[0] // 2, 2, s.shape[1] // 2, 2).sum(axis=(1, 3)) for s in (s1, s2))
@@ -203,19 +211,27 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
 
 
 # Step 6
-def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int) -> np.ndarray:
-    """(n, P, P, 3) uint8: each cell's box mean rounded half up (C ≥ P) or its replication (C < P)."""
+def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray) -> None:
+    """Writes into `out` (n, P, P, 3) uint8 each cell's box mean rounded half up (C ≥ P) or its
+    replication (C < P)."""
     h2, w2, ch = padded.shape
     grid = padded.reshape(h2 // size, size, w2 // size, size, ch)
     cells = grid[rows, :, cols]  # (n, C, C, 3)
     if size >= patch:
         f = size // patch
         if f == 1:
-            return cells
-        sums = cells.reshape(len(rows), patch, f, patch, f, ch).sum(axis=(2, 4), dtype=np.uint32)
-        return ((sums + f * f // 2) >> (2 * (f.bit_length() - 1))).astype(np.uint8)
+            out[...] = cells
+            return
+        sums = box_sum(cells, f, np.uint16 if f <= 16 else np.uint32)  # f²·255 fits 16 bits up to f = 16
+        sums += f * f // 2
+        sums >>= 2 * (f.bit_length() - 1)
+        np.copyto(out, sums, casting="unsafe")
+        return
     g = patch // size
-    return np.repeat(np.repeat(cells, g, axis=1), g, axis=2)
+    # one pass writing each pixel g×g times, pixels moved as 3-byte items (numpy's loops over a
+    # trailing axis of 3 are slow)
+    pixels, target = cells.view(f"V{ch}")[..., 0], out.view(f"V{ch}")[..., 0]
+    target.reshape(len(rows), size, g, size, g)[...] = pixels[:, :, None, :, None]
 
 
 # Step 7
@@ -230,6 +246,8 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
         members = np.flatnonzero(themes == theme)
         model = models[theme]
         if isinstance(model, IntegerModel) and layout == "NHWC" and not keep_float:
+            if len(members) == len(patches):  # one theme: no copies in or out
+                return run_integer(model, patches, batch, ws)[0], None
             out, _ = run_integer(model, np.ascontiguousarray(patches[members]), batch, ws)
             done[members] = out
             continue
@@ -270,19 +288,45 @@ def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
         return done
     if size < patch:
         g = patch // size
-        sums = done.reshape(n, size, g, size, g, ch).sum(axis=(2, 4), dtype=np.uint32)
-        return ((sums + g * g // 2) >> (2 * (g.bit_length() - 1))).astype(np.uint8)
+        sums = box_sum(done, g, np.uint16 if g <= 16 else np.uint32)
+        sums += g * g // 2
+        sums >>= 2 * (g.bit_length() - 1)
+        return sums.astype(np.uint8)
     f = size // patch
-    lo, hi, w0, w1 = bilinear_taps(size, patch)
-    kind = np.uint16 if f <= 8 else np.uint32
-    q = done.astype(kind)
-    h = q[:, :, lo] * w0[None, None, :, None].astype(kind)
-    h += q[:, :, hi] * w1[None, None, :, None].astype(kind)
-    o = h[:, lo] * w0[None, :, None, None].astype(kind)
-    o += h[:, hi] * w1[None, :, None, None].astype(kind)
-    o += kind(2 * f * f)
-    o >>= kind(2 * (f.bit_length() - 1) + 2)
-    return o.astype(np.uint8)
+    kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
+    planes = np.ascontiguousarray(done.transpose(0, 3, 1, 2), dtype=kind)  # (n, 3, P, P): long inner loops
+    rows = _upsample_axis(planes, 3, f, kind)  # (n, 3, P, C): rows first, as the spec
+    cells = _upsample_axis(rows, 2, f, kind)  # (n, 3, C, C)
+    cells += kind(2 * f * f)
+    cells >>= kind(2 * (f.bit_length() - 1) + 2)
+    out = np.empty((n, size, size, ch), np.uint8)
+    for c in range(ch):  # back to pixels, a plane at a time (a transposing copy is several times slower)
+        out[..., c] = cells[:, c]
+    return out
+
+
+def _upsample_axis(x: np.ndarray, axis: int, f: int, kind: type) -> np.ndarray:
+    """Step 8's taps along one axis, phase by phase: output t = f·j + φ takes w0·x[lo] + w1·x[hi]
+    with lo = j − 1, hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others (clamped
+    at the edges), and the same weights for every j: `bilinear_taps`, the spec's form, as slices of an
+    edge-padded copy instead of gathers (tests/reference_runtime/test_multiscale.py checks they agree)."""
+    padded = np.concatenate([x.take([0], axis), x, x.take([-1], axis)], axis=axis).astype(kind)
+    length = x.shape[axis]
+    shape = list(x.shape)
+    shape[axis:axis + 1] = [length, f]
+    out = np.empty(shape, kind)
+    for phi in range(f):
+        before = 2 * phi + 1 < f
+        r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
+        start = 0 if before else 1
+        lo, hi = (padded[(slice(None),) * axis + (slice(k, k + length),)] for k in (start, start + 1))
+        phase = [slice(None)] * len(shape)
+        phase[axis + 1] = phi
+        target = out[tuple(phase)]
+        np.multiply(lo, kind(2 * f - r), out=target)
+        target += hi * kind(r)
+    shape[axis:axis + 2] = [length * f]
+    return out.reshape(shape)
 
 
 @dataclass
@@ -314,7 +358,11 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
         themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
     with ws.phase("resample"):
-        patches = np.concatenate([cell_patches(padded, size, r, c, patch) for size, (r, c) in zip(sizes, per_size)])
+        patches = ws.get("cells.u8", (len(themes), patch, patch, frame_u8.shape[2]), np.uint8)
+        start = 0
+        for size, (r, c) in zip(sizes, per_size):
+            cell_patches(padded, size, r, c, patch, patches[start:start + len(r)])
+            start += len(r)
     done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
     with ws.phase("resample"):
         out = np.empty(padded.shape, np.uint8)

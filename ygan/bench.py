@@ -37,6 +37,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", default="1,2", help="thread counts, comma separated (default: 1,2)")
     parser.add_argument("--stride", type=int, default=0, help="pipeline stride (default: the patch size, no overlap)")
     parser.add_argument("--theme", help="theme whose patch model is timed (default: the bundle's first)")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="spec v2 rows (multi-scale cells): at most N cells per frame (default: the spec's default)")
     parser.add_argument("--teacher", help="teacher run directory (default: BUNDLE/checkpoints/teacher)")
     parser.add_argument("--student", help="student run directory (default: BUNDLE/checkpoints/student)")
     parser.add_argument("--without-amx", action="store_true",
@@ -205,8 +207,20 @@ def bench_setup(args: argparse.Namespace) -> tuple[Setup, list[str]]:
         raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(bundle.themes)}")
     notes: list[str] = []
     setup = Setup(bundle, theme, stride, _run_dir(args.teacher, bundle.root / TEACHER, "teacher", notes),
-                  _run_dir(args.student, bundle.root / STUDENT, "student", notes))
+                  _run_dir(args.student, bundle.root / STUDENT, "student", notes), multiscale_settings(args.budget, patch))
     return setup, notes
+
+
+def multiscale_settings(budget: int | None, patch: int):
+    """Spec v2's default settings, with --budget; refused in one line if spec v2 cannot run them."""
+    from reference_runtime.multiscale import Multiscale
+
+    settings = Multiscale() if budget is None else Multiscale(budget=budget)
+    try:
+        settings.sizes(patch)
+    except ValueError as exc:
+        raise YganError(f"--budget {budget}: {exc}") from None
+    return settings
 
 
 def time_rows(setup: Setup, models, inputs: dict[str, np.ndarray], threads: list[int],
@@ -233,7 +247,7 @@ def time_rows(setup: Setup, models, inputs: dict[str, np.ndarray], threads: list
                 samples = measure(group, frame, args.warmup, args.repeats)
                 for c in group:
                     rows.append({"key": f"{c.key}/{name}", "frame": name, "width": frame.shape[1], "height": frame.shape[0],
-                                 "patches": _patch_count(frame.shape, setup.patch, setup.stride), **c.info,
+                                 "patches": _patches(c, frame.shape, setup), **c.info,
                                  **summarise(samples[c.key]), "times_ms": [round(s * 1e3, 3) for s in samples[c.key].frame]})
                     bar.update(1)
     finally:
@@ -267,6 +281,13 @@ def write_bench(doc: dict[str, Any], bundle: Path) -> None:
     write_text(bundle / BENCH, json.dumps(doc, indent=2) + "\n")
 
 
+def _patches(contender, shape: tuple[int, ...], setup: Setup) -> int:
+    """Model inputs per frame: the grid's patches, or the cells of the last frame a spec v2 row drew."""
+    if contender.info.get("sampling") == "multiscale":
+        return len(contender.workspace.previous_layout.cells())
+    return _patch_count(shape, setup.patch, setup.stride)
+
+
 def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
     from reference_runtime.pipeline import positions
 
@@ -275,18 +296,18 @@ def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
 
 
 def print_summary(doc: dict[str, Any], bundle: Path) -> None:
-    from ygan.bench_table import SHARES, reference_point
+    from ygan.bench_table import MULTISCALE_SHARE, SHARES, label, reference_point
 
     frame, t = reference_point(doc["frames"], doc["threads"])
     print(f"\n{frame}, {t} threads (median of {doc['repeats']} frames; full table in bench.md)")
-    print(f"  {'backend':<12}{'model':<10}{'precision':<14}{'ms':>9}{'fps':>8}{'outside model':>15}{'tiling+blend':>14}")
+    print(f"  {'backend':<12}{'model':<10}{'precision':<30}{'ms':>9}{'fps':>8}{'outside model':>15}{'tiling+blend':>14}")
     for r in doc["rows"]:
         if r["frame"] == frame and r["threads"] == t:
             tiling = "—" if r["tiling_share"] is None else f"{100 * r['tiling_share']:.0f}%"
-            print(f"  {r['backend']:<12}{r['model']:<10}{r['precision']:<14}{r['median_ms']:>9.1f}{r['fps']:>8.1f}"
+            print(f"  {r['backend']:<12}{r['model']:<10}{label(r):<30}{r['median_ms']:>9.1f}{r['fps']:>8.1f}"
                   f"{100 * r['overhead_share']:>14.0f}%{tiling:>14}")
     for name, r in doc["ratios"].items():
-        value = f"{100 * r['value']:.0f}%" if name in SHARES else f"{r['value']:.2f}×"
+        value = f"{100 * r['value']:.0f}%" if name in SHARES or name == MULTISCALE_SHARE else f"{r['value']:.2f}×"
         print(f"  {name:<48}{value:>8}")
     for note in doc["notes"]:
         print(f"  note: {note}")

@@ -4,7 +4,8 @@ PyTorch teacher and student run through the torch pipeline (ygan_mobile.render.t
 ONNX and TFLite artifacts are opened and rendered through the reference runtime's API, i.e. what the
 phone-side code does (a full-integer artifact is fed bytes through its tables). Two
 identity-model rows (one per pipeline) time the pipeline alone, a cross-check of the overhead
-measured inside the real rows.
+measured inside the real rows. Spec v2 (multi-scale cells, `sampling: multiscale`) adds a row for
+the int8-full TFLite artifact the apps ship and one for the identity model, at the bench's budget.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Setup:
     stride: int
     teacher: Path | None  # run directories; None when the bundle has no such checkpoint
     student: Path | None
+    multiscale: Any = None  # reference_runtime.multiscale.Multiscale of the spec v2 rows
 
     @property
     def patch(self) -> int:
@@ -130,13 +132,53 @@ def contenders(setup: Setup, models: TorchModels, threads: int) -> list[Contende
     identity = CallTimer(lambda x: x)
     rows.append(_numpy_row(threads, "numpy", "identity", "-", identity, identity, s, blend, {"patch": p, "batch": batch},
                            {"macs": 0, "params": 0, "size_bytes": None, "artifact": None}))
+    if setup.multiscale is not None:
+        rows += multiscale_rows(setup, threads)
     return rows
+
+
+def multiscale_rows(setup: Setup, threads: int) -> list[Contender]:
+    """Spec v2 with the int8-full TFLite patch model (fed bytes, as the apps run it) and with the
+    identity model, at the setup's budget: what multi-scale cells cost a phone."""
+    from reference_runtime.api import open_model
+
+    rows = []
+    int8 = [a for a in patch_artifacts(setup.bundle.artifacts, setup.theme) if a["format"] == "tflite"
+            and a["precision"] == "int8-full"]
+    for artifact in int8:
+        runner = TimedRunner(open_model(setup.bundle, artifact["id"], threads=threads))
+        info = {"macs": artifact.get("macs"), "params": artifact.get("params"), "size_bytes": artifact["size"],
+                "artifact": artifact["path"]}
+        rows.append(_multiscale_row(threads, "litert", setup.bundle.data["source"]["kind"], artifact["precision"], runner,
+                                    runner.timer, setup.multiscale, {}, info))
+    identity = CallTimer(lambda x: x)
+    rows.append(_multiscale_row(threads, "numpy", "identity", "-", identity, identity, setup.multiscale,
+                                {"patch": setup.patch, "batch": setup.batch},
+                                {"macs": 0, "params": 0, "size_bytes": None, "artifact": None}))
+    return rows
+
+
+def _multiscale_row(threads: int, backend: str, model_name: str, precision: str, model, timer: CallTimer, settings,
+                    grid: dict[str, int], info: dict[str, Any]) -> Contender:
+    """A spec v2 row through the runtime's API, its workspace (buffers and layout) kept from frame to
+    frame as in a camera feed."""
+    from reference_runtime import api, pipeline
+
+    ws = pipeline.Workspace()
+
+    def render(frame, _timed):
+        return api.render_frame(frame, model, multiscale=settings, workspace=ws, **grid)
+
+    return Contender(f"{backend}/{model_name}/{precision}/multiscale/t{threads}", render, timer,
+                     {"backend": backend, "model": model_name, "precision": precision, "threads": threads,
+                      "sampling": "multiscale", "budget": settings.budget, **info}, ws)
 
 
 def _row(threads: int, backend: str, model: str, precision: str, render, timer: CallTimer, workspace=None,
          **info) -> Contender:
     return Contender(f"{backend}/{model}/{precision}/t{threads}", render, timer,
-                     {"backend": backend, "model": model, "precision": precision, "threads": threads, **info}, workspace)
+                     {"backend": backend, "model": model, "precision": precision, "threads": threads, "sampling": "grid",
+                      **info}, workspace)
 
 
 def _numpy_row(threads: int, backend: str, model_name: str, precision: str, model, timer: CallTimer, stride: int,

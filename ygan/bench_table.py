@@ -25,6 +25,10 @@ SHARES = {
     "convert_share_int8_litert": "convert_share",
     "overhead_share_int8_litert": "overhead_share",
 }
+# spec v2 (multi-scale cells): the int8-full row's share outside the model (cell choice, resampling,
+# pasting and pixel conversion), and its frame rate against the grid's
+MULTISCALE_SHARE = "overhead_share_int8_litert_multiscale"
+MULTISCALE_RATIO = "multiscale_vs_grid_int8_litert_fps"
 
 
 def reference_point(frames: list[str], threads: list[int]) -> tuple[str, int]:
@@ -33,11 +37,19 @@ def reference_point(frames: list[str], threads: list[int]) -> tuple[str, int]:
     return ("512x512" if "512x512" in frames else frames[0]), (2 if 2 in threads else max(threads))
 
 
-def _find(rows: list[dict], frame: str, threads: int, who: tuple[str, str, str]) -> dict | None:
+def _find(rows: list[dict], frame: str, threads: int, who: tuple[str, str, str], sampling: str = "grid") -> dict | None:
     for r in rows:
-        if (r["frame"], r["threads"], r["backend"], r["model"], r["precision"]) == (frame, threads, *who):
+        if (r["frame"], r["threads"], r["backend"], r["model"], r["precision"], r.get("sampling", "grid")) == (
+                frame, threads, *who, sampling):
             return r
     return None
+
+
+def label(row: dict) -> str:
+    """A row's precision column: spec v2 rows name their sampling and budget."""
+    if row.get("sampling") == "multiscale":
+        return f"{row['precision']}, multiscale N={row['budget']}"
+    return row["precision"]
 
 
 def ratios(rows: list[dict], frames: list[str], threads: list[int]) -> dict[str, dict[str, Any]]:
@@ -52,6 +64,12 @@ def ratios(rows: list[dict], frames: list[str], threads: list[int]) -> dict[str,
         for name, field in SHARES.items():
             if row.get(field) is not None:
                 out[name] = {"value": row[field], "frame": frame, "threads": t, "rows": [row["key"]]}
+    v2 = _find(rows, frame, t, OVERHEAD_ROW, "multiscale")
+    if v2:
+        out[MULTISCALE_SHARE] = {"value": v2["overhead_share"], "frame": frame, "threads": t, "rows": [v2["key"]]}
+        if row:
+            out[MULTISCALE_RATIO] = {"value": v2["fps"] / row["fps"], "frame": frame, "threads": t,
+                                     "rows": [v2["key"], row["key"]]}
     return out
 
 
@@ -102,13 +120,13 @@ def markdown(doc: dict[str, Any]) -> str:
              "tables); the torch pipeline does not (—).",
              "", head, "|" + "---|" * 14]
     for r in doc["rows"]:
-        lines.append(f"| {r['frame']} | {r['threads']} | {r['backend']} | {r['model']} | {r['precision']} "
+        lines.append(f"| {r['frame']} | {r['threads']} | {r['backend']} | {r['model']} | {label(r)} "
                      f"| {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['fps']:.1f} | {_pct(r['overhead_share'])} "
                      f"| {_pct(r.get('tiling_share'))} | {_pct(r.get('convert_share'))} "
                      f"| {_num(r['macs'], ',')} | {_num(r['params'], ',')} | {_size(r['size_bytes'])} |")
     lines += ["", "| ratio | value | at |", "|---|---|---|"]
     for name, r in doc["ratios"].items():
-        value = _pct(r["value"]) if name in SHARES else f"{r['value']:.2f}×"
+        value = _pct(r["value"]) if name in SHARES or name == MULTISCALE_SHARE else f"{r['value']:.2f}×"
         lines.append(f"| {name} | {value} | {r['frame']}, {r['threads']} threads |")
     lines += [""] + [f"- {note}" for note in doc["notes"]]
     return "\n".join(lines) + "\n"
@@ -133,19 +151,19 @@ def plot(doc: dict[str, Any], path) -> None:
 
     frame_ref, t = reference_point(doc["frames"], doc["threads"])
     rows = [r for r in doc["rows"] if r["threads"] == t and r["model"] != "identity"]
-    names = list(dict.fromkeys(f"{r['backend']} {r['model']} {r['precision']}" for r in rows))
+    names = list(dict.fromkeys(f"{r['backend']} {r['model']} {label(r)}" for r in rows))
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.45 * len(names) + 2.2), gridspec_kw={"width_ratios": [3, 2]})
     height = 0.8 / len(doc["frames"])
     y = np.arange(len(names))
     for i, frame in enumerate(doc["frames"]):
-        fps = {f"{r['backend']} {r['model']} {r['precision']}": r["fps"] for r in rows if r["frame"] == frame}
+        fps = {f"{r['backend']} {r['model']} {label(r)}": r["fps"] for r in rows if r["frame"] == frame}
         left.barh(y + i * height, [fps.get(n, 0.0) for n in names], height, label=frame)
     left.set_yticks(y + 0.4 - height / 2, names)
     left.invert_yaxis()
     left.set_xscale("log")
     left.set_xlabel(f"frames per second ({t} threads, log scale)")
     left.legend(title="frame")
-    split = {f"{r['backend']} {r['model']} {r['precision']}": _split(r) for r in rows if r["frame"] == frame_ref}
+    split = {f"{r['backend']} {r['model']} {label(r)}": _split(r) for r in rows if r["frame"] == frame_ref}
     tiling, convert = ([split.get(n, (0.0, 0.0))[i] for n in names] for i in (0, 1))
     right.barh(y, tiling, color="tab:gray", label="tiling + blending (torch: all outside the model)")
     right.barh(y, convert, left=tiling, color="tab:olive", label="pixel conversion")

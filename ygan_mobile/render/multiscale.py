@@ -82,9 +82,8 @@ class CellStats:
     """S1 and S2 of any cell from integral images of the 2×2-block luma (spec steps 2–3)."""
 
     def __init__(self, padded: torch.Tensor):
-        s = padded.to(torch.int64)  # (H2, W2, 3)
-        blocks = s[0::2, 0::2] + s[0::2, 1::2] + s[1::2, 0::2] + s[1::2, 1::2]
-        y = (blocks[..., 0] * 77 + blocks[..., 1] * 150 + blocks[..., 2] * 29 + 512) >> 10
+        top_left = padded[0::2, 0::2].to(torch.int64)  # (H2/2, W2/2, 3): one pixel per 2×2 block
+        y = (top_left[..., 0] * 77 + top_left[..., 1] * 150 + top_left[..., 2] * 29 + 128) >> 8
         self.i1 = torch.nn.functional.pad(y.cumsum(0).cumsum(1), (1, 0, 1, 0))
         self.i2 = torch.nn.functional.pad((y * y).cumsum(0).cumsum(1), (1, 0, 1, 0))
 
