@@ -180,19 +180,22 @@ export function chooseLayout(sums, sizes, height, width, h2, w2, s, prev = null)
 
 /** Step 6: a cell of the padded frame as a P×P×3 patch: its box mean rounded half up (C ≥ P) or its replication (C < P). */
 export function cellToPatch(data, w2, top, left, size, patch, out = new Uint8Array(patch * patch * 3)) {
-  if (size >= patch) {
-    const f = size / patch, shift = 2 * log2(f), half = (f * f) >> 1;
+  const row = patch * 3;
+  if (size === patch) {
+    for (let i = 0; i < patch; i++) out.set(data.subarray(((top + i) * w2 + left) * 3, ((top + i) * w2 + left) * 3 + row), i * row);
+    return out;
+  }
+  if (size > patch) {
+    const f = size / patch, shift = 2 * log2(f), sums = new Int32Array(row);
     for (let i = 0; i < patch; i++) {
-      for (let j = 0; j < patch; j++) {
-        for (let ch = 0; ch < 3; ch++) {
-          let acc = half;
-          for (let u = 0; u < f; u++) {
-            let p = ((top + f * i + u) * w2 + left + f * j) * 3 + ch;
-            for (let v = 0; v < f; v++, p += 3) acc += data[p];
-          }
-          out[(i * patch + j) * 3 + ch] = acc >> shift;
+      sums.fill((f * f) >> 1);
+      for (let u = 0; u < f; u++) {  // the f source rows of patch row i, read in memory order
+        let p = ((top + f * i + u) * w2 + left) * 3;
+        for (let j = 0; j < row; j += 3) {
+          for (let v = 0; v < f; v++, p += 3) { sums[j] += data[p]; sums[j + 1] += data[p + 1]; sums[j + 2] += data[p + 2]; }
         }
       }
+      for (let x = 0; x < row; x++) out[i * row + x] = sums[x] >> shift;
     }
     return out;
   }
@@ -237,20 +240,16 @@ export function patchToCell(q, patch, size) {
   }
   const f = size / patch, shift = 2 * log2(f) + 2, half = 2 * f * f;
   const { lo, hi, w0, w1 } = bilinearTaps(size, patch);
-  const h = new Int32Array(patch * size * 3);  // rows first
+  const h = new Int32Array(patch * size * 3), row = size * 3;  // rows first
   for (let i = 0; i < patch; i++) {
-    for (let v = 0; v < size; v++) {
-      for (let ch = 0; ch < 3; ch++) {
-        h[(i * size + v) * 3 + ch] = w0[v] * q[(i * patch + lo[v]) * 3 + ch] + w1[v] * q[(i * patch + hi[v]) * 3 + ch];
-      }
+    for (let v = 0, d = i * row; v < size; v++, d += 3) {
+      const a = (i * patch + lo[v]) * 3, b = (i * patch + hi[v]) * 3, wa = w0[v], wb = w1[v];
+      h[d] = wa * q[a] + wb * q[b]; h[d + 1] = wa * q[a + 1] + wb * q[b + 1]; h[d + 2] = wa * q[a + 2] + wb * q[b + 2];
     }
   }
-  for (let u = 0; u < size; u++) {
-    for (let v = 0; v < size; v++) {
-      for (let ch = 0; ch < 3; ch++) {
-        out[(u * size + v) * 3 + ch] = (w0[u] * h[(lo[u] * size + v) * 3 + ch] + w1[u] * h[(hi[u] * size + v) * 3 + ch] + half) >> shift;
-      }
-    }
+  for (let u = 0; u < size; u++) {  // then columns: a weighted sum of two rows of h
+    const a = lo[u] * row, b = hi[u] * row, d = u * row, wa = w0[u], wb = w1[u];
+    for (let x = 0; x < row; x++) out[d + x] = (wa * h[a + x] + wb * h[b + x] + half) >> shift;
   }
   return out;
 }
@@ -282,23 +281,19 @@ export async function renderMultiscale(frame, height, width, models, s, { batch,
       for (let b = 0; b < n; b++) {
         const cell = leaves[members[start + b]];
         cellToPatch(data, w2, cell.top, cell.left, cell.size, patch, patchU8);
-        const o = b * size;
-        for (let q = 0; q < plane; q++) {
-          feed[o + q] = NORMALISED[patchU8[3 * q]];
-          feed[o + plane + q] = NORMALISED[patchU8[3 * q + 1]];
-          feed[o + 2 * plane + q] = NORMALISED[patchU8[3 * q + 2]];
+        for (let ch = 0; ch < 3; ch++) {
+          const o = b * size + ch * plane;
+          for (let q = 0, d = ch; q < plane; q++, d += 3) feed[o + q] = NORMALISED[patchU8[d]];
         }
       }
       feed.fill(0, n * size);
       const y = await list[t](feed);
       for (let b = 0; b < n; b++) {
-        const k = members[start + b], o = b * size, q8 = new Uint8Array(size);
-        for (let q = 0; q < plane; q++) {
-          for (let ch = 0; ch < 3; ch++) {
-            const v = y[o + ch * plane + q];
-            q8[3 * q + ch] = toU8(v);
-            if (floats) floats[k * size + 3 * q + ch] = v;
-          }
+        const k = members[start + b], q8 = new Uint8Array(size);
+        for (let ch = 0; ch < 3; ch++) {  // NCHW out, H×W×3 kept
+          const o = b * size + ch * plane;
+          for (let q = 0, d = ch; q < plane; q++, d += 3) q8[d] = toU8(y[o + q]);
+          if (floats) for (let q = 0, d = k * size + ch; q < plane; q++, d += 3) floats[d] = y[o + q];
         }
         done[k] = q8;
       }
