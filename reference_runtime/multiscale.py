@@ -371,4 +371,4 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
             view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
             view[r, :, c] = patch_to_cell(done[start:start + len(r)], size)
             start += len(r)
-    return Rendered(np.ascontiguousarray(out[:h, :w]), chosen, themes, floats)
+    return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy

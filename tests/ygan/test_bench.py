@@ -52,12 +52,16 @@ def bench(bundle: Path, *extra: str) -> int:
 def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
     assert bench(bundle) == 0
     doc = json.loads((bundle / "bench.json").read_text())
-    rows = {(r["backend"], r["model"], r["precision"]): r for r in doc["rows"]}
+    v2 = {(r["backend"], r["model"], r["precision"]): r for r in doc["rows"] if r["sampling"] == "multiscale"}
+    assert set(v2) == {("litert", "student", "int8-full"), ("numpy", "identity", "-")}  # spec v2 at the default budget
+    assert all(r["budget"] == 512 and 1 <= r["patches"] <= 512 and r["convert_ms"] > 0 for r in v2.values())
+    rows = {(r["backend"], r["model"], r["precision"]): r for r in doc["rows"] if r["sampling"] == "grid"}
     expected = {("pytorch", "teacher", "fp32"), ("pytorch", "student", "fp32"), ("pytorch", "identity", "-"),
                 ("onnxruntime", "student", "fp32"), ("numpy", "identity", "-")} | {("litert", "student", p) for p in TFLITE}
-    assert set(rows) == expected and len(doc["rows"]) == len(expected)
-    for r in doc["rows"]:
+    assert set(rows) == expected and len(doc["rows"]) == len(expected) + len(v2)
+    for r in rows.values():
         assert r["frame"] == "40x24" and r["threads"] == 1 and r["patches"] == 3 * 2  # 40: 0,16,24  24: 0,8
+    for r in doc["rows"]:
         assert 0 < r["median_ms"] <= r["p90_ms"] < 60_000
         assert r["fps"] == pytest.approx(1e3 / r["median_ms"])
         assert 0 <= r["overhead_ms"] <= r["median_ms"] and 0 <= r["overhead_share"] <= 1
@@ -78,9 +82,10 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
     assert set(doc["ratios"]) == {"student_int8_litert_vs_teacher_pytorch_fps", "student_pytorch_vs_teacher_pytorch_fps",
                                   "int8_full_vs_fp32_litert_fps", "int8_dynamic_vs_fp32_litert_fps",
                                   "fp16_vs_fp32_litert_fps", "overhead_share_int8_litert",
-                                  "tiling_blending_share_int8_litert", "convert_share_int8_litert"}
+                                  "tiling_blending_share_int8_litert", "convert_share_int8_litert",
+                                  "overhead_share_int8_litert_multiscale", "multiscale_vs_grid_int8_litert_fps"}
     shares = {"overhead_share_int8_litert": "overhead_share", "tiling_blending_share_int8_litert": "tiling_share",
-              "convert_share_int8_litert": "convert_share"}
+              "convert_share_int8_litert": "convert_share", "overhead_share_int8_litert_multiscale": "overhead_share"}
     for name, ratio in doc["ratios"].items():
         used = [by_key[k] for k in ratio["rows"]]
         want = used[0][shares[name]] if name in shares else used[0]["fps"] / used[1]["fps"]
@@ -95,7 +100,8 @@ def test_bench_times_every_backend_and_derives_ratios_from_rows(bundle, capsys):
     assert doc["machine"]["packages"]["ai-edge-litert"] and "onnx2tf" in doc["machine"]["packages"]
     table = (bundle / "bench.md").read_text()
     assert f"{here['model']} (ISA: " in table and f"ai-edge-litert {doc['machine']['packages']['ai-edge-litert']}" in table
-    assert sum(line.startswith("| 40x24 |") for line in table.splitlines()) == len(expected)
+    assert sum(line.startswith("| 40x24 |") for line in table.splitlines()) == len(expected) + len(v2)
+    assert "| int8-full, multiscale N=512 |" in table
     assert (bundle / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and doc["plot"] == "bench.png"
     assert "student_int8_litert_vs_teacher_pytorch_fps" in capsys.readouterr().out
 
