@@ -31,8 +31,8 @@ export function floorDiv(a, b) {
 export function multiscaleSettings(patch, from = {}) {
   const s = {
     patch,
-    largest: from.largest_cell ?? from.largest ?? DEFAULTS.largestTimes * patch,
-    smallest: from.smallest_cell ?? from.smallest ?? patch / DEFAULTS.smallestDivisor,
+    largest: from.largest_cell ?? DEFAULTS.largestTimes * patch,
+    smallest: from.smallest_cell ?? patch / DEFAULTS.smallestDivisor,
     threshold: from.threshold ?? DEFAULTS.threshold,
     hysteresis: from.hysteresis ?? DEFAULTS.hysteresis,
     budget: from.budget ?? DEFAULTS.budget,
