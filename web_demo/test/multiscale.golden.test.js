@@ -17,12 +17,14 @@ const bundle = process.env.YGAN_BUNDLE;
 const manifest = bundle && JSON.parse(readFileSync(join(bundle, "manifest.json"), "utf8"));
 const entry = manifest?.golden.find((g) => g.kind === "multiscale");
 
-test("the bundle has spec v2 stand-in cases of every kind", { skip: !bundle && "set YGAN_BUNDLE" }, () => {
+test("the bundle has spec v2 stand-in cases of every kind, at the spec's default settings", { skip: !bundle && "set YGAN_BUNDLE" }, () => {
   const cases = entry.stand_ins;
   assert.deepEqual(new Set(cases.flatMap((c) => c.models)), new Set(["identity", "affine", "ramp"]));
   assert.ok(cases.some((c) => c.models.length > 1), "no case with several themes");
   assert.ok(cases.some((c) => c.frames.length > 1), "no video case");
   assert.ok(cases.some((c) => c.budget < entry.budget), "no case with a tight budget");
+  // the bundle's goldens are at the spec's defaults: this core's defaults are the same numbers
+  assert.deepEqual(multiscaleSettings(manifest.pipeline.patch, entry), multiscaleSettings(manifest.pipeline.patch));
 });
 
 for (const c of entry?.stand_ins ?? []) {
