@@ -74,17 +74,13 @@ export function padToCells(frame, height, width, largest) {
   return { data, h2, w2 };
 }
 
-/** Step 2: the luma of each 2×2 block, (77·ΣR + 150·ΣG + 29·ΣB + 512) >> 10, (H2/2)×(W2/2) row-major. */
+/** Step 2: the luma of each 2×2 block's top-left pixel, (77·R + 150·G + 29·B + 128) >> 8, (H2/2)×(W2/2) row-major. */
 export function blockLuma(data, h2, w2) {
   const rows = h2 / 2, cols = w2 / 2, y = new Int32Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
-      let acc = 512;
-      for (let ch = 0; ch < 3; ch++) {
-        const a = ((2 * i) * w2 + 2 * j) * 3 + ch, b = a + w2 * 3;
-        acc += LUMA[ch] * (data[a] + data[a + 3] + data[b] + data[b + 3]);
-      }
-      y[i * cols + j] = acc >> 10;
+      const a = ((2 * i) * w2 + 2 * j) * 3;
+      y[i * cols + j] = (LUMA[0] * data[a] + LUMA[1] * data[a + 1] + LUMA[2] * data[a + 2] + 128) >> 8;
     }
   }
   return y;

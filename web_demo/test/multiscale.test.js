@@ -8,10 +8,13 @@ import { bilinearTaps, blockLuma, cellSizes, cellToPatch, chooseLayout, detail, 
 
 const gray = (values) => Uint8Array.from(values.flatMap((v) => [v, v, v]));
 
-test("block luma is BT.601 in 256ths of the 2×2 sums, rounded half up", () => {
-  assert.deepEqual([...blockLuma(gray([255, 255, 255, 255]), 2, 2)], [255]);  // (256·1020 + 512) >> 10
-  const block = Uint8Array.from([10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30]);
-  assert.deepEqual([...blockLuma(block, 2, 2)], [18]);  // (77·40 + 150·80 + 29·120 + 512) >> 10 = 19072 >> 10
+test("block luma is BT.601 in 256ths of each 2×2 block's top-left pixel, rounded half up", () => {
+  assert.deepEqual([...blockLuma(gray([255, 255, 255, 255]), 2, 2)], [255]);  // (256·255 + 128) >> 8
+  const block = Uint8Array.from([10, 20, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual([...blockLuma(block, 2, 2)], [18]);  // (77·10 + 150·20 + 29·30 + 128) >> 8 = 4768 >> 8
+  // only the top-left pixel counts: a 4×2 frame, blocks (100, 0, 0, 0) and (0, 200, 200, 200)
+  const frame = gray([100, 0, 0, 200, 0, 0, 200, 200]);
+  assert.deepEqual([...blockLuma(frame, 2, 4)], [100, 0]);
 });
 
 test("detail is the floored variance of the block lumas", () => {

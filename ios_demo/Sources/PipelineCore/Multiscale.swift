@@ -126,18 +126,13 @@ public enum Multiscale {
         return (h2, w2, data)
     }
 
-    /// Step 2: (77·ΣR + 150·ΣG + 29·ΣB + 512) >> 10 over each 2×2 block, (H2/2)×(W2/2) row-major.
+    /// Step 2: (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel, (H2/2)×(W2/2) row-major.
     public static func blockLuma(_ data: [UInt8], _ h2: Int, _ w2: Int) -> [Int] {
         let cols = w2 / 2
         var y = [Int](repeating: 0, count: h2 / 2 * cols)
         for i in 0..<(h2 / 2) { for j in 0..<cols {
-            var acc = 512
-            for ch in 0..<3 {
-                let a = ((2 * i) * w2 + 2 * j) * 3 + ch
-                let b = a + w2 * 3
-                acc += luma[ch] * (Int(data[a]) + Int(data[a + 3]) + Int(data[b]) + Int(data[b + 3]))
-            }
-            y[i * cols + j] = acc >> 10
+            let a = ((2 * i) * w2 + 2 * j) * 3
+            y[i * cols + j] = (luma[0] * Int(data[a]) + luma[1] * Int(data[a + 1]) + luma[2] * Int(data[a + 2]) + 128) >> 8
         } }
         return y
     }

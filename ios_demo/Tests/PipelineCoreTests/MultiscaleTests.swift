@@ -8,10 +8,12 @@ final class MultiscaleTests: XCTestCase {
     func gray(_ v: Int...) -> [UInt8] { v.flatMap { [UInt8($0), UInt8($0), UInt8($0)] } }
     func red(_ a: [UInt8]) -> [Int] { stride(from: 0, to: a.count, by: 3).map { Int(a[$0]) } }
 
-    func testBlockLumaIsBt601InTwoHundredFiftySixthsRoundedHalfUp() {
-        XCTAssertEqual(Multiscale.blockLuma(gray(255, 255, 255, 255), 2, 2), [255])  // (256·1020 + 512) >> 10
-        let block: [UInt8] = (0..<12).map { [10, 20, 30][$0 % 3] }
-        XCTAssertEqual(Multiscale.blockLuma(block, 2, 2), [18])  // (77·40 + 150·80 + 29·120 + 512) >> 10 = 19072 >> 10
+    func testBlockLumaIsBt601InTwoHundredFiftySixthsOfTheTopLeftPixel() {
+        XCTAssertEqual(Multiscale.blockLuma(gray(255, 255, 255, 255), 2, 2), [255])  // (256·255 + 128) >> 8
+        let block: [UInt8] = [10, 20, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        XCTAssertEqual(Multiscale.blockLuma(block, 2, 2), [18])  // (77·10 + 150·20 + 29·30 + 128) >> 8 = 4768 >> 8
+        // only the top-left pixel counts: a 4×2 frame, blocks (100, 0, 0, 0) and (0, 200, 200, 200)
+        XCTAssertEqual(Multiscale.blockLuma(gray(100, 0, 0, 200, 0, 0, 200, 200), 2, 4), [100, 0])
     }
 
     func testDetailIsTheFlooredVarianceOfTheBlockLumas() {

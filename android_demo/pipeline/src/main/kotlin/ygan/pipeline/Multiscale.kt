@@ -92,18 +92,13 @@ object Multiscale {
         return Triple(h2, w2, data)
     }
 
-    /** Step 2: (77·ΣR + 150·ΣG + 29·ΣB + 512) >> 10 over each 2×2 block, (H2/2)×(W2/2) row-major. */
+    /** Step 2: (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel, (H2/2)×(W2/2) row-major. */
     fun blockLuma(data: ByteArray, h2: Int, w2: Int): IntArray {
         val cols = w2 / 2
         val y = IntArray(h2 / 2 * cols)
         for (i in 0 until h2 / 2) for (j in 0 until cols) {
-            var acc = 512
-            for (ch in 0 until 3) {
-                val a = ((2 * i) * w2 + 2 * j) * 3 + ch
-                val b = a + w2 * 3
-                acc += LUMA[ch] * (u8(data, a) + u8(data, a + 3) + u8(data, b) + u8(data, b + 3))
-            }
-            y[i * cols + j] = acc shr 10
+            val a = ((2 * i) * w2 + 2 * j) * 3
+            y[i * cols + j] = (LUMA[0] * u8(data, a) + LUMA[1] * u8(data, a + 1) + LUMA[2] * u8(data, a + 2) + 128) shr 8
         }
         return y
     }

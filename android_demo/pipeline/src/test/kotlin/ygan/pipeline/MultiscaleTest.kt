@@ -11,10 +11,12 @@ class MultiscaleTest {
     private fun gray(vararg v: Int) = ByteArray(v.size * 3) { v[it / 3].toByte() }
     private fun red(a: ByteArray) = IntArray(a.size / 3) { a[it * 3].toInt() and 0xFF }
 
-    @Test fun blockLumaIsBt601InTwoHundredFiftySixthsRoundedHalfUp() {
-        assertArrayEquals(intArrayOf(255), Multiscale.blockLuma(gray(255, 255, 255, 255), 2, 2))  // (256·1020 + 512) >> 10
-        val block = ByteArray(12) { byteArrayOf(10, 20, 30)[it % 3] }
-        assertArrayEquals(intArrayOf(18), Multiscale.blockLuma(block, 2, 2))  // (77·40 + 150·80 + 29·120 + 512) >> 10 = 19072 >> 10
+    @Test fun blockLumaIsBt601InTwoHundredFiftySixthsOfTheTopLeftPixel() {
+        assertArrayEquals(intArrayOf(255), Multiscale.blockLuma(gray(255, 255, 255, 255), 2, 2))  // (256·255 + 128) >> 8
+        val block = byteArrayOf(10, 20, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        assertArrayEquals(intArrayOf(18), Multiscale.blockLuma(block, 2, 2))  // (77·10 + 150·20 + 29·30 + 128) >> 8 = 4768 >> 8
+        // only the top-left pixel counts: a 4×2 frame, blocks (100, 0, 0, 0) and (0, 200, 200, 200)
+        assertArrayEquals(intArrayOf(100, 0), Multiscale.blockLuma(gray(100, 0, 0, 200, 0, 0, 200, 200), 2, 4))
     }
 
     @Test fun detailIsTheFlooredVarianceOfTheBlockLumas() {
