@@ -86,11 +86,20 @@ class ParityRun:
             return {**frame_row(artifact, i, self.goldens.frames[f"frame.{i}"], self.limit(artifact)), **verdict}
         return pipeline_check(artifact, runner, self.goldens, i, self.limit(artifact))
 
+    def multiscale_row(self, artifact: dict, i: int) -> dict:
+        from reference_runtime.verify import frame_row, multiscale_check
+
+        runner, verdict = self._open(artifact)
+        if runner is None:
+            return {**frame_row(artifact, f"multiscale.{i}", self.goldens.multiscale[f"frame.{i}"], self.limit(artifact)),
+                    **verdict}
+        return multiscale_check(artifact, runner, self.goldens, i, self.limit(artifact))
+
     def stand_in_row(self, key: str) -> dict | None:
-        from reference_runtime.verify import stand_in_checks
+        from reference_runtime.verify import multiscale_stand_in_checks, stand_in_checks
 
         if self._stand_ins is None:  # all cases at once: pure numpy on small frames
-            self._stand_ins = stand_in_checks(self.goldens)
+            self._stand_ins = [*stand_in_checks(self.goldens), *multiscale_stand_in_checks(self.goldens)]
         return next((r for r in self._stand_ins if r["key"] == key), None)
 
 
@@ -119,6 +128,9 @@ class EmulatedRun:
 
     def pipeline_row(self, artifact: dict, i: int) -> dict | None:
         return next((r for r in self._rows("pipeline") if r["id"] == artifact["id"] and r["frame"] == i), None)
+
+    def multiscale_row(self, artifact: dict, i: int) -> dict | None:
+        return next((r for r in self._rows("pipeline") if r["id"] == artifact["id"] and r["frame"] == f"multiscale.{i}"), None)
 
     def stand_in_row(self, key: str) -> dict | None:
         return next((r for r in self._rows("stand_ins") if r["key"] == key), None)
@@ -206,9 +218,16 @@ class BundleCollector(pytest.Collector):
                 for i in frame_indices(goldens.frames):
                     yield CheckItem.from_parent(self, name=f"pipeline[{a['id']}-frame{i}]", kind="pipeline",
                                                 row=functools.partial(run.pipeline_row, a, i))
+                for i in frame_indices(goldens.multiscale):
+                    yield CheckItem.from_parent(self, name=f"multiscale[{a['id']}-frame{i}]", kind="pipeline",
+                                                row=functools.partial(run.multiscale_row, a, i))
         for case in goldens.cases:
             yield CheckItem.from_parent(self, name=f"stand_in[{case['key']}-{case['model']}]", kind="stand_in",
                                         row=functools.partial(run.stand_in_row, case["key"]))
+        for case in goldens.multiscale_entry.get("stand_ins", []):
+            key = f"multiscale.{case['key']}"
+            yield CheckItem.from_parent(self, name=f"stand_in[{key}-{'+'.join(case['models'])}]", kind="stand_in",
+                                        row=functools.partial(run.stand_in_row, key))
 
 
 @pytest.hookimpl(tryfirst=True)

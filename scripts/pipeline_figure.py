@@ -1,5 +1,6 @@
-"""Draws the figure of docs/pipeline.md from the pipeline's own functions, so the picture cannot
-drift from the code. Regenerate: .venv/bin/python scripts/pipeline_figure.py docs/img/pipeline_grid.png"""
+"""Draws the figures of docs/pipeline.md from the pipelines' own functions, so the pictures cannot
+drift from the code. Regenerate: .venv/bin/python scripts/pipeline_figure.py docs/img/pipeline_grid.png
+docs/img/pipeline_multiscale.png"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reference_runtime import pipeline  # noqa: E402
+from reference_runtime import multiscale, pipeline  # noqa: E402
 
 
 def draw(path: str, height: int = 40, width: int = 58, patch: int = 16, stride: int = 10) -> None:
@@ -43,5 +44,35 @@ def draw(path: str, height: int = 40, width: int = 58, patch: int = 16, stride: 
     plt.close(fig)
 
 
+def draw_multiscale(path: str, side: int = 256, patch: int = 32) -> None:
+    """Spec v2's cells on a held-out portrait (matplotlib's Grace Hopper sample) at the default
+    settings: each cell outlined, coloured by its size, and the identity model's frame (large cells
+    come back as the enlargement of their box mean, cells of P and smaller exactly)."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle, Image.open(handle) as im:
+        frame = np.asarray(im.convert("RGB").resize((side, side), Image.LANCZOS))
+    out = multiscale.render(frame, [lambda x: x], patch=patch, settings=multiscale.Multiscale(), batch=16)
+    cells = out.layout.cells()
+    sizes = sorted(set(cells[:, 2].tolist()), reverse=True)
+    colours = {s: plt.cm.viridis(k / max(1, len(sizes) - 1)) for k, s in enumerate(sizes)}
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.6))
+    axes[0].imshow(frame)
+    for top, left, size, _ in cells.tolist():
+        axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, lw=1.0, color=colours[size]))
+    counts = ", ".join(f"{(cells[:, 2] == s).sum()}×{s}" for s in sizes)
+    axes[0].set_title(f"cells at P = {patch}, T = 64, N = 512:\n{counts} px")
+    axes[1].imshow(out.frame)
+    axes[1].set_title("identity model: each cell resampled to P and back")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     draw(sys.argv[1] if len(sys.argv) > 1 else "docs/img/pipeline_grid.png")
+    draw_multiscale(sys.argv[2] if len(sys.argv) > 2 else "docs/img/pipeline_multiscale.png")

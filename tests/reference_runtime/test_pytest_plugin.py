@@ -24,14 +24,15 @@ def bundle(tiny_bundle, tmp_path_factory) -> Path:
 
 
 def _artifact_checks(artifacts: list[dict]) -> int:
-    """One check per artifact, and two pipeline frames more per patch model."""
-    return len(artifacts) + 2 * sum(a["role"] == "patch_model" for a in artifacts)
+    """One check per artifact, and two pipeline frames more per patch model, for spec v1 and spec v2."""
+    return len(artifacts) + 4 * sum(a["role"] == "patch_model" for a in artifacts)
 
 
 def _expected_tests(bundle: Path) -> int:
     manifest = json.loads((bundle / "manifest.json").read_text())
     cases = next(g for g in manifest["golden"] if g["kind"] == "pipeline")["cases"]
-    return 1 + _artifact_checks(manifest["artifacts"]) + len(cases)  # the manifest, the artifacts, the stand-in cases
+    v2_cases = next(g for g in manifest["golden"] if g["kind"] == "multiscale")["stand_ins"]
+    return 1 + _artifact_checks(manifest["artifacts"]) + len(cases) + len(v2_cases)  # manifest, artifacts, stand-ins
 
 
 @pytest.mark.slow
@@ -44,7 +45,7 @@ def test_one_passing_test_per_check(pytester, bundle):
 def test_a_failing_check_names_the_artifact(pytester, bundle):
     result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "--ygan-threshold", "int8-full=200", "-q")
     int8 = [a for a in json.loads((bundle / "manifest.json").read_text())["artifacts"] if a["precision"] == "int8-full"]
-    failing = _artifact_checks(int8)  # the int8 patch model fails on both frames too
+    failing = _artifact_checks(int8)  # the int8 patch model fails on both frames of both specs too
     result.assert_outcomes(passed=_expected_tests(bundle) - failing, failed=failing)
     result.stdout.fnmatch_lines(["*tflite/patch_model.flowers.int8-full: golden patches: PSNR * dB < 200.0 dB*"])
 
@@ -135,7 +136,9 @@ def test_collect_only_lists_every_check_and_runs_none(pytester, bundle, tmp_path
     result.stdout.fnmatch_lines([f"{node}::manifest", f"{node}::model[onnx/encoder]",
                                  f"{node}::model[tflite/patch_model.flowers.int8-full]",
                                  f"{node}::pipeline[tflite/patch_model.flowers.int8-full-frame0]",
+                                 f"{node}::multiscale[tflite/patch_model.flowers.int8-full-frame1]",
                                  f"{node}::stand_in[case.0-identity]",
+                                 f"{node}::stand_in[multiscale.case.0-identity]",
                                  f"{_expected_tests(bundle)} tests collected*"])
     assert not log.exists(), "collecting opened an artifact"
 
@@ -146,7 +149,7 @@ def test_k_runs_only_the_selected_checks_and_nothing_is_written(pytester, bundle
     pytester.makeconftest(RECORD_OPENED.format(log=str(log)))
     before = _snapshot(bundle)
     result = pytester.runpytest_subprocess("--ygan-bundle", str(bundle), "-k", "patch_model and int8-full", "-q")
-    result.assert_outcomes(passed=3, deselected=_expected_tests(bundle) - 3)  # the model and its two frames
+    result.assert_outcomes(passed=5, deselected=_expected_tests(bundle) - 5)  # the model and its two frames of each spec
     assert log.read_text().split() == ["tflite/patch_model.flowers.int8-full"]  # opened once, nothing else
     assert _snapshot(bundle) == before
     assert not list(pytester.path.rglob("parity.json"))
