@@ -2,7 +2,7 @@
 // stand-in case — identity, affine and ramp models on frames smaller than Cmax and not a multiple of
 // it, two themes by luminance band, a budget that stops a level, a still noisy video rendered with its
 // layout carried — gives the numpy pipeline's cells and bytes exactly; the layouts of the still
-// video do not change from frame to frame.
+// video do not change from frame to frame; the held-out golden frames get the PyTorch pipeline's cells.
 // Run: YGAN_BUNDLE=path/to/bundle node --test test/   (tests/apps/test_web.py does)
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -25,6 +25,18 @@ test("the bundle has spec v2 stand-in cases of every kind, at the spec's default
   assert.ok(cases.some((c) => c.budget < entry.budget), "no case with a tight budget");
   // the bundle's goldens are at the spec's defaults: this core's defaults are the same numbers
   assert.deepEqual(multiscaleSettings(manifest.pipeline.patch, entry), multiscaleSettings(manifest.pipeline.patch));
+});
+
+test("the held-out golden frames get the PyTorch pipeline's cells (the layout needs no model)", { skip: !bundle && "set YGAN_BUNDLE" }, async () => {
+  const arrays = golden();
+  const settings = multiscaleSettings(manifest.pipeline.patch, entry);
+  const frames = Object.keys(arrays).filter((k) => /^frame\.\d+$/.test(k));
+  assert.ok(frames.length > 0, "no golden frames");
+  for (const key of frames) {
+    const frame = arrays[key], [height, width] = frame.shape;
+    const got = await renderMultiscale(frame.data, height, width, async (x) => x, settings, { batch: entry.batch });
+    assert.deepEqual(got.cells, arrays[key.replace("frame", "layout")].data, `${key}: cells differ`);
+  }
 });
 
 for (const c of entry?.stand_ins ?? []) {

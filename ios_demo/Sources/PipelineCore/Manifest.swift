@@ -50,6 +50,7 @@ public struct MultiscaleCase: Decodable, MultiscaleRecord {
 
 public struct GoldenEntry: Decodable, MultiscaleRecord {
     public let path: String, kind: String, sha256: String
+    public let batch: Int?
     public let cases: [StandInCase]?
     public let largest_cell: Int?, smallest_cell: Int?, threshold: Int?, hysteresis: Int?, budget: Int?
     public let stand_ins: [MultiscaleCase]?

@@ -4,7 +4,8 @@ import XCTest
 
 /// The Kotlin core's MultiscaleGoldenTest in Swift: every spec v2 stand-in case of the bundle's
 /// golden/multiscale.npz with an NCHW and an NHWC model, the numpy pipeline's cells and bytes exactly,
-/// and the still video's layout unchanged from frame to frame. Bundle from YGAN_BUNDLE.
+/// the still video's layout unchanged from frame to frame, and the held-out golden frames' cells
+/// those of the PyTorch pipeline. Bundle from YGAN_BUNDLE.
 final class MultiscaleGoldenTests: XCTestCase {
     func golden() throws -> (Bundle, GoldenEntry, [String: NdArray]) {
         guard let path = ProcessInfo.processInfo.environment["YGAN_BUNDLE"] else { throw XCTSkip("set YGAN_BUNDLE=/path/to/bundle") }
@@ -38,6 +39,21 @@ final class MultiscaleGoldenTests: XCTestCase {
 
     func testEveryCaseNCHW() throws { try check(.NCHW) }
     func testEveryCaseNHWC() throws { try check(.NHWC) }
+
+    /// The layout needs no model (docs/pipeline.md): the held-out golden frames get the PyTorch pipeline's cells.
+    func testTheGoldenFramesGetThePyTorchCells() throws {
+        let (b, entry, arrays) = try golden()
+        let s = try MultiscaleSettings.from(patch: b.pipeline.patch, entry)
+        let frames = arrays.keys.filter { $0.hasPrefix("frame.") }
+        XCTAssertFalse(frames.isEmpty, "no golden frames")
+        for name in frames {
+            let arr = arrays[name]!
+            let identity = StandIn(name: "identity", a: nil, b: nil, k: nil, patch: b.pipeline.patch, layout: .NHWC)
+            let got = try Multiscale.render(Frame(height: arr.shape[0], width: arr.shape[1], rgb: arr.bytes!), models: [identity], settings: s,
+                                            batch: entry.batch!, layout: .NHWC)
+            XCTAssertEqual(got.cells, arrays[name.replacingOccurrences(of: "frame", with: "layout")]!.ints!, "\(name): cells")
+        }
+    }
 
     func testCasesCoverEveryStandInThemesABudgetAndAVideo() throws {
         let (_, entry, _) = try golden()

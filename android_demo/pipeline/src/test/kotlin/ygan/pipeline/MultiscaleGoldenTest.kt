@@ -10,7 +10,7 @@ import org.junit.Test
  * and an NHWC model: the numpy pipeline's cells and bytes exactly — identity, affine and ramp on
  * frames smaller than the largest cell and not a multiple of it, two themes by luminance band, a
  * budget that stops a level, and a still noisy video rendered with its layout carried, whose layout
- * must not change.
+ * must not change; and the held-out golden frames get the PyTorch pipeline's cells.
  */
 class MultiscaleGoldenTest {
     private val bundle = BundleFixture.bundle
@@ -44,6 +44,19 @@ class MultiscaleGoldenTest {
     @Test fun everyCaseMatchesWithAnNchwModel() = check(Layout.NCHW)
 
     @Test fun everyCaseMatchesWithAnNhwcModel() = check(Layout.NHWC)
+
+    /** The layout needs no model (docs/pipeline.md): the held-out golden frames get the PyTorch pipeline's cells. */
+    @Test fun theGoldenFramesGetThePyTorchCells() {
+        val s = MultiscaleSettings.from(bundle.pipeline.patch, entry)
+        val frames = arrays.keys.filter { Regex("frame\\.\\d+").matches(it) }
+        assertTrue("no golden frames", frames.isNotEmpty())
+        for (name in frames) {
+            val arr = arrays.getValue(name)
+            val got = Multiscale.render(Frame(arr.shape[0], arr.shape[1], arr.bytes!!), listOf(PatchModel { it.copyOf() }), s,
+                entry["batch"].asInt, Layout.NHWC)
+            assertArrayEquals("$name: cells", arrays.getValue(name.replace("frame", "layout")).ints!!, got.cells)
+        }
+    }
 
     @Test fun casesCoverEveryStandInThemesABudgetAndAVideo() {
         assertEquals(setOf("identity", "affine", "ramp"), cases.flatMap { c -> c.getAsJsonArray("models").map { it.asString } }.toSet())
