@@ -21,6 +21,8 @@ test("detail is the floored variance of the block lumas", () => {
   assert.equal(detail(255, 255 * 255, 4), 12192);  // lumas 255, 0, 0, 0: (4·65025 − 255²) div 16 = 195075 div 16
   assert.equal(detail(4 * 77, 4 * 77 * 77, 4), 0);  // flat
   assert.equal(detail(0 + 1 + 2 + 3, 0 + 1 + 4 + 9, 4), 1);  // (4·14 − 36) div 16 = 20 div 16
+  const n = 2048 * 2048;  // a 4096-px cell, half its lumas 0, half 255: n²·255² is past 2^53, exact in BigInt
+  assert.equal(detail(255 * n / 2, 65025 * n / 2, 4096), 16256);  // 32512.5 − 127.5² = 16256.25
 });
 
 test("bilinear taps for f = 2 weigh 1/4 and 3/4 and clamp at the edges", () => {

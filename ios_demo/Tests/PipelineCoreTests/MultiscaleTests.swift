@@ -20,6 +20,8 @@ final class MultiscaleTests: XCTestCase {
         XCTAssertEqual(Multiscale.detail(255, 255 * 255, 4), 12192)  // lumas 255, 0, 0, 0: (4·65025 − 255²) div 16
         XCTAssertEqual(Multiscale.detail(4 * 77, 4 * 77 * 77, 4), 0)
         XCTAssertEqual(Multiscale.detail(6, 14, 4), 1)  // lumas 0..3: (56 − 36) div 16
+        let n = 2048 * 2048  // a 4096-px cell, half its lumas 0, half 255: n·S2 ≈ 5.7·10^17 fits an Int
+        XCTAssertEqual(Multiscale.detail(255 * n / 2, 65025 * n / 2, 4096), 16256)  // 32512.5 − 127.5² = 16256.25
     }
 
     func testBilinearTapsForFTwoWeighQuarters() {

@@ -23,6 +23,8 @@ class MultiscaleTest {
         assertEquals(12192L, Multiscale.detail(255, 255L * 255, 4))  // lumas 255, 0, 0, 0: (4·65025 − 255²) div 16
         assertEquals(0L, Multiscale.detail(4L * 77, 4L * 77 * 77, 4))
         assertEquals(1L, Multiscale.detail(6, 14, 4))  // lumas 0..3: (56 − 36) div 16
+        val n = 2048L * 2048  // a 4096-px cell, half its lumas 0, half 255: n·S2 ≈ 5.7·10^17 fits a Long
+        assertEquals(16256L, Multiscale.detail(255 * n / 2, 65025 * n / 2, 4096))  // 32512.5 − 127.5² = 16256.25
     }
 
     @Test fun bilinearTapsForFTwoWeighQuarters() {
