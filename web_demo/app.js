@@ -2,10 +2,11 @@
  * The page: a bundle's ONNX patch model, run by onnxruntime-web, through src/pipeline.js on the
  * camera, an image or a video, with the frame rate shown. Query parameters (also what the tests
  * use): bundle=URL of the bundle folder (default bundle/), ep=wasm|webgpu, threads=N, theme=NAME,
- * precision=fp32|int8-qdq, size=PX (0: original), stride=PX.
+ * precision=fp32|int8-qdq, size=PX (0: original), stride=PX, sampling=grid|multiscale.
  */
 import { fetchVerified, loadManifest, patchModels } from "./src/bundle.js";
 import { openModel } from "./src/model.js";
+import { multiscaleSettings, renderMultiscale } from "./src/multiscale.js";
 import { renderFrame } from "./src/pipeline.js";
 import { fitSize, rgbaToRgb, rgbToRgba } from "./src/pixels.js";
 
@@ -13,7 +14,8 @@ const ORT = "./node_modules/onnxruntime-web/dist/";
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const base = new URL(params.get("bundle") ?? "bundle/", location.href);
-const state = { manifest: null, models: null, model: null, ep: "wasm", source: null, live: 0, last: null };
+// `stream` is spec v2's layout carried from frame to frame of one camera or video stream (hysteresis).
+const state = { manifest: null, models: null, model: null, ep: "wasm", source: null, live: 0, last: null, stream: {} };
 let queue = Promise.resolve();
 
 /** One thing at a time (model loads and renders share onnxruntime), errors shown, never thrown away. */
@@ -47,6 +49,10 @@ async function start() {
   fill($("theme"), Object.keys(state.models).map((t) => [t, t]), params.get("theme"));
   fill($("stride"), [...new Set([stride, patch])].map((s) => [s, s === patch ? `${s} (= P, fastest)` : `${s} (bundle)`]), params.get("stride") ?? stride);
   if (params.has("size")) $("size").value = params.get("size");
+  if (params.has("sampling")) $("sampling").value = params.get("sampling");
+  // spec v2 at the settings the bundle's goldens record (the spec's defaults if it has none)
+  state.multiscale = multiscaleSettings(patch, state.manifest.golden?.find((g) => g.kind === "multiscale") ?? {});
+  showSampling();
   state.ep = await executionProvider(params.get("ep"));
   const ort = await import(`${ORT}${state.ep === "webgpu" ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs"}`);
   ort.env.wasm.numThreads = Number(params.get("threads") ?? Math.min(4, navigator.hardwareConcurrency || 1));
@@ -94,12 +100,28 @@ function grab() {
   return { rgb: rgbaToRgb(ctx.getImageData(0, 0, width, height).data), width, height };
 }
 
+/** Grid (spec v1) draws every element at P; multiscale (spec v2) cells from the largest to the smallest size. */
+function showSampling() {
+  const v2 = $("sampling").value === "multiscale";
+  $("stride").disabled = v2;
+  state.stream = {};
+}
+
 async function renderOnce() {
   const { rgb, width, height } = grab();
   const { patch, blend } = state.manifest.pipeline;
   const began = performance.now();
-  const out = await renderFrame(rgb, height, width, state.model.run,
-                                { patch, stride: Number($("stride").value), blend, batch: state.artifact.batch });
+  let out, cells = 0;
+  if ($("sampling").value === "multiscale") {
+    // a still image is one frame with no state; a stream carries its layout from frame to frame
+    const rendered = await renderMultiscale(rgb, height, width, state.model.run, state.multiscale,
+                                            { batch: state.artifact.batch, state: state.source.still ? {} : state.stream });
+    out = rendered.frame;
+    cells = rendered.cells.length / 4;
+  } else {
+    out = await renderFrame(rgb, height, width, state.model.run,
+                            { patch, stride: Number($("stride").value), blend, batch: state.artifact.batch });
+  }
   const ms = performance.now() - began;
   const canvas = $("output");
   canvas.width = width;
@@ -108,7 +130,7 @@ async function renderOnce() {
   const image = ctx.createImageData(width, height);
   rgbToRgba(out, image.data);
   ctx.putImageData(image, 0, 0);
-  state.last = { width, height, ms };
+  state.last = { width, height, ms, cells };
   document.body.dataset.status = "rendered";
   return ms;
 }
@@ -129,8 +151,9 @@ async function loop(generation) {
 }
 
 function showFps(fps) {
-  const { width, height, ms } = state.last;
-  $("fps").textContent = `${fps.toFixed(1)} fps · ${ms.toFixed(1)} ms/frame at ${width}×${height}, stride ${$("stride").value}`;
+  const { width, height, ms, cells } = state.last;
+  const sampling = $("sampling").value === "multiscale" ? `multiscale, ${cells} cells` : `stride ${$("stride").value}`;
+  $("fps").textContent = `${fps.toFixed(1)} fps · ${ms.toFixed(1)} ms/frame at ${width}×${height}, ${sampling}`;
 }
 
 /** Render the current source `frames` times back to back: the median frame time and its fps. */
@@ -164,6 +187,7 @@ async function useVideo(stream, file) {
   if (stream) video.srcObject = stream; else { video.srcObject = null; video.src = URL.createObjectURL(file); video.loop = true; }
   await video.play();
   state.source = { element: video, width: video.videoWidth, height: video.videoHeight };
+  state.stream = {};
   loop(++state.live);
 }
 
@@ -177,7 +201,8 @@ $("camera").addEventListener("click", () => {
 });
 $("theme").addEventListener("change", () => { fillPrecisions($("precision").value); enqueue(loadModel); });
 $("precision").addEventListener("change", () => enqueue(loadModel));
-for (const id of ["size", "stride"]) $(id).addEventListener("change", () => state.source?.still && enqueue(renderOnce));
+$("sampling").addEventListener("change", showSampling);
+for (const id of ["size", "stride", "sampling"]) $(id).addEventListener("change", () => state.source?.still && enqueue(renderOnce));
 $("measure").addEventListener("click", () => state.source ? measure() : showError(new Error("pick an image or the camera first")));
 
 window.ygan = { ready: enqueue(start), measure };

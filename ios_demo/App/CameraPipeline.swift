@@ -14,13 +14,26 @@ final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutput
     @Published var fps: Double = 0
     @Published var problem: String?
     @Published var theme: String = "" { didSet { load() } }
+    @Published var cells = 0  // spec v2: cells in the last frame (0 with the grid)
+    /// Grid: spec v1, every element at P. Multiscale: spec v2, small cells where the scene has detail, large ones where it is flat.
+    @Published var sampling: Sampling = .grid {
+        didSet {
+            let chosen = sampling
+            queue.async { [self] in rendering = chosen; stream = MultiscaleState() }
+        }
+    }
     let themes: [String]
+
+    enum Sampling: String, CaseIterable { case grid = "grid (v1)", multiscale = "multiscale (v2)" }
 
     private let bundle: PipelineCore.Bundle?
     private let session = AVCaptureSession()
     private let queue = DispatchQueue(label: "ygan.pipeline")
     private var model: CoreMLPatchModel?
     private var settings: Settings?
+    private var multiscale: MultiscaleSettings?  // spec v2 at the settings the bundle's manifest records
+    private var rendering: Sampling = .grid  // `sampling` as the capture queue sees it
+    private var stream = MultiscaleState()  // the camera's v2 layout from frame to frame (hysteresis); capture queue only
     private var rotation: AnyObject?  // AVCaptureDevice.RotationCoordinator on iOS 17+
     private var last = CFAbsoluteTimeGetCurrent()
 
@@ -57,6 +70,8 @@ final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutput
                 // stride = patch: no overlap, the real-time setting
                 settings = Settings(patch: bundle.pipeline.patch, stride: bundle.pipeline.patch,
                                     blend: Blend(rawValue: bundle.pipeline.blend) ?? .feather, batch: artifact.batch, layout: .NCHW)
+                multiscale = try MultiscaleSettings.from(patch: bundle.pipeline.patch, bundle.golden.first { $0.kind == "multiscale" })
+                stream = MultiscaleState()
             } catch {
                 model = nil
                 show("cannot load the \(theme) model: \(error)")
@@ -106,9 +121,16 @@ final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutput
         CVPixelBufferUnlockBaseAddress(pixels, .readOnly)
         let out: [UInt8]
         let frame: Frame
+        var count = 0
         do {
             frame = try Rotation.upright(Frame(height: h, width: w, rgb: rgb), degrees: rotationDegrees)
-            out = try Render.renderU8(frame, models: [model], settings: settings)
+            if rendering == .multiscale, let multiscale {
+                let v2 = try Multiscale.render(frame, models: [model], settings: multiscale, batch: settings.batch, layout: settings.layout, state: stream)
+                out = v2.rgb
+                count = v2.cells.count / 4
+            } else {
+                out = try Render.renderU8(frame, models: [model], settings: settings)
+            }
         } catch {
             self.model = nil  // stop feeding a model that fails; the message says why
             return show("rendering failed: \(error)")
@@ -122,6 +144,7 @@ final class CameraPipeline: NSObject, ObservableObject, AVCaptureVideoDataOutput
         let now = CFAbsoluteTimeGetCurrent()
         let rate = 1 / (now - last)
         last = now
-        DispatchQueue.main.async { self.output = image; self.fps = rate }
+        let shownCells = count
+        DispatchQueue.main.async { self.output = image; self.fps = rate; self.cells = shownCells }
     }
 }

@@ -1,8 +1,9 @@
 """The Android app's Kotlin pipeline core against a bundle's golden vectors (android_demo/run_tests.sh).
 
 The core is compiled with kotlinc from npm and run with JUnit 4 from Debian (scripts/install.sh), so
-this runs in make test on Linux without Gradle or the Android SDK. Two mutants — a wrong feather
-weight and a wrong rounding rule — must make the Kotlin tests fail, or they prove nothing. With
+this runs in make test on Linux without Gradle or the Android SDK. Mutants — a wrong feather weight,
+a wrong rounding rule, and in spec v2 a wrong bilinear weight and a hysteresis margin of the wrong
+sign — must make the Kotlin tests fail, or they prove nothing. With
 YGAN_PYTHON the run adds RealModelTest: the real int8 .tflite through the app's model class, in
 LiteRT through android_demo/litert_bridge.py.
 """
@@ -55,7 +56,7 @@ def test_kotlin_core_matches_the_golden_vectors(bundle):
     passed, failed, out = run_kotlin(bundle)
     assert failed == 0 and passed >= 10, out
     without, failed, out = run_kotlin(bundle, real_model=False)
-    assert failed == 0 and without == passed - 1, out  # the real-model test ran in the first run, and passed
+    assert failed == 0 and without == passed - 2, out  # the real-model tests (v1 and v2) ran in the first run, and passed
 
 
 @pytest.mark.slow
@@ -67,11 +68,13 @@ def test_a_corrupted_real_model_makes_the_app_test_fail(bundle, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("file, old, new", [
-    ("Grid.kt", "(i + 0.5) / overlap", "(i + 1.0) / overlap"),
-    ("Pixels.kt", "floor(scaled + 0.5f)", "floor(scaled)"),
-], ids=["feather-weight", "rounding"])
-def test_a_wrong_rule_makes_the_kotlin_tests_fail(bundle, tmp_path, file, old, new):
+@pytest.mark.parametrize("file, old, new, caught_by", [
+    ("Grid.kt", "(i + 0.5) / overlap", "(i + 1.0) / overlap", "GoldenPipelineTest"),
+    ("Pixels.kt", "floor(scaled + 0.5f)", "floor(scaled)", "GoldenPipelineTest"),
+    ("Multiscale.kt", "w0[t] = 2 * f - r", "w0[t] = 2 * f - r - 1", "MultiscaleGoldenTest"),
+    ("Multiscale.kt", "cell.wasSplit -> (s.threshold - s.hysteresis)", "cell.wasSplit -> (s.threshold + s.hysteresis)", "MultiscaleTest"),
+], ids=["feather-weight", "rounding", "v2-bilinear-weight", "v2-hysteresis"])
+def test_a_wrong_rule_makes_the_kotlin_tests_fail(bundle, tmp_path, file, old, new, caught_by):
     passed, failed, out = run_kotlin(bundle, mutant(tmp_path, file, old, new))
     assert failed > 0, out
-    assert "GoldenPipelineTest" in out
+    assert caught_by in out

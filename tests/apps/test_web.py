@@ -1,7 +1,8 @@
 """The web page (web_demo/): its JavaScript pipeline core under node against a bundle's golden vectors,
 `ygan serve`'s headers and routes, the --web-dir copy, and the page itself in Debian's Chromium,
 headless, rendering a golden frame with onnxruntime-web: fp32 within one uint8 level of the PyTorch
-frame, int8 QDQ above its parity threshold; a hash mismatch and a missing manifest show one error.
+frame, int8 QDQ above its parity threshold, and with the multiscale sampling (spec v2) within one
+level of the PyTorch v2 frame; a hash mismatch and a missing manifest show one error.
 """
 
 from __future__ import annotations
@@ -61,11 +62,13 @@ def page(url: str, *args: str) -> dict:
 
 
 def test_pipeline_core_matches_the_golden_vectors_under_node(bundle):
-    cases = len(json.loads((bundle / "manifest.json").read_text())["golden"][2]["cases"])
+    golden = {g["kind"]: g for g in json.loads((bundle / "manifest.json").read_text())["golden"]}
+    v1_cases, v2_cases = len(golden["pipeline"]["cases"]), len(golden["multiscale"]["stand_ins"])
     done = subprocess.run(["npm", "test", "--silent"], cwd=WEB, env={**os.environ, "YGAN_BUNDLE": str(bundle)},
                           capture_output=True, text=True, timeout=300)
     counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", done.stdout, re.M))
-    assert done.returncode == 0 and counts == {"pass": str(cases + 5), "fail": "0", "skipped": "0"}, done.stdout[-3000:]
+    expected = v1_cases + 5 + v2_cases + 2 + 10  # golden cases, their coverage checks, v2 cells of the real frames, hand-computed tests
+    assert done.returncode == 0 and counts == {"pass": str(expected), "fail": "0", "skipped": "0"}, done.stdout[-3000:]
 
 
 def test_serve_isolates_the_page_and_serves_the_bundle_under_bundle(bundle, served):
@@ -113,6 +116,31 @@ def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, t
         limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
         assert metrics.psnr(got, want, data_range=255.0) >= limit
     assert Image.open(shot).size[0] >= 800
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
+def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path, precision):
+    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch
+    v2 frame, int8 QDQ above its threshold, as the grid's test requires."""
+    arrays = load_npz(bundle / "golden" / "multiscale.npz")
+    image = tmp_path / "frame.png"
+    Image.fromarray(arrays["frame.0"]).save(image)
+    shot = tmp_path / f"web-multiscale-{precision}.png"
+    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision={precision}&sampling=multiscale",
+               "--image", str(image), "--screenshot", str(shot))
+    assert out["status"] == "rendered", out
+    o = out["output"]
+    got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
+    want = arrays["torch_u8.flowers.0"]
+    assert got.shape == want.shape
+    if precision == "fp32":
+        assert np.abs(got.astype(np.int16) - want).max() <= 1
+        grid = load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]
+        assert np.abs(got.astype(np.int16) - grid).max() > 1  # the v2 frame, not the grid's
+    else:
+        limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
+        assert metrics.psnr(got, want, data_range=255.0) >= limit
 
 
 @pytest.mark.slow

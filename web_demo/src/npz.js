@@ -1,10 +1,10 @@
 /**
  * Reading the bundle's golden vectors (uncompressed .npz: a stored zip of .npy files, docs/bundle.md)
  * in node or a browser, with no dependency: the central directory gives each member's offset, the
- * local header its data, and the .npy header its dtype and shape. Only little-endian float32 and
- * uint8 in C order are accepted — the only kinds the bundle writes.
+ * local header its data, and the .npy header its dtype and shape. Only little-endian float32, int32
+ * (spec v2's cell layouts) and uint8 in C order are accepted — the only kinds the bundle writes.
  */
-const DTYPES = { "<f4": Float32Array, "|u1": Uint8Array, "<u1": Uint8Array };
+const DTYPES = { "<f4": Float32Array, "<i4": Int32Array, "|u1": Uint8Array, "<u1": Uint8Array };
 
 /** {name without .npy: {dtype, shape, data}} from the bytes of an .npz file. */
 export function readNpz(bytes) {

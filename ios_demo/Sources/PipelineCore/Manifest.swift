@@ -39,9 +39,21 @@ public struct StandInCase: Decodable {
     public let a: [Float]?, b: [Float]?, k: Float?
 }
 
-public struct GoldenEntry: Decodable {
+/// A spec v2 stand-in case (golden kind `multiscale`): its models (one per theme), frames rendered in order, settings.
+public struct MultiscaleCase: Decodable, MultiscaleRecord {
+    public let key: String
+    public let models: [String], frames: [String]
+    public let patch: Int, batch: Int
+    public let largest_cell: Int?, smallest_cell: Int?, threshold: Int?, hysteresis: Int?, budget: Int?
+    public let a: [Float]?, b: [Float]?, k: Float?
+}
+
+public struct GoldenEntry: Decodable, MultiscaleRecord {
     public let path: String, kind: String, sha256: String
+    public let batch: Int?
     public let cases: [StandInCase]?
+    public let largest_cell: Int?, smallest_cell: Int?, threshold: Int?, hysteresis: Int?, budget: Int?
+    public let stand_ins: [MultiscaleCase]?
 }
 
 public struct PipelineSettings: Decodable {

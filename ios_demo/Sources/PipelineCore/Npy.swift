@@ -1,13 +1,14 @@
 import Foundation
 
-/// One array of a golden .npz: little-endian float32 or uint8, C order.
+/// One array of a golden .npz: little-endian float32, int32 (spec v2's cell layouts) or uint8, C order.
 public struct NdArray {
     public let shape: [Int]
     public let floats: [Float]?
     public let bytes: [UInt8]?
+    public var ints: [Int]? = nil
 }
 
-/// Golden files are uncompressed (stored) zips of .npy files; this reads the stored entries and the two dtypes used.
+/// Golden files are uncompressed (stored) zips of .npy files; this reads the stored entries and the three dtypes used.
 public enum Npy {
     public static func readNpz(_ url: URL) throws -> [String: NdArray] {
         let data = try Data(contentsOf: url)
@@ -46,7 +47,14 @@ public enum Npy {
             }
             return NdArray(shape: shape, floats: floats, bytes: nil)
         }
+        if header.contains("'<i4'") {
+            let ints = (0..<n).map { i -> Int in
+                let o = body + i * 4
+                return Int(Int32(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24))
+            }
+            return NdArray(shape: shape, floats: nil, bytes: nil, ints: ints)
+        }
         if header.contains("'|u1'") { return NdArray(shape: shape, floats: nil, bytes: Array(bytes[body..<(body + n)])) }
-        throw ManifestError(description: "\(what): dtype is not float32 or uint8 (\(header))")
+        throw ManifestError(description: "\(what): dtype is not float32, int32 or uint8 (\(header))")
     }
 }

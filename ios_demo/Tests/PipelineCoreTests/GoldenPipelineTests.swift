@@ -5,22 +5,6 @@ import XCTest
 /// The bundle's golden/pipeline.npz through this core: floats within 1e-5, uint8 within one level
 /// (exactly with the identity stand-in). Bundle from YGAN_BUNDLE.
 final class GoldenPipelineTests: XCTestCase {
-    struct StandIn: PatchModel {
-        let kase: StandInCase
-        let layout: Layout
-
-        func run(_ x: [Float]) throws -> [Float] {
-            if kase.model == "identity" { return x }
-            let p = kase.patch, a = kase.a!, b = kase.b!, k = kase.k ?? 0
-            return x.indices.map { idx in
-                let (c, i, j) = layout == .NHWC ? (idx % 3, (idx / (3 * p)) % p, (idx / 3) % p)
-                                                : ((idx / (p * p)) % 3, (idx / p) % p, idx % p)
-                let affine = a[c] * x[idx] + b[c]
-                return kase.model == "ramp" ? affine + k * Float(i - j) / Float(p) : affine
-            }
-        }
-    }
-
     func bundle() throws -> Bundle {
         guard let path = ProcessInfo.processInfo.environment["YGAN_BUNDLE"] else { throw XCTSkip("set YGAN_BUNDLE=/path/to/bundle") }
         return try Bundle.read(URL(fileURLWithPath: path))
@@ -36,7 +20,7 @@ final class GoldenPipelineTests: XCTestCase {
             let f = arrays[kase.frame]!
             let frame = Frame(height: f.shape[0], width: f.shape[1], rgb: f.bytes!)
             let s = Settings(patch: kase.patch, stride: kase.stride, blend: Blend(rawValue: kase.blend)!, batch: kase.batch, layout: layout)
-            let got = try Render.renderFloat(frame, models: [StandIn(kase: kase, layout: layout)], settings: s)
+            let got = try Render.renderFloat(frame, models: [StandIn(name: kase.model, a: kase.a, b: kase.b, k: kase.k, patch: kase.patch, layout: layout)], settings: s)
             let want = arrays["\(kase.key).float"]!.floats!
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(worst, 1e-5, "\(kase.key) \(kase.model) stride \(kase.stride) \(kase.blend)")

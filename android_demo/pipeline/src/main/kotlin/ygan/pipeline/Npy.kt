@@ -5,14 +5,14 @@ import java.nio.ByteBuffer
 import java.nio.ByteOrder
 import java.util.zip.ZipFile
 
-/** One array of a golden .npz: little-endian float32 or uint8, C order. */
-class NdArray(val shape: IntArray, val floats: FloatArray?, val bytes: ByteArray?) {
+/** One array of a golden .npz: little-endian float32, int32 (spec v2's cell layouts) or uint8, C order. */
+class NdArray(val shape: IntArray, val floats: FloatArray?, val bytes: ByteArray?, val ints: IntArray? = null) {
     val size: Int get() = shape.fold(1) { a, b -> a * b }
 }
 
 /**
  * Golden vectors are uncompressed .npz files (a zip of .npy files, docs/bundle.md); this reads the
- * two dtypes they use. Anything else (object arrays, Fortran order, big-endian) is refused.
+ * three dtypes they use. Anything else (object arrays, Fortran order, big-endian) is refused.
  */
 object Npy {
     fun readNpz(file: File): Map<String, NdArray> = ZipFile(file).use { zip ->
@@ -45,8 +45,12 @@ object Npy {
                 val buf = ByteBuffer.wrap(data, offset, n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
                 NdArray(shape, FloatArray(n).also { buf.get(it) }, null)
             }
+            "<i4" -> {
+                val buf = ByteBuffer.wrap(data, offset, n * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer()
+                NdArray(shape, null, null, IntArray(n).also { buf.get(it) })
+            }
             "|u1" -> NdArray(shape, null, data.copyOfRange(offset, offset + n))
-            else -> throw IllegalArgumentException("$what: dtype $descr is not float32 or uint8")
+            else -> throw IllegalArgumentException("$what: dtype $descr is not float32, int32 or uint8")
         }
     }
 }

@@ -15,28 +15,6 @@ class GoldenPipelineTest {
     private val arrays = Npy.readNpz(bundle.file(entry))
     private val cases = entry.getAsJsonArray("cases").map { it.asJsonObject }
 
-    /** docs/bundle.md's stand-ins: identity; affine y = a·x + b per channel; ramp = affine + k·(i − j)/P in the patch. */
-    private fun model(case: com.google.gson.JsonObject, layout: Layout, p: Int): PatchModel {
-        if (case["model"].asString == "identity") return PatchModel { it.copyOf() }
-        val a = case.getAsJsonArray("a").map { it.asFloat }
-        val b = case.getAsJsonArray("b").map { it.asFloat }
-        val k = if (case["model"].asString == "ramp") case["k"].asFloat else 0f
-        return PatchModel { x ->
-            FloatArray(x.size) { idx ->
-                val c: Int
-                val i: Int
-                val j: Int
-                if (layout == Layout.NHWC) {
-                    c = idx % 3; j = (idx / 3) % p; i = (idx / (3 * p)) % p
-                } else {
-                    j = idx % p; i = (idx / p) % p; c = (idx / (p * p)) % 3
-                }
-                val affine = a[c] * x[idx] + b[c]
-                if (k == 0f) affine else affine + k * (i - j).toFloat() / p.toFloat()
-            }
-        }
-    }
-
     private fun frame(name: String): Frame {
         val arr = arrays.getValue(name)
         return Frame(arr.shape[0], arr.shape[1], arr.bytes!!)
@@ -49,7 +27,7 @@ class GoldenPipelineTest {
             val p = case["patch"].asInt
             val s = Settings(p, case["stride"].asInt, Blend.parse(case["blend"].asString), case["batch"].asInt, layout)
             val f = frame(case["frame"].asString)
-            val got = Render.renderFloat(f, listOf(model(case, layout, p)), s)
+            val got = Render.renderFloat(f, listOf(StandIns.model(case["model"].asString, case, layout, p)), s)
             val want = arrays.getValue("$key.float").floats!!
             assertEquals("$key: size", want.size, got.size)
             var worst = 0f

@@ -19,7 +19,8 @@ fun main() {
         }
     })
     val classes = mutableListOf(GridTest::class.java, TensorIoTest::class.java, ManifestTest::class.java,
-        GoldenPipelineTest::class.java, AppModelTest::class.java)
+        GoldenPipelineTest::class.java, AppModelTest::class.java,
+        MultiscaleTest::class.java, MultiscaleGoldenTest::class.java)
     if (System.getProperty("ygan.python") != null) classes += RealModelTest::class.java  // needs LiteRT through Python
     core.run(*classes.toTypedArray())
     println("${started - failed} passed, $failed failed")
