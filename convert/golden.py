@@ -115,12 +115,21 @@ def multiscale_goldens(net: Networks, frames: list[np.ndarray], options: multisc
 
 STILL_FRAMES = 4  # the stand-in video: one scene, fresh camera noise in each frame
 STILL_NOISE = 2.0  # its noise, in levels (sd per channel)
+STILL_TEXTURE = 16.0  # the largest texture amplitude of a block, in levels: luma variances from 0 to ~256
 
 
-def still_video(frame: np.ndarray) -> list[np.ndarray]:
-    """A camera held still on `frame`: the same scene with seeded noise, so hysteresis has something to hold."""
-    rng = np.random.default_rng(0)
-    return [np.clip(frame + rng.normal(0, STILL_NOISE, frame.shape), 0, 255).round().astype(np.uint8)
+def still_video(shape: tuple[int, ...], block: int, threshold: int) -> list[np.ndarray]:
+    """A camera held still on one scene, with fresh seeded noise in each frame. The scene is grey
+    with a texture whose amplitude changes from one `block` (the smallest cell) to the next, so its
+    cells' details spread around the split threshold: some lie within the noise of it, and without
+    hysteresis their split flips from frame to frame (tests/reference_runtime/test_verify.py checks
+    that it does, so the golden pins the margin)."""
+    rng = np.random.default_rng(threshold)
+    h, w = shape[:2]
+    amplitude = rng.uniform(0, STILL_TEXTURE, (-(-h // block), -(-w // block)))
+    texture = rng.normal(0, 1, (h, w, 1)) * np.kron(amplitude, np.ones((block, block)))[:h, :w, None]
+    scene = 128 + texture
+    return [np.clip(scene + rng.normal(0, STILL_NOISE, (h, w, 3)), 0, 255).round().astype(np.uint8)
             for _ in range(STILL_FRAMES)]
 
 
@@ -141,7 +150,8 @@ def multiscale_stand_ins(frames: list[np.ndarray], patch: int, batch: int, setti
         plans += [([name], [f"stand_in.{f}"], settings) for name in models]
     plans.append((["identity", "affine"], ["stand_in.0"], settings))
     plans.append((["ramp"], ["stand_in.0"], tight))
-    for f, frame in enumerate(still_video(frames[0])):
+    still = still_video(frames[0].shape, record["smallest_cell"], settings.threshold)
+    for f, frame in enumerate(still):
         arrays[f"still.{f}"] = frame
     plans.append((["identity"], [f"still.{f}" for f in range(STILL_FRAMES)], settings))
     cases = []

@@ -23,6 +23,7 @@ from onnx import helper, numpy_helper
 from conftest import tiny_student
 from convert.bundle import convert
 from convert.options import Options
+from reference_runtime import multiscale, pipeline
 from reference_runtime.cli import main as runtime_main
 from reference_runtime.cpu import cpu_description
 from reference_runtime.manifest import file_sha256
@@ -198,6 +199,13 @@ def test_spec_v2_goldens_record_their_settings_and_a_still_video_keeps_its_cells
         cells = npz["layout.0"]
     assert all(np.array_equal(layouts[0], later) for later in layouts[1:]) and len(layouts[0]) > 1
     assert not np.array_equal(stills[0], stills[1])  # the noise differs from frame to frame
+    # … and without the margin the same video's layout changes: the golden pins the hysteresis
+    bare = multiscale.Multiscale(threshold=entry["threshold"], hysteresis=0, budget=entry["budget"],
+                                 largest=entry["largest_cell"], smallest=entry["smallest_cell"])
+    workspace = pipeline.Workspace()
+    boiling = [multiscale.render(s, [lambda x: x], patch=patch, settings=bare, batch=entry["batch"], workspace=workspace).layout.cells()
+               for s in stills]
+    assert any(not np.array_equal(a, b) for a, b in zip(boiling, boiling[1:]))
     assert len(set(cells[:, 2].tolist())) > 1 and torch_u8.shape == (160, 224, 3)
 
 
