@@ -74,8 +74,9 @@ def test_the_runtime_alone_passes_a_bundle_without_torch_or_tensorflow(venv, bun
 
     manifest = json.loads((bundle / "manifest.json").read_text())
     cases = next(g for g in manifest["golden"] if g["kind"] == "pipeline")["cases"]
-    frames = 2 * sum(a["role"] == "patch_model" for a in manifest["artifacts"])
-    expected = 1 + len(manifest["artifacts"]) + frames + len(cases)
+    v2_cases = next(g for g in manifest["golden"] if g["kind"] == "multiscale")["stand_ins"]
+    frames = 4 * sum(a["role"] == "patch_model" for a in manifest["artifacts"])  # two golden frames per spec, v1 and v2
+    expected = 1 + len(manifest["artifacts"]) + frames + len(cases) + len(v2_cases)
     before = _snapshot(bundle)
     run = _run(python, "-m", "pytest", "--ygan-bundle", bundle, "-q", cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
