@@ -147,7 +147,8 @@ def _is_lean_able(generator: nn.Module) -> bool:
 def lean(module: nn.Module) -> nn.Module:
     """The export form of a BatchNorm-folded student encoder, generator or patch model; anything else unchanged."""
     if isinstance(module, PatchModel) and isinstance(module.encoder, StudentEncoder) and _is_lean_able(module.generator):
-        return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True)).eval()
+        return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True),
+                          module.residual).eval()
     if isinstance(module, StudentEncoder):
         return LeanEncoder(module).eval()
     if _is_lean_able(module):

@@ -29,6 +29,7 @@ class StudentConfig:
     width: int = 8  # channels of the finest feature map (patch/2); doubles at each coarser level
     max_channels: int = 128
     depth: int = 1  # depthwise-separable blocks per resolution level (≥ 1)
+    residual: bool = False  # the teacher's skip (ModelConfig.residual): the patch model is x + G′(E′(x)), clamped
 
     @property
     def levels(self) -> int:
@@ -136,7 +137,7 @@ class StudentModels:
     def patch_model(self, theme: str) -> PatchModel:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
-        return PatchModel(self.encoder, self.generators[theme]).train(self.encoder.training)
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual).train(self.encoder.training)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():
