@@ -90,12 +90,18 @@ class StudentEncoder(nn.Module):
 # export must quantise. Unclamped, the full preset's students pushed logits to 19 (pure white) and
 # one int8 step of the last conv became 0.098, which cost 31 dB < the 32 dB threshold (docs/distill.md).
 LOGIT_BOUND = 4.0
+# With the skip (StudentConfig.residual) the generator emits a correction, clamped to ±1 and not
+# squashed by tanh: int8 quantises a tanh output on a fixed 1/128 grid, about one u8 level, which cost
+# a restoration student 0.4 dB (1.3 dB on its smoothest image); a plain clamped conv output is
+# calibrated to the corrections' own, much smaller range.
+CORRECTION_BOUND = 1.0
 
 
 class StudentGenerator(nn.Module):
     """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN seed to 4×4, nearest-upsample + separable levels up to
     P/2, and a final stride-2 ConvTranspose to RGB (mixes all channels of a 2×2 neighbourhood for the
-    price of a pointwise conv at full resolution), clamped to ±LOGIT_BOUND before tanh."""
+    price of a pointwise conv at full resolution), clamped to ±LOGIT_BOUND before tanh — or, with the
+    skip, clamped to ±CORRECTION_BOUND and left linear."""
 
     def __init__(self, cfg: StudentConfig):
         super().__init__()
@@ -103,7 +109,11 @@ class StudentGenerator(nn.Module):
         self.latent = cfg.latent
         self.seed = nn.Sequential(nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU())
         self.ups = nn.ModuleList(upsample(cin, cout, cfg.depth) for cin, cout in zip(ch, ch[1:]))
-        self.out = nn.Sequential(nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Hardtanh(-LOGIT_BOUND, LOGIT_BOUND), nn.Tanh())
+        final = nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1)
+        if cfg.residual:
+            self.out = nn.Sequential(final, nn.Hardtanh(-CORRECTION_BOUND, CORRECTION_BOUND))
+        else:
+            self.out = nn.Sequential(final, nn.Hardtanh(-LOGIT_BOUND, LOGIT_BOUND), nn.Tanh())
 
     def features(self, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output and the feature map of every level (4×4 … P/2), for feature distillation."""
