@@ -59,6 +59,6 @@ def test_an_art_model_has_no_skip():
 
 
 @pytest.mark.parametrize("name", ["quick", "full"] + [p + v for p in RESTORE_PRESETS for v in ("", "-full")])
-def test_the_skip_is_on_in_every_restoration_preset_and_off_in_the_art_ones(name):
+def test_the_skip_is_on_in_the_restoration_presets_but_denoising_and_off_in_the_art_ones(name):
     cfg = Config.from_dict(teacher_tables(load_preset(name)))
-    assert cfg.model.residual == bool(cfg.data.task)
+    assert cfg.model.residual == (cfg.data.task in ("superres", "deblur", "colorize"))
