@@ -14,7 +14,9 @@ graph onnx2tf sees has no op that leaves XNNPACK and no layout shuffle (measured
   DepthToSpace(2): no VALID transpose conv followed by a STRIDED_SLICE.
 - the clamp before tanh (distill/students.py) → the 1/LOGIT_BOUND folded into that conv, a
   Clip(−1, 1) the converter fuses into it as RELU_N1_TO_1, and ×LOGIT_BOUND before tanh: the int8
-  conv output is then calibrated to [−1, 1], not to whatever the clamp cut off.
+  conv output is then calibrated to [−1, 1], not to whatever the clamp cut off. A restoration
+  student's correction (clamped to ±1, no tanh) keeps the Clip alone; the patch model's skip then
+  adds the input and clamps the sum (ygan_mobile.models.patch_output).
 - the encoder's flatten + Linear → a 4×4 VALID conv to (N, Z, 1, 1), which the patch model feeds
   straight into the generator: no NCHW TRANSPOSE + RESHAPE before a FULLY_CONNECTED.
 
@@ -118,8 +120,9 @@ class LeanGenerator(nn.Module):
         self.seed = nn.Sequential(_seed(deconv), act, nn.PixelShuffle(k))
         self.ups = nn.Sequential(*(self._up(up) for up in generator.ups))
         bound = generator.out[1].max_val
+        scaled = [Scale(bound)] if bound != 1.0 else []  # a restoration student's ±1 clamp needs no rescale
         self.out = nn.Sequential(_final(generator.out[0], 1.0 / bound), nn.Hardtanh(-1.0, 1.0), nn.PixelShuffle(2),
-                                 Scale(bound), generator.out[2])
+                                 *scaled, *generator.out[2:])
 
     @staticmethod
     def _up(block: nn.Sequential) -> nn.Sequential:
@@ -147,7 +150,8 @@ def _is_lean_able(generator: nn.Module) -> bool:
 def lean(module: nn.Module) -> nn.Module:
     """The export form of a BatchNorm-folded student encoder, generator or patch model; anything else unchanged."""
     if isinstance(module, PatchModel) and isinstance(module.encoder, StudentEncoder) and _is_lean_able(module.generator):
-        return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True)).eval()
+        return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True),
+                          module.residual).eval()
     if isinstance(module, StudentEncoder):
         return LeanEncoder(module).eval()
     if _is_lean_able(module):

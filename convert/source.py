@@ -37,13 +37,14 @@ class Networks:
     holdout: float
     data_a: str = ""
     degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
+    residual: bool = False  # the patch model adds the input to G's output (a restoration model's skip)
 
     @property
     def themes(self) -> list[str]:
         return list(self.generators)
 
     def patch_model(self, theme: str) -> nn.Module:
-        return PatchModel(self.encoder, self.generators[theme]).eval()
+        return PatchModel(self.encoder, self.generators[theme], self.residual).eval()
 
 
 def checkpoint_kind(path: Path) -> str:
@@ -85,7 +86,7 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
         model, ckpt = load_model(path)
         cfg = ckpt.config
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
-                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation)
+                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual)
     from distill.checkpoint import load_student
 
     models, ckpt = load_student(path)
@@ -94,7 +95,8 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
     # the teacher's seed and holdout define the train / held-out split the student was distilled on
     seed = int(teacher.get("train", {}).get("seed", ckpt.config.train.seed))
     return Networks("student", ckpt.student.patch, ckpt.student.latent, models.encoder, dict(models.generators),
-                    digest, seed, float(data.get("holdout", 0.25)), str(data.get("data_a", "")), _degradation(data))
+                    digest, seed, float(data.get("holdout", 0.25)), str(data.get("data_a", "")), _degradation(data),
+                    ckpt.student.residual)
 
 
 def _degradation(data: dict) -> Degradation | None:

@@ -29,6 +29,7 @@ class StudentConfig:
     width: int = 8  # channels of the finest feature map (patch/2); doubles at each coarser level
     max_channels: int = 128
     depth: int = 1  # depthwise-separable blocks per resolution level (≥ 1)
+    residual: bool = False  # the teacher's skip (ModelConfig.residual): the patch model is x + G′(E′(x)), clamped
 
     @property
     def levels(self) -> int:
@@ -89,12 +90,18 @@ class StudentEncoder(nn.Module):
 # export must quantise. Unclamped, the full preset's students pushed logits to 19 (pure white) and
 # one int8 step of the last conv became 0.098, which cost 31 dB < the 32 dB threshold (docs/distill.md).
 LOGIT_BOUND = 4.0
+# With the skip (StudentConfig.residual) the generator emits a correction, clamped to ±1 and not
+# squashed by tanh: int8 quantises a tanh output on a fixed 1/128 grid, about one u8 level, which cost
+# a restoration student 0.4 dB (1.3 dB on its smoothest image); a plain clamped conv output is
+# calibrated to the corrections' own, much smaller range.
+CORRECTION_BOUND = 1.0
 
 
 class StudentGenerator(nn.Module):
     """(N,Z) → (N,3,P,P) in [-1,1]: DCGAN seed to 4×4, nearest-upsample + separable levels up to
     P/2, and a final stride-2 ConvTranspose to RGB (mixes all channels of a 2×2 neighbourhood for the
-    price of a pointwise conv at full resolution), clamped to ±LOGIT_BOUND before tanh."""
+    price of a pointwise conv at full resolution), clamped to ±LOGIT_BOUND before tanh — or, with the
+    skip, clamped to ±CORRECTION_BOUND and left linear."""
 
     def __init__(self, cfg: StudentConfig):
         super().__init__()
@@ -102,7 +109,11 @@ class StudentGenerator(nn.Module):
         self.latent = cfg.latent
         self.seed = nn.Sequential(nn.ConvTranspose2d(cfg.latent, ch[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU())
         self.ups = nn.ModuleList(upsample(cin, cout, cfg.depth) for cin, cout in zip(ch, ch[1:]))
-        self.out = nn.Sequential(nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1), nn.Hardtanh(-LOGIT_BOUND, LOGIT_BOUND), nn.Tanh())
+        final = nn.ConvTranspose2d(ch[-1], 3, 4, 2, 1)
+        if cfg.residual:
+            self.out = nn.Sequential(final, nn.Hardtanh(-CORRECTION_BOUND, CORRECTION_BOUND))
+        else:
+            self.out = nn.Sequential(final, nn.Hardtanh(-LOGIT_BOUND, LOGIT_BOUND), nn.Tanh())
 
     def features(self, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output and the feature map of every level (4×4 … P/2), for feature distillation."""
@@ -136,7 +147,7 @@ class StudentModels:
     def patch_model(self, theme: str) -> PatchModel:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
-        return PatchModel(self.encoder, self.generators[theme]).train(self.encoder.training)
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual).train(self.encoder.training)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():

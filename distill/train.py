@@ -34,9 +34,10 @@ from distill.students import StudentConfig, StudentModels
 
 
 def student_config(teacher_cfg: Config, cfg: DistillConfig) -> StudentConfig:
-    """Patch and latent are the teacher's; the rest of the shape comes from the preset."""
+    """Patch, latent and the skip are the teacher's; the rest of the shape comes from the preset. The
+    student's generator learns the teacher's G output, which with the skip is the correction."""
     m = teacher_cfg.model
-    return StudentConfig(patch=m.patch, latent=m.latent, **asdict(cfg.student))
+    return StudentConfig(patch=m.patch, latent=m.latent, residual=m.residual, **asdict(cfg.student))
 
 
 def load_inputs(teacher_cfg: Config):

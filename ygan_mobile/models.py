@@ -27,6 +27,7 @@ class ModelConfig:
     patch: int = 64
     latent: int = 128
     width: int = 64  # channels of the finest feature map; doubles at each coarser level
+    residual: bool = False  # restoration: the patch model outputs x + G(E(x)), G learning the correction (docs/restore.md)
 
     @property
     def levels(self) -> int:
@@ -82,6 +83,14 @@ class Generator(nn.Module):
         layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch[-1], 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
+    def zero_output(self) -> None:
+        """Zero the last conv, so G(z) = 0 for every z: a residual patch model starts as the identity
+        ("change nothing") and learns the correction; its hidden layers keep their weights."""
+        last = self.net[-2]
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.zero_()
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.view(z.shape[0], self.latent, 1, 1))
 
@@ -104,16 +113,26 @@ class Critic(nn.Module):
         return self.net(x).flatten()
 
 
-class PatchModel(nn.Module):
-    """The fused artifact a phone runs per theme: G(E(x)), (N,3,P,P) → (N,3,P,P)."""
+def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool) -> torch.Tensor:
+    """The patch a model emits for input x: G's patch itself, or with the skip of a restoration model
+    the input plus G's correction, clamped to [-1, 1] (a clamp of the sum, not a tanh, so a correction
+    of 0 gives back x exactly and the skip never squashes the input)."""
+    return (x + generated).clamp(-1.0, 1.0) if residual else generated
 
-    def __init__(self, encoder: nn.Module, generator: nn.Module):
+
+class PatchModel(nn.Module):
+    """The fused artifact a phone runs per theme: G(E(x)), or x + G(E(x)) clamped to [-1, 1] when
+    `residual` (restoration), (N,3,P,P) → (N,3,P,P). The skip is inside the artifact, so every runtime
+    computes it with no pipeline change."""
+
+    def __init__(self, encoder: nn.Module, generator: nn.Module, residual: bool = False):
         super().__init__()
         self.encoder = encoder
         self.generator = generator
+        self.residual = residual
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.generator(self.encoder(x))
+        return patch_output(x, self.generator(self.encoder(x)), self.residual)
 
 
 @dataclass
@@ -128,13 +147,22 @@ class YGan:
 
     @classmethod
     def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
-        return cls(
+        model = cls(
             cfg,
             Encoder(cfg),
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
         )
+        model.start_identity()
+        return model
+
+    def start_identity(self) -> None:
+        """With the skip, zero each generator's last conv so every patch model is the identity; the
+        decoder is an autoencoder's and keeps its initialisation."""
+        if self.cfg.residual:
+            for gen in self.generators.values():
+                gen.zero_output()
 
     def modules(self) -> dict[str, nn.Module]:
         """Every network under a stable name, the key space of checkpoints."""
@@ -144,4 +172,9 @@ class YGan:
         return named
 
     def patch_model(self, theme: str) -> PatchModel:
-        return PatchModel(self.encoder, self.generators[theme])
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual)
+
+    def restored(self, theme: str, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+        """The theme's output patch for input x, given G(z): what the losses, the critic and the
+        measurements see (the patch model's output, skip included)."""
+        return patch_output(x, generated, self.cfg.residual)

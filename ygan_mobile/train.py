@@ -86,9 +86,12 @@ def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step
 
 def start_generators_from_decoder(model: YGan) -> None:
     """Each generator starts as a copy of the trained decoder: it already maps z back to the patch
-    it came from (a low cycle error), and the critic only has to move its style towards the theme."""
+    it came from (a low cycle error), and the critic only has to move its style towards the theme.
+    With the skip (restoration) its last conv is then zeroed: the decoder's features are kept, the
+    correction starts at 0 and the patch model at the identity."""
     for gen in model.generators.values():
         gen.load_state_dict(model.decoder.state_dict())
+    model.start_identity()
 
 
 def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor, terms: tuple | None = None) -> torch.Tensor:
@@ -204,7 +207,7 @@ def _theme_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer],
     t = cfg.train
     matched = _match(data, t, theme, s.step, s.x, s.light_terms) if t.theme_match or t.critic_real == "matched" else None
     y = world.shard(data.b[theme].train.batch(s.step, t.batch)) if t.critic_real == "tiles" else _first(matched)
-    fake = nets.generators[theme](s.z)
+    fake = model.restored(theme, s.x, nets.generators[theme](s.z))
     seen, seen_real = _critic_views(fake, y, t, cfg.model.patch, s.mixing, world)
     alpha = world.shard(torch.rand(t.batch, generator=s.mixing))
     loss_d, penalty = _critic_step(nets.critics[theme], opts[f"critic.{theme}"], seen, seen_real, alpha, t.gp_weight)
@@ -271,7 +274,7 @@ def _encoder_terms(model: YGan, nets: Nets, data: Data, t: TrainConfig, theme: s
         terms.append(t.cycle_encoder * losses.cycle_loss(s.z, nets.encoder(fake.detach()), s.z_power))
     if data.paired and t.paired:
         frozen_gen = model.generators[theme].requires_grad_(False)
-        terms.append(t.paired * losses.paired_loss(frozen_gen(s.latent), y))
+        terms.append(t.paired * losses.paired_loss(model.restored(theme, s.x, frozen_gen(s.latent)), y))
         frozen_gen.requires_grad_(True)
     return terms
 

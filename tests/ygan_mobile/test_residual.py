@@ -1,0 +1,64 @@
+"""The restoration model's skip (ModelConfig.residual): the patch model starts as the identity and
+learns a correction; an art model has no skip and is the plain G(E(x))."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ygan_mobile.config import RESTORE_PRESETS, Config, load_preset, teacher_tables
+from ygan_mobile.losses import paired_loss
+from ygan_mobile.models import ModelConfig, YGan, patch_output
+from ygan_mobile.train import start_generators_from_decoder
+
+
+def _model(residual: bool) -> YGan:
+    torch.manual_seed(0)
+    return YGan.create(ModelConfig(8, 16, 8, residual=residual), ["superres"])
+
+
+def test_a_residual_patch_model_is_the_identity_at_init_and_after_the_decoder_copy():
+    model = _model(True)
+    x = torch.rand(5, 3, 8, 8) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(model.patch_model("superres")(x), x)
+        start_generators_from_decoder(model)  # the warm-up's hand-over: the decoder's features, a zero correction
+        assert torch.equal(model.generators["superres"].net[0].weight, model.decoder.net[0].weight)
+        assert torch.equal(model.patch_model("superres")(x), x)
+        assert model.decoder(model.encoder(x)).abs().max() > 0.01  # the decoder itself was not zeroed
+
+
+def test_the_skip_clamps_the_sum_instead_of_squashing_it():
+    x = torch.tensor([0.8, -0.2, -0.9, 0.3])
+    g = torch.tensor([0.5, 0.5, -0.4, 0.0])
+    assert torch.equal(patch_output(x, g, True), torch.tensor([1.0, 0.3, -1.0, 0.3]))
+    assert torch.equal(patch_output(x, g, False), g)
+
+
+def test_the_paired_loss_reaches_the_zeroed_layer_and_moves_the_output_off_the_identity():
+    model = _model(True)
+    gen = model.generators["superres"]
+    x = torch.rand(4, 3, 8, 8) * 1.6 - 0.8
+    y = x + 0.1
+    loss = paired_loss(model.restored("superres", x, gen(model.encoder(x))), y)
+    loss.backward()
+    assert gen.net[-2].bias.grad.abs().min() > 0.01  # d/db of the mean error: −2·0.1 per channel
+    torch.optim.SGD(gen.parameters(), lr=0.5).step()
+    with torch.no_grad():
+        after = paired_loss(model.patch_model("superres")(x), y)
+    assert after < loss.item() * 0.9
+
+
+def test_an_art_model_has_no_skip():
+    model = _model(False)
+    x = torch.rand(3, 3, 8, 8) * 2 - 1
+    gen = model.generators["superres"]
+    assert gen.net[-2].weight.abs().max() > 0  # no zeroing without the skip
+    with torch.no_grad():
+        assert torch.equal(model.patch_model("superres")(x), gen(model.encoder(x)))
+
+
+@pytest.mark.parametrize("name", ["quick", "full"] + [p + v for p in RESTORE_PRESETS for v in ("", "-full")])
+def test_the_skip_is_on_in_the_restoration_presets_but_denoising_and_off_in_the_art_ones(name):
+    cfg = Config.from_dict(teacher_tables(load_preset(name)))
+    assert cfg.model.residual == (cfg.data.task in ("superres", "deblur", "colorize"))
