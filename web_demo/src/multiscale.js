@@ -5,7 +5,7 @@
  * pasted. Everything outside the model call is integer arithmetic, so the page writes the same bytes
  * as the numpy and Kotlin cores; the model's normalisation and rounding are v1's (src/pipeline.js).
  */
-import { NORMALISED, toU8 } from "./pipeline.js";
+import { NORMALISED, replicateEdges, toU8 } from "./pipeline.js";
 
 /** The spec's defaults: T, Hy, N, and the largest and smallest cell as multiples and fractions of P. */
 export const DEFAULTS = Object.freeze({ threshold: 64, hysteresis: 16, budget: 512, largestTimes: 4, smallestDivisor: 2 });
@@ -62,16 +62,7 @@ export function cellSizes(s) {
 /** Step 1: edge replication at the bottom and right up to multiples of the largest cell. */
 export function padToCells(frame, height, width, largest) {
   const h2 = Math.ceil(height / largest) * largest, w2 = Math.ceil(width / largest) * largest;
-  if (h2 === height && w2 === width) return { data: frame, h2, w2 };
-  const data = new Uint8Array(h2 * w2 * 3);
-  for (let r = 0; r < h2; r++) {
-    const sr = Math.min(r, height - 1);
-    for (let c = 0; c < w2; c++) {
-      const s = (sr * width + Math.min(c, width - 1)) * 3, d = (r * w2 + c) * 3;
-      data[d] = frame[s]; data[d + 1] = frame[s + 1]; data[d + 2] = frame[s + 2];
-    }
-  }
-  return { data, h2, w2 };
+  return { data: replicateEdges(frame, height, width, h2, w2), h2, w2 };
 }
 
 /** Step 2: the luma of each 2×2 block's top-left pixel, (77·R + 150·G + 29·B + 128) >> 8, (H2/2)×(W2/2) row-major. */

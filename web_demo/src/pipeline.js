@@ -40,10 +40,10 @@ export function quantise(y) {
   return out;
 }
 
-/** Edge-replicate a frame to at least P on both axes (step 2); the caller crops back. */
-export function padEdge(frame, height, width, patch) {
-  const ph = Math.max(height, patch), pw = Math.max(width, patch);
-  if (ph === height && pw === width) return { data: frame, ph, pw };
+/** A height×width RGB frame grown to ph×pw (≥ its own size) by repeating its last row and column:
+ *  the padding of spec v1 step 2 and spec v2 step 1. */
+export function replicateEdges(frame, height, width, ph, pw) {
+  if (ph === height && pw === width) return frame;
   const data = new Uint8Array(ph * pw * 3);
   for (let y = 0; y < ph; y++) {
     const sy = Math.min(y, height - 1);
@@ -52,7 +52,13 @@ export function padEdge(frame, height, width, patch) {
       data[d] = frame[s]; data[d + 1] = frame[s + 1]; data[d + 2] = frame[s + 2];
     }
   }
-  return { data, ph, pw };
+  return data;
+}
+
+/** Edge-replicate a frame to at least P on both axes (step 2); the caller crops back. */
+export function padEdge(frame, height, width, patch) {
+  const ph = Math.max(height, patch), pw = Math.max(width, patch);
+  return { data: replicateEdges(frame, height, width, ph, pw), ph, pw };
 }
 
 /**
