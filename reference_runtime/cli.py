@@ -87,8 +87,9 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+# Copied from ygan_mobile.render.command.add_multiscale_arguments with MultiscaleOptions->Multiscale
 def add_multiscale_arguments(p: argparse.ArgumentParser) -> None:
-    """Spec v2's settings (docs/pipeline.md), the same options as `ygan render`'s; None leaves the spec's default."""
+    """Spec v2's settings (docs/pipeline.md); None leaves the spec's default."""
     o = Multiscale()
     p.add_argument("--budget", type=int, help=f"multiscale: at most N cells (model inputs) per frame (default: {o.budget})")
     p.add_argument("--threshold", type=int,
