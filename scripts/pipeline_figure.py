@@ -36,11 +36,16 @@ def draw(path: str, height: int = 40, width: int = 58, patch: int = 16, stride: 
     axes[2].set_title("Σ W over the frame (feather divides by this)")
     im = axes[2].imshow(norm, cmap="magma")
     fig.colorbar(im, ax=axes[2], fraction=0.046)
+    _save(fig, axes, path, dpi=90)
+
+
+def _save(fig, axes, path: str, dpi: int) -> None:
+    """Both figures: panels without ticks, laid out tight, written and closed."""
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 
@@ -66,12 +71,7 @@ def draw_multiscale(path: str, side: int = 512, patch: int = 32) -> None:
     axes[0].set_title(f"cells at P = {patch}, T = 64, N = 512:\n{counts} px")
     axes[1].imshow(out.frame)
     axes[1].set_title("identity model: each cell resampled to P and back")
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(path, dpi=70)
-    plt.close(fig)
+    _save(fig, axes, path, dpi=70)
 
 
 if __name__ == "__main__":
