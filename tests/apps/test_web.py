@@ -95,40 +95,15 @@ def test_web_dir_gets_manifest_onnx_and_golden(bundle, tmp_path):
         assert file_sha256(target / entry["path"]) == entry["sha256"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
-def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, tmp_path, precision):
-    frames = load_npz(bundle / "golden" / "frames.npz")
-    image = tmp_path / "frame.png"
-    Image.fromarray(frames["frame.0"]).save(image)
-    shot = tmp_path / f"web-{precision}.png"
-    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision={precision}",
-               "--image", str(image), "--screenshot", str(shot))
-    assert out["status"] == "rendered" and out["crossOriginIsolated"], out
-    assert f"onnx/patch_model.flowers{'' if precision == 'fp32' else '.int8-qdq'} · WASM, 2 thread(s)" in out["line"]
-    o = out["output"]
-    got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
-    want = frames["torch_u8.flowers.0"]
-    assert got.shape == want.shape == (*FRAME_SIZES[0], 3)
-    if precision == "fp32":
-        assert np.abs(got.astype(np.int16) - want).max() <= 1
-    else:
-        limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
-        assert metrics.psnr(got, want, data_range=255.0) >= limit
-    assert Image.open(shot).size[0] >= 800
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
-def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path, precision):
-    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch
-    v2 frame, int8 QDQ above its threshold, as the grid's test requires."""
-    arrays = load_npz(bundle / "golden" / "multiscale.npz")
+def render_golden_frame(bundle: Path, url: str, tmp_path: Path, precision: str, goldens: str, query: str = "",
+                        ) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Golden frame 0 of `goldens` through the page in Chromium: the page's answer, its frame, and the
+    PyTorch frame, which it must match within one level (fp32) or above the int8 QDQ threshold."""
+    arrays = load_npz(bundle / "golden" / goldens)
     image = tmp_path / "frame.png"
     Image.fromarray(arrays["frame.0"]).save(image)
-    shot = tmp_path / f"web-multiscale-{precision}.png"
-    out = page(f"{served(bundle)}?ep=wasm&threads=2&theme=flowers&precision={precision}&sampling=multiscale",
-               "--image", str(image), "--screenshot", str(shot))
+    shot = tmp_path / f"web-{precision}.png"
+    out = page(f"{url}?ep=wasm&threads=2&theme=flowers&precision={precision}{query}", "--image", str(image), "--screenshot", str(shot))
     assert out["status"] == "rendered", out
     o = out["output"]
     got = np.frombuffer(base64.b64decode(o["rgb"]), np.uint8).reshape(o["height"], o["width"], 3)
@@ -136,11 +111,31 @@ def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served
     assert got.shape == want.shape
     if precision == "fp32":
         assert np.abs(got.astype(np.int16) - want).max() <= 1
-        grid = load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]
-        assert np.abs(got.astype(np.int16) - grid).max() > 1  # the v2 frame, not the grid's
     else:
         limit = json.loads((bundle / "manifest.json").read_text())["thresholds_db"]["int8-qdq"]
         assert metrics.psnr(got, want, data_range=255.0) >= limit
+    assert Image.open(shot).size[0] >= 800
+    return out, got, want
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
+def test_the_page_in_chromium_renders_the_pytorch_golden_frame(bundle, served, tmp_path, precision):
+    out, got, _ = render_golden_frame(bundle, served(bundle), tmp_path, precision, "frames.npz")
+    assert out["crossOriginIsolated"], out
+    assert f"onnx/patch_model.flowers{'' if precision == 'fp32' else '.int8-qdq'} · WASM, 2 thread(s)" in out["line"]
+    assert got.shape == (*FRAME_SIZES[0], 3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["fp32", "int8-qdq"])
+def test_the_page_in_chromium_renders_the_pytorch_v2_golden_frame(bundle, served, tmp_path, precision):
+    """The sampling option multiscale (spec v2) on golden frame 0: fp32 within one level of the PyTorch
+    v2 frame, int8 QDQ above its threshold, as the grid's test requires."""
+    _, got, _ = render_golden_frame(bundle, served(bundle), tmp_path, precision, "multiscale.npz", "&sampling=multiscale")
+    if precision == "fp32":
+        grid = load_npz(bundle / "golden" / "frames.npz")["torch_u8.flowers.0"]
+        assert np.abs(got.astype(np.int16) - grid).max() > 1  # the v2 frame, not the grid's
 
 
 @pytest.mark.slow
