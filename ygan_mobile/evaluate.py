@@ -43,7 +43,7 @@ def evaluate(model: YGan, data: "Data", cfg: "Config") -> dict:
     z = model.encoder(x)
     result = {"psnr_auto": psnr(model.decoder(z), x), "themes": {}}
     for theme, gen in model.generators.items():
-        fake = model.restored(theme, x, gen(z))
+        fake = model.restored(x, gen(z))
         cycle = ((z - model.encoder(fake)).norm(dim=1) / z.norm(dim=1).clamp_min(1e-12)).mean().item()
         y = data.b[theme].heldout.fixed(n)
         gap = (model.critics[theme](y).mean() - model.critics[theme](fake).mean()).item()

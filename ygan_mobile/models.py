@@ -174,7 +174,7 @@ class YGan:
     def patch_model(self, theme: str) -> PatchModel:
         return PatchModel(self.encoder, self.generators[theme], self.cfg.residual)
 
-    def restored(self, theme: str, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
-        """The theme's output patch for input x, given G(z): what the losses, the critic and the
+    def restored(self, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+        """The output patch for input x, given a generator's G(z): what the losses, the critic and the
         measurements see (the patch model's output, skip included)."""
         return patch_output(x, generated, self.cfg.residual)

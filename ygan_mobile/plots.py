@@ -51,7 +51,7 @@ def sample_grid(model: YGan, x: torch.Tensor, png: Path, scale: int = 3) -> None
         m.eval()
     z = model.encoder(x)
     columns = [("input", x), ("reconstruction", model.decoder(z))]
-    columns += [(theme, model.restored(theme, x, gen(z))) for theme, gen in model.generators.items()]
+    columns += [(theme, model.restored(x, gen(z))) for theme, gen in model.generators.items()]
     for name, m in model.modules().items():
         m.train(modes[name])
     n, p = x.shape[0], x.shape[-1] * scale

@@ -207,7 +207,7 @@ def _theme_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer],
     t = cfg.train
     matched = _match(data, t, theme, s.step, s.x, s.light_terms) if t.theme_match or t.critic_real == "matched" else None
     y = world.shard(data.b[theme].train.batch(s.step, t.batch)) if t.critic_real == "tiles" else _first(matched)
-    fake = model.restored(theme, s.x, nets.generators[theme](s.z))
+    fake = model.restored(s.x, nets.generators[theme](s.z))
     seen, seen_real = _critic_views(fake, y, t, cfg.model.patch, s.mixing, world)
     alpha = world.shard(torch.rand(t.batch, generator=s.mixing))
     loss_d, penalty = _critic_step(nets.critics[theme], opts[f"critic.{theme}"], seen, seen_real, alpha, t.gp_weight)
@@ -274,7 +274,7 @@ def _encoder_terms(model: YGan, nets: Nets, data: Data, t: TrainConfig, theme: s
         terms.append(t.cycle_encoder * losses.cycle_loss(s.z, nets.encoder(fake.detach()), s.z_power))
     if data.paired and t.paired:
         frozen_gen = model.generators[theme].requires_grad_(False)
-        terms.append(t.paired * losses.paired_loss(model.restored(theme, s.x, frozen_gen(s.latent)), y))
+        terms.append(t.paired * losses.paired_loss(model.restored(s.x, frozen_gen(s.latent)), y))
         frozen_gen.requires_grad_(True)
     return terms
 
