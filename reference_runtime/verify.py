@@ -127,9 +127,14 @@ def pipeline_check(artifact: dict, runner, goldens: Goldens, i: int, limit: floa
         return {**row, "status": "fail", "reason": _first_line(exc)}
     want = goldens.frames[f"torch_float.{artifact['theme']}.{i}"]
     want_u8 = goldens.frames[f"torch_u8.{artifact['theme']}.{i}"]
-    got_u8 = pipeline.quantise(got)
+    return {**row, **scores(got, want, pipeline.quantise(got), want_u8, limit)}
+
+
+def scores(got: np.ndarray, want: np.ndarray, got_u8: np.ndarray, want_u8: np.ndarray, limit: float) -> dict:
+    """A golden frame's numbers, for both specs: the gate on the floats (the blended frame in v1, the
+    cells' patches in v2), and the uint8 frame's PSNR, largest difference and SSIM, reported."""
     db = metrics.psnr(got, want)
-    return {**row, "psnr_db": _db(db), "max_abs": metrics.max_abs(got, want),
+    return {"psnr_db": _db(db), "max_abs": metrics.max_abs(got, want),
             "psnr_u8_db": _db(metrics.psnr(got_u8, want_u8, data_range=255.0)),
             "max_u8_diff": int(np.abs(got_u8.astype(np.int16) - want_u8).max()),
             "ssim": round(metrics.ssim(got_u8, want_u8), 6), "status": "pass" if db >= limit else "fail"}
@@ -150,11 +155,7 @@ def multiscale_check(artifact: dict, runner, goldens: Goldens, i: int, limit: fl
         return {**row, "status": "fail", "reason": f"the cells differ from the golden layout ({len(got.layout.cells())} "
                                                    f"cells, golden {len(want_cells)})"}
     want, want_u8 = arrays[f"torch_float.{artifact['theme']}.{i}"], arrays[f"torch_u8.{artifact['theme']}.{i}"]
-    db = metrics.psnr(got.floats, want)
-    return {**row, "cells": int(len(want_cells)), "psnr_db": _db(db), "max_abs": metrics.max_abs(got.floats, want),
-            "psnr_u8_db": _db(metrics.psnr(got.frame, want_u8, data_range=255.0)),
-            "max_u8_diff": int(np.abs(got.frame.astype(np.int16) - want_u8).max()),
-            "ssim": round(metrics.ssim(got.frame, want_u8), 6), "status": "pass" if db >= limit else "fail"}
+    return {**row, "cells": int(len(want_cells)), **scores(got.floats, want, got.frame, want_u8, limit)}
 
 
 def multiscale_stand_in_checks(goldens: Goldens) -> list[dict]:
