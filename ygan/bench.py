@@ -296,7 +296,7 @@ def _patch_count(shape: tuple[int, ...], patch: int, stride: int) -> int:
 
 
 def print_summary(doc: dict[str, Any], bundle: Path) -> None:
-    from ygan.bench_table import MULTISCALE_SHARE, SHARES, label, reference_point
+    from ygan.bench_table import is_share, label, reference_point
 
     frame, t = reference_point(doc["frames"], doc["threads"])
     print(f"\n{frame}, {t} threads (median of {doc['repeats']} frames; full table in bench.md)")
@@ -307,7 +307,7 @@ def print_summary(doc: dict[str, Any], bundle: Path) -> None:
             print(f"  {r['backend']:<12}{r['model']:<10}{label(r):<30}{r['median_ms']:>9.1f}{r['fps']:>8.1f}"
                   f"{100 * r['overhead_share']:>14.0f}%{tiling:>14}")
     for name, r in doc["ratios"].items():
-        value = f"{100 * r['value']:.0f}%" if name in SHARES or name == MULTISCALE_SHARE else f"{r['value']:.2f}×"
+        value = f"{100 * r['value']:.0f}%" if is_share(name) else f"{r['value']:.2f}×"
         print(f"  {name:<48}{value:>8}")
     for note in doc["notes"]:
         print(f"  note: {note}")

@@ -31,6 +31,11 @@ MULTISCALE_SHARE = "overhead_share_int8_litert_multiscale"
 MULTISCALE_RATIO = "multiscale_vs_grid_int8_litert_fps"
 
 
+def is_share(name: str) -> bool:
+    """Whether a ratio is a share of frame time (shown in %) rather than a speed ratio (shown as ×)."""
+    return name in SHARES or name == MULTISCALE_SHARE
+
+
 def reference_point(frames: list[str], threads: list[int]) -> tuple[str, int]:
     """Ratios are quoted at 512×512 and 2 threads (the issue's targets) when those were measured,
     else at the first frame and the most threads."""
@@ -126,7 +131,7 @@ def markdown(doc: dict[str, Any]) -> str:
                      f"| {_num(r['macs'], ',')} | {_num(r['params'], ',')} | {_size(r['size_bytes'])} |")
     lines += ["", "| ratio | value | at |", "|---|---|---|"]
     for name, r in doc["ratios"].items():
-        value = _pct(r["value"]) if name in SHARES or name == MULTISCALE_SHARE else f"{r['value']:.2f}×"
+        value = _pct(r["value"]) if is_share(name) else f"{r['value']:.2f}×"
         lines.append(f"| {name} | {value} | {r['frame']}, {r['threads']} threads |")
     lines += [""] + [f"- {note}" for note in doc["notes"]]
     return "\n".join(lines) + "\n"
