@@ -40,7 +40,8 @@ class DistillTrain:
     latent: float = 0.1  # relative MSE of E′(x) vs E(x)
     adversarial: float = 0.0  # teacher-critic hinge term; 0 turns it off
     edge: float = 0.0  # L1 of the output's neighbour differences vs the teacher's; 0 turns it off
-    colour: float = 0.0  # L1 of the output's 4×4-block opponent chroma vs the teacher's; 0 turns it off
+    colour: float = 0.0  # L1 of the output's block opponent chroma vs the teacher's; 0 turns it off
+    colour_pool: int = 4  # px: the colour term's blocks (4: 8×8 blocks per 32-px patch; P: the patch's mean)
     checkpoint_every: int = 200
     log_every: int = 10
     eval_patches: int = 256
@@ -80,8 +81,8 @@ def _validate(cfg: DistillConfig) -> None:
         raise YganError(f"[train] steps must be ≥ 0 and batch ≥ 2 (BatchNorm needs a batch), got {t.steps} and {t.batch}")
     if min(t.l1, t.mse, t.feature, t.latent, t.adversarial, t.edge, t.colour) < 0 or t.l1 + t.mse == 0:
         raise YganError("[train] loss weights must be ≥ 0 with l1 or mse > 0: the student must match the teacher's pixels")
-    if t.checkpoint_every < 1 or t.log_every < 1 or t.eval_patches < 1:
-        raise YganError("[train] checkpoint_every, log_every and eval_patches must be ≥ 1")
+    if t.checkpoint_every < 1 or t.log_every < 1 or t.eval_patches < 1 or t.colour_pool < 1:
+        raise YganError("[train] checkpoint_every, log_every, eval_patches and colour_pool must be ≥ 1")
     if cfg.eval.frame < 8 or cfg.eval.timing_repeats < 1 or cfg.eval.stride < 0:
         raise YganError("[eval] frame must be ≥ 8, timing_repeats ≥ 1 and stride ≥ 0 (0 = half the patch)")
 

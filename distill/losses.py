@@ -29,6 +29,7 @@ class Weights:
     adversarial: float = 0.0
     edge: float = 0.0
     colour: float = 0.0
+    colour_pool: int = 4
 
 
 def teacher_features(generator: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -76,21 +77,19 @@ def edge_loss(student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Ten
     return F.l1_loss(image_gradients(student_out), image_gradients(teacher_out))
 
 
-COLOUR_POOL = 4  # px: the colour term compares chroma averaged over 4×4 blocks (8×8 per 32-px patch)
-
-
-def chroma(y: torch.Tensor) -> torch.Tensor:
-    """(N,2,P/4,P/4): the opponent colours R − G and (R + G)/2 − B of (N,3,P,P), averaged over 4×4 blocks."""
+def chroma(y: torch.Tensor, pool: int) -> torch.Tensor:
+    """(N,2,P/pool,P/pool): the opponent colours R − G and (R + G)/2 − B of (N,3,P,P), averaged over
+    pool×pool blocks."""
     r, g, b = y[:, 0], y[:, 1], y[:, 2]
-    return F.avg_pool2d(torch.stack([r - g, (r + g) / 2 - b], 1), COLOUR_POOL)
+    return F.avg_pool2d(torch.stack([r - g, (r + g) / 2 - b], 1), pool)
 
 
-def colour_loss(student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
+def colour_loss(student_out: torch.Tensor, teacher_out: torch.Tensor, pool: int) -> torch.Tensor:
     """L1 between the outputs' block chroma. The art teacher carries the photograph's colour inside each
     cell, a signal a tenth of the elements' light contrast: pixel losses let a small student trade it for
     luminance detail (the quick student kept colour r 0.85–0.90 of the teacher's 0.94–0.96), so it is
     priced on its own."""
-    return F.l1_loss(chroma(student_out), chroma(teacher_out))
+    return F.l1_loss(chroma(student_out, pool), chroma(teacher_out, pool))
 
 
 def critic_hinge(critic: nn.Module, student_out: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
@@ -142,7 +141,7 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
             total = total + w.edge * edge
             parts[f"edge.{theme}"] = edge.item()
         if w.colour > 0:
-            colour = colour_loss(y, y_t)
+            colour = colour_loss(y, y_t, w.colour_pool)
             total = total + w.colour * colour
             parts[f"colour.{theme}"] = colour.item()
         if w.adversarial > 0:

@@ -67,5 +67,16 @@ def test_colour_loss_sees_a_change_of_hue_and_not_one_of_light():
     red, green = y.clone(), y.clone()
     red[:, 0] += 0.2
     green[:, 1] += 0.2
-    assert colour_loss(y + 0.3, y).item() < 1e-6
-    assert abs(colour_loss(red, green).item() - 0.2) < 1e-5  # R − G moves 0.4, (R + G)/2 − B does not: mean 0.2
+    assert colour_loss(y + 0.3, y, 4).item() < 1e-6
+    assert abs(colour_loss(red, green, 4).item() - 0.2) < 1e-5  # R − G moves 0.4, (R + G)/2 − B does not: mean 0.2
+
+
+def test_colour_loss_pool_decides_where_colour_may_move():
+    """Red moved from the left half of a patch to its right half: 8-px blocks see it, the patch's mean
+    colour (pool = the patch) does not, which leaves the student free to place colour inside a cell."""
+    y = torch.zeros(1, 3, 16, 16)
+    left, right = y.clone(), y.clone()
+    left[:, 0, :, :8] += 0.4
+    right[:, 0, :, 8:] += 0.4
+    assert colour_loss(left, right, 16).item() < 1e-6
+    assert abs(colour_loss(left, right, 8).item() - 0.3) < 1e-5  # R − G ±0.4 in every block, (R + G)/2 − B ±0.2
