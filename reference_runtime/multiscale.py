@@ -10,11 +10,11 @@ torch version (ygan_mobile/render/multiscale.py), which is tested against this o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime.fast_paths import run_integer
+from reference_runtime.fast_paths import lookup, run_encoded, run_integer
 from reference_runtime.pipeline import IntegerModel, PatchModel, Workspace, normalise, quantise, run_chunk
 
 # Copied from ygan_mobile.render.multiscale.DEFAULT_THRESHOLD
@@ -210,30 +210,61 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
     return Layout(key, sizes, splits, leaves, details)
 
 
+# Steps 6 and 8 share a box mean and a way round numpy's per-run cost. numpy runs an inner loop per
+# run of elements along the innermost axis it can form; interleaved RGB taken a pixel at a time gives
+# runs of three, so those steps work one channel at a time, where a channel's samples form one long
+# strided run (2–4× faster at 512², the bytes unchanged).
+def box_mean(x: np.ndarray, k: int, out: np.ndarray) -> np.ndarray:
+    """(n, k·A, k·B, 3) uint8 → `out` (n, A, B, 3) uint8: each k×k block's mean rounded half up,
+    (Σ + k²/2) >> 2e. The k rows of a block are added as whole rows, then the k columns a channel at a
+    time."""
+    n, h, w, ch = x.shape
+    kind = np.uint16 if k <= 16 else np.uint32  # k²·255 + k²/2 fits 16 bits up to k = 16
+    rows = np.add(x[:, 0::k], x[:, 1::k], dtype=kind)
+    for u in range(2, k):
+        rows += x[:, u::k]
+    sums = np.empty(out.shape, kind)
+    for c in range(ch):
+        np.add(rows[:, :, 0::k, c], rows[:, :, 1::k, c], out=sums[..., c])
+        for v in range(2, k):
+            sums[..., c] += rows[:, :, v::k, c]
+    sums += kind(k * k // 2)
+    return np.right_shift(sums, 2 * (k.bit_length() - 1), out=out, casting="unsafe")
+
+
+def replicate(cells: np.ndarray, g: int, out: np.ndarray) -> None:
+    """(n, C, C, 3) → `out` (n, C·g, C·g, 3): each pixel as a g×g block. Each channel's pixels go g
+    times along a widened row (one long strided run per channel and copy), then each widened row is
+    copied to the g rows of its blocks as contiguous bytes."""
+    n, size, _, ch = cells.shape
+    wide = np.empty((n, size, size, g, ch), cells.dtype)
+    for v in range(g):
+        for c in range(ch):
+            wide[..., v, c] = cells[..., c]
+    np.copyto(out.reshape(n, size, g, size * g * ch), wide.reshape(n, size, 1, size * g * ch))
+
+
 # Step 6
-def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray) -> None:
-    """Writes into `out` (n, P, P, 3) uint8 each cell's box mean rounded half up (C ≥ P) or its
-    replication (C < P)."""
+def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray,
+                 ws: Workspace, encode: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+    """Writes into `out` (n, P, P, 3) each cell's patch: its box mean rounded half up (C > P), the cell
+    (C = P) or its replication (C < P). With `encode` (an integer model's input table, bytes to bytes)
+    `out` holds the model's input: the table is applied before the replication, so a small cell's
+    pixels are looked up once instead of (P/C)² times — the same bytes, as the table maps each byte
+    on its own."""
     h2, w2, ch = padded.shape
-    grid = padded.reshape(h2 // size, size, w2 // size, size, ch)
-    cells = grid[rows, :, cols]  # (n, C, C, 3)
-    if size >= patch:
-        f = size // patch
-        if f == 1:
-            out[...] = cells
-            return
-        sums = box_sum(cells, f, np.uint16 if f <= 16 else np.uint32)  # f²·255 fits 16 bits up to f = 16
-        sums += f * f // 2
-        sums >>= 2 * (f.bit_length() - 1)
-        np.copyto(out, sums, casting="unsafe")
-        return
-    g = patch // size
-    # each pixel g times along its row (pixels taken as 3-byte items: numpy's loops over a trailing
-    # axis of 3 are slow), then each widened row g times as one block
-    widened = np.take(cells.view(f"V{ch}")[..., 0], np.repeat(np.arange(size), g), axis=2)  # (n, C, P)
-    target = out.view(f"V{ch}")[..., 0].reshape(len(rows), size, g, patch)
-    for u in range(g):
-        target[:, :, u] = widened
+    with ws.phase("resample"):
+        cells = padded.reshape(h2 // size, size, w2 // size, size, ch)[rows, :, cols]  # (n, C, C, 3), a copy
+        if size > patch:
+            cells = box_mean(cells, size // patch, np.empty((len(rows), patch, patch, ch), np.uint8))
+    if encode is not None:
+        with ws.phase("convert"):
+            cells = encode(cells)
+    with ws.phase("resample"):
+        if size < patch:
+            replicate(cells, patch // size, out)
+        else:
+            np.copyto(out, cells)
 
 
 # Step 7
@@ -248,8 +279,6 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
         members = np.flatnonzero(themes == theme)
         model = models[theme]
         if isinstance(model, IntegerModel) and layout == "NHWC" and not keep_float:
-            if len(members) == len(patches):  # one theme: no copies in or out
-                return run_integer(model, patches, batch, ws)[0], None
             out, _ = run_integer(model, np.ascontiguousarray(patches[members]), batch, ws)
             done[members] = out
             continue
@@ -267,6 +296,34 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
             with ws.phase("convert"):
                 done[chunk] = quantise(y)
     return done, floats
+
+
+def byte_fed(models: Sequence[PatchModel | IntegerModel], layout: str, keep_float: bool) -> IntegerModel | None:
+    """The model whose input table encodes the cells' patches when every model of the frame can be fed
+    bytes with that one table (integer models driven in NHWC, the same encoding, no float outputs
+    kept), else None: then step 6 writes pixels and `run_patches` converts them."""
+    first = models[0]
+    if layout != "NHWC" or keep_float or not all(isinstance(m, IntegerModel) for m in models):
+        return None
+    same = all(np.array_equal(m.encode, first.encode) and m.padding == first.padding for m in models)
+    return first if same else None
+
+
+def run_encoded_patches(models: Sequence[IntegerModel], encoded: np.ndarray, themes: np.ndarray, batch: int,
+                        ws: Workspace) -> np.ndarray:
+    """Step 7 on patches already in the models' input bytes: theme by theme in chunks of B, paste
+    order, each model's output bytes back to pixels through its table. With one theme the patches go
+    to the model where they lie."""
+    done = ws.rows("v2.done", len(encoded), encoded.shape[1:], np.uint8)
+    for theme in np.unique(themes).tolist():
+        members = np.flatnonzero(themes == theme)
+        if len(members) == len(encoded):
+            run_encoded(models[theme], encoded, batch, ws, done)
+            continue
+        out = np.empty((len(members), *encoded.shape[1:]), np.uint8)
+        run_encoded(models[theme], encoded[members], batch, ws, out)
+        done[members] = out
+    return done
 
 
 # Step 8
@@ -288,47 +345,54 @@ def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
     n, patch, _, ch = done.shape
     if size == patch:
         return done
+    out = np.empty((n, size, size, ch), np.uint8)
     if size < patch:
-        g = patch // size
-        sums = box_sum(done, g, np.uint16 if g <= 16 else np.uint32)
-        sums += g * g // 2
-        sums >>= 2 * (g.bit_length() - 1)
-        return sums.astype(np.uint8)
+        return box_mean(done, patch // size, out)
     f = size // patch
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
-    planes = np.ascontiguousarray(done.transpose(0, 3, 1, 2), dtype=kind)  # (n, 3, P, P): long inner loops
-    rows = _upsample_axis(planes, 3, f, kind)  # (n, 3, P, C): rows first, as the spec
-    cells = _upsample_axis(rows, 2, f, kind)  # (n, 3, C, C)
-    cells += kind(2 * f * f)
-    cells >>= kind(2 * (f.bit_length() - 1) + 2)
-    out = np.empty((n, size, size, ch), np.uint8)
-    for c in range(ch):  # back to pixels, a plane at a time (a transposing copy is several times slower)
-        out[..., c] = cells[:, c]
+    planes = np.empty((n, ch, patch, patch + 2), kind)  # channel planes (long runs), edge-padded columns
+    for c in range(ch):
+        planes[:, c, :, 1:-1] = done[..., c]
+    planes[..., 0], planes[..., -1] = planes[..., 1], planes[..., -2]
+    rows = np.empty((n, ch, patch + 2, size), kind)  # rows first, as the spec; then edge-padded rows
+    _enlarge_axis(planes, 3, f, rows[:, :, 1:-1], kind)
+    rows[:, :, 0], rows[:, :, -1] = rows[:, :, 1], rows[:, :, -2]
+    cells = np.empty((n, ch, size, size), kind)
+    _enlarge_axis(rows, 2, f, cells, kind, rounding=2 * f * f)
+    shift = 2 * (f.bit_length() - 1) + 2
+    for c in range(ch):  # back to pixels a plane at a time, rounded and narrowed on the way
+        np.right_shift(cells[:, c], shift, out=out[..., c], casting="unsafe")
     return out
 
 
-def _upsample_axis(x: np.ndarray, axis: int, f: int, kind: type) -> np.ndarray:
-    """Step 8's taps along one axis, phase by phase: output t = f·j + φ takes w0·x[lo] + w1·x[hi]
-    with lo = j − 1, hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others (clamped
-    at the edges), and the same weights for every j: `bilinear_taps`, the spec's form, as slices of an
-    edge-padded copy instead of gathers (tests/reference_runtime/test_multiscale.py checks they agree)."""
-    padded = np.concatenate([x.take([0], axis), x, x.take([-1], axis)], axis=axis).astype(kind)
-    length = x.shape[axis]
-    shape = list(x.shape)
+def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, rounding: int = 0) -> None:
+    """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
+    into `out` (L·f along that axis). Output t = f·j + φ is w0·x[lo] + w1·x[hi] with lo = j − 1,
+    hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others, and phase φ's weights
+    (w0, w1) = (2f − r, r) are the same for every j: `bilinear_taps`, the spec's form, read as
+    slices (tests/reference_runtime/test_multiscale.py checks they agree). The weights are the f odd
+    numbers below 2f, so the input is weighed once per weight and each phase is one addition of two
+    shifted slices. `rounding` is added once to every output: to the weighed copies whose weight
+    is above f, as each phase takes exactly one of those (w0 + w1 = 2f, w0 ≠ w1)."""
+    length = padded.shape[axis] - 2
+    weighed = {1: padded}
+    for w in range(3, 2 * f, 2):
+        weighed[w] = np.multiply(padded, kind(w))
+        if w > f and rounding:
+            weighed[w] += kind(rounding)
+    shape = list(out.shape)
     shape[axis:axis + 1] = [length, f]
-    out = np.empty(shape, kind)
+    phases = out.reshape(shape)
+
+    def along(x: np.ndarray, start: int) -> np.ndarray:
+        return x[(slice(None),) * axis + (slice(start, start + length),)]
+
     for phi in range(f):
         before = 2 * phi + 1 < f
         r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
         start = 0 if before else 1
-        lo, hi = (padded[(slice(None),) * axis + (slice(k, k + length),)] for k in (start, start + 1))
-        phase = [slice(None)] * len(shape)
-        phase[axis + 1] = phi
-        target = out[tuple(phase)]
-        np.multiply(lo, kind(2 * f - r), out=target)
-        target += hi * kind(r)
-    shape[axis:axis + 2] = [length * f]
-    return out.reshape(shape)
+        target = phases[(slice(None),) * (axis + 1) + (phi,)]
+        np.add(along(weighed[2 * f - r], start), along(weighed[r], start + 1), out=target)
 
 
 @dataclass
@@ -347,7 +411,8 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
            keep_float: bool = False) -> Rendered:
     """Spec v2 steps 1–10. Several models split the cells by luminance bands (`themed`, by default
     when there are several). The layout of the previous frame rendered with this `workspace` is its
-    `prev` (hysteresis); pass one workspace per video."""
+    `prev` (hysteresis); pass one workspace per video. Integer models that share an input table are
+    fed bytes from step 6 on (`byte_fed`), as the apps feed them."""
     ws = workspace if workspace is not None else Workspace()
     sizes = settings.sizes(patch)
     h, w = frame_u8.shape[:2]
@@ -359,13 +424,17 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         n_themes = len(models) if themed is None or themed else 1
         per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
         themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
-    with ws.phase("resample"):
-        patches = ws.get("cells.u8", (len(themes), patch, patch, frame_u8.shape[2]), np.uint8)
-        start = 0
-        for size, (r, c) in zip(sizes, per_size):
-            cell_patches(padded, size, r, c, patch, patches[start:start + len(r)])
-            start += len(r)
-    done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
+    fed = byte_fed(models, layout, keep_float)
+    encode = None if fed is None else _encoder(fed, ws)
+    patches = ws.rows("v2.patches", len(themes), (patch, patch, frame_u8.shape[2]), np.uint8 if fed is None else fed.encode.dtype)
+    start = 0
+    for size, (r, c) in zip(sizes, per_size):
+        cell_patches(padded, size, r, c, patch, patches[start:start + len(r)], ws, encode)
+        start += len(r)
+    if fed is None:
+        done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
+    else:
+        done, floats = run_encoded_patches(models, patches, themes, batch, ws), None
     with ws.phase("resample"):
         out = np.empty(padded.shape, np.uint8)
         start = 0
@@ -374,3 +443,12 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
             view[r, :, c] = patch_to_cell(done[start:start + len(r)], size)
             start += len(r)
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
+
+
+def _encoder(model: IntegerModel, ws: Workspace) -> Callable[[np.ndarray], np.ndarray]:
+    """Pixels → the model's input bytes (its `encode` table), into a buffer kept in the workspace."""
+    def encode(pixels: np.ndarray) -> np.ndarray:
+        out = ws.rows(f"v2.encoded.{pixels.shape[1]}", len(pixels), pixels.shape[1:], model.encode.dtype)
+        lookup(model.encode, model.encode_pairs, pixels, out)
+        return out
+    return encode
