@@ -118,15 +118,18 @@ def pad_to_cells(frame_u8: np.ndarray, largest: int) -> np.ndarray:
 
 # Step 2
 def block_luma(padded: np.ndarray) -> np.ndarray:
-    """(H2/2, W2/2) int64: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel."""
+    """(H2/2, W2/2) uint16: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's
+    top-left pixel, exact in 16 bits (the sum is at most 256·255 + 128)."""
     s = padded[0::2, 0::2]
     r, g, b = LUMA_WEIGHTS
-    y = s[..., 0].astype(np.int32) * r
-    y += s[..., 1].astype(np.int32) * g
-    y += s[..., 2].astype(np.int32) * b
+    y = np.multiply(s[..., 0], r, dtype=np.uint16)
+    term = np.multiply(s[..., 1], g, dtype=np.uint16)
+    y += term
+    np.multiply(s[..., 2], b, out=term, dtype=np.uint16)
+    y += term
     y += 128
     y >>= 8
-    return y.astype(np.int64)
+    return y
 
 
 # Step 3
@@ -144,10 +147,12 @@ def box_sum(x: np.ndarray, k: int, dtype: type) -> np.ndarray:
 
 def cell_sums(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(S1, S2) on each size's grid of cells, int64: block sums at the smallest size, then each larger
-    size as the sum of its four children (exact in integers)."""
+    size as the sum of its four children (exact in integers). The smallest cells' sums are taken in
+    32 bits (y² ≤ 255² fits 16, k²·255² fits 32 up to k = 256 blocks a side), the rest in 64."""
     k = sizes[-1] // 2
-    s1 = box_sum(y[None], k, np.int64)[0]
-    s2 = box_sum((y * y)[None], k, np.int64)[0]
+    first = np.uint32 if k <= 256 else np.int64
+    s1 = box_sum(y[None], k, first)[0].astype(np.int64)
+    s2 = box_sum(np.multiply(y, y, dtype=np.uint16)[None], k, first)[0].astype(np.int64)
     sums = [(s1, s2)]
     for _ in sizes[:-1]:
         s1, s2 = (s.reshape(s.shape[0] // 2, 2, s.shape[1] // 2, 2).sum(axis=(1, 3)) for s in (s1, s2))
@@ -246,7 +251,7 @@ def replicate(cells: np.ndarray, g: int, out: np.ndarray) -> None:
 
 # Step 6
 def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray,
-                 ws: Workspace, encode: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+                 ws: Workspace, encode: Callable[[np.ndarray, np.ndarray | None], np.ndarray] | None = None) -> None:
     """Writes into `out` (n, P, P, 3) each cell's patch: its box mean rounded half up (C > P), the cell
     (C = P) or its replication (C < P). With `encode` (an integer model's input table, bytes to bytes)
     `out` holds the model's input: the table is applied before the replication, so a small cell's
@@ -256,14 +261,15 @@ def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarr
     with ws.phase("resample"):
         cells = padded.reshape(h2 // size, size, w2 // size, size, ch)[rows, :, cols]  # (n, C, C, 3), a copy
         if size > patch:
-            cells = box_mean(cells, size // patch, np.empty((len(rows), patch, patch, ch), np.uint8))
+            target = out if encode is None else np.empty(out.shape, np.uint8)
+            cells = box_mean(cells, size // patch, target)
     if encode is not None:
         with ws.phase("convert"):
-            cells = encode(cells)
+            cells = encode(cells, out if size >= patch else None)
     with ws.phase("resample"):
         if size < patch:
             replicate(cells, patch // size, out)
-        else:
+        elif cells is not out:
             np.copyto(out, cells)
 
 
@@ -348,21 +354,28 @@ def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
     out = np.empty((n, size, size, ch), np.uint8)
     if size < patch:
         return box_mean(done, patch // size, out)
-    f = size // patch
+    return enlarge(done, size // patch, out)
+
+
+def enlarge(done: np.ndarray, f: int, out: np.ndarray) -> np.ndarray:
+    """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
+    (on the small P×P patch, a channel at a time), then the rows down (whole rows of interleaved
+    pixels, contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the
+    first pass as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f²
+    (exact in integers, and the first pass is the smaller)."""
+    n, patch, _, ch = done.shape
+    size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
-    planes = np.empty((n, ch, patch, patch + 2), kind)  # channel planes (long runs), edge-padded columns
+    across = np.empty((n, patch, patch + 2, ch), kind)  # the patch, its edge columns repeated
+    across[:, :, 1:-1] = done
+    across[:, :, 0], across[:, :, -1] = done[:, :, 0], done[:, :, -1]
+    down = np.empty((n, patch + 2, size, ch), kind)  # the rows enlarged, the edge rows repeated
     for c in range(ch):
-        planes[:, c, :, 1:-1] = done[..., c]
-    planes[..., 0], planes[..., -1] = planes[..., 1], planes[..., -2]
-    rows = np.empty((n, ch, patch + 2, size), kind)  # rows first, as the spec; then edge-padded rows
-    _enlarge_axis(planes, 3, f, rows[:, :, 1:-1], kind)
-    rows[:, :, 0], rows[:, :, -1] = rows[:, :, 1], rows[:, :, -2]
-    cells = np.empty((n, ch, size, size), kind)
-    _enlarge_axis(rows, 2, f, cells, kind, rounding=2 * f * f)
-    shift = 2 * (f.bit_length() - 1) + 2
-    for c in range(ch):  # back to pixels a plane at a time, rounded and narrowed on the way
-        np.right_shift(cells[:, c], shift, out=out[..., c], casting="unsafe")
-    return out
+        _enlarge_axis(across[..., c], 2, f, down[:, 1:-1, :, c], kind, rounding=f)
+    down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
+    cells = np.empty(out.shape, kind)
+    _enlarge_axis(down, 1, f, cells, kind)
+    return np.right_shift(cells, 2 * (f.bit_length() - 1) + 2, out=out, casting="unsafe")
 
 
 def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, rounding: int = 0) -> None:
@@ -380,19 +393,15 @@ def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: 
         weighed[w] = np.multiply(padded, kind(w))
         if w > f and rounding:
             weighed[w] += kind(rounding)
-    shape = list(out.shape)
-    shape[axis:axis + 1] = [length, f]
-    phases = out.reshape(shape)
 
-    def along(x: np.ndarray, start: int) -> np.ndarray:
-        return x[(slice(None),) * axis + (slice(start, start + length),)]
+    def along(x: np.ndarray, start: int, step: int = 1) -> np.ndarray:
+        return x[(slice(None),) * axis + (slice(start, start + length * step, step),)]
 
     for phi in range(f):
         before = 2 * phi + 1 < f
         r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
         start = 0 if before else 1
-        target = phases[(slice(None),) * (axis + 1) + (phi,)]
-        np.add(along(weighed[2 * f - r], start), along(weighed[r], start + 1), out=target)
+        np.add(along(weighed[2 * f - r], start), along(weighed[r], start + 1), out=along(out, phi, f))
 
 
 @dataclass
@@ -445,10 +454,11 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
 
 
-def _encoder(model: IntegerModel, ws: Workspace) -> Callable[[np.ndarray], np.ndarray]:
-    """Pixels → the model's input bytes (its `encode` table), into a buffer kept in the workspace."""
-    def encode(pixels: np.ndarray) -> np.ndarray:
-        out = ws.rows(f"v2.encoded.{pixels.shape[1]}", len(pixels), pixels.shape[1:], model.encode.dtype)
+def _encoder(model: IntegerModel, ws: Workspace) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
+    """Pixels → the model's input bytes (its `encode` table), into `out` or else a workspace buffer."""
+    def encode(pixels: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            out = ws.rows(f"v2.encoded.{pixels.shape[1]}", len(pixels), pixels.shape[1:], model.encode.dtype)
         lookup(model.encode, model.encode_pairs, pixels, out)
         return out
     return encode
