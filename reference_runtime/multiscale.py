@@ -219,16 +219,17 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
 # run of elements along the innermost axis it can form; interleaved RGB taken a pixel at a time gives
 # runs of three, so those steps work one channel at a time, where a channel's samples form one long
 # strided run (2–4× faster at 512², the bytes unchanged).
-def box_mean(x: np.ndarray, k: int, out: np.ndarray) -> np.ndarray:
+def box_mean(x: np.ndarray, k: int, out: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
     """(n, k·A, k·B, 3) uint8 → `out` (n, A, B, 3) uint8: each k×k block's mean rounded half up,
     (Σ + k²/2) >> 2e. The k rows of a block are added as whole rows, then the k columns a channel at a
-    time."""
+    time; the sums in buffers of `ws`."""
+    ws = ws if ws is not None else Workspace()
     n, h, w, ch = x.shape
     kind = np.uint16 if k <= 16 else np.uint32  # k²·255 + k²/2 fits 16 bits up to k = 16
-    rows = np.add(x[:, 0::k], x[:, 1::k], dtype=kind)
+    rows = np.add(x[:, 0::k], x[:, 1::k], dtype=kind, out=ws.rows(f"v2.box.{h}.{k}", n, (h // k, w, ch), kind))
     for u in range(2, k):
         rows += x[:, u::k]
-    sums = np.empty(out.shape, kind)
+    sums = ws.rows(f"v2.box.{h}.{k}.sums", n, out.shape[1:], kind)
     for c in range(ch):
         np.add(rows[:, :, 0::k, c], rows[:, :, 1::k, c], out=sums[..., c])
         for v in range(2, k):
@@ -237,12 +238,12 @@ def box_mean(x: np.ndarray, k: int, out: np.ndarray) -> np.ndarray:
     return np.right_shift(sums, 2 * (k.bit_length() - 1), out=out, casting="unsafe")
 
 
-def replicate(cells: np.ndarray, g: int, out: np.ndarray) -> None:
+def replicate(cells: np.ndarray, g: int, out: np.ndarray, ws: Workspace | None = None) -> None:
     """(n, C, C, 3) → `out` (n, C·g, C·g, 3): each pixel as a g×g block. Each channel's pixels go g
     times along a widened row (one long strided run per channel and copy), then each widened row is
     copied to the g rows of its blocks as contiguous bytes."""
     n, size, _, ch = cells.shape
-    wide = np.empty((n, size, size, g, ch), cells.dtype)
+    wide = (ws if ws is not None else Workspace()).rows(f"v2.wide.{size}", n, (size, size, g, ch), cells.dtype)
     for v in range(g):
         for c in range(ch):
             wide[..., v, c] = cells[..., c]
@@ -261,14 +262,14 @@ def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarr
     with ws.phase("resample"):
         cells = padded.reshape(h2 // size, size, w2 // size, size, ch)[rows, :, cols]  # (n, C, C, 3), a copy
         if size > patch:
-            target = out if encode is None else np.empty(out.shape, np.uint8)
-            cells = box_mean(cells, size // patch, target)
+            target = out if encode is None else ws.rows(f"v2.means.{size}", len(rows), out.shape[1:], np.uint8)
+            cells = box_mean(cells, size // patch, target, ws)
     if encode is not None:
         with ws.phase("convert"):
             cells = encode(cells, out if size >= patch else None)
     with ws.phase("resample"):
         if size < patch:
-            replicate(cells, patch // size, out)
+            replicate(cells, patch // size, out, ws)
         elif cells is not out:
             np.copyto(out, cells)
 
@@ -345,19 +346,20 @@ def bilinear_taps(size: int, patch: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return lo, hi, (2 * f - r).astype(np.uint32), r.astype(np.uint32)
 
 
-def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
+def patch_to_cell(done: np.ndarray, size: int, ws: Workspace | None = None) -> np.ndarray:
     """(n, P, P, 3) uint8 rounded outputs → (n, C, C, 3) uint8 cells: integer bilinear up (C > P),
-    as is (C = P), box mean rounded half up (C < P)."""
+    as is (C = P), box mean rounded half up (C < P); in buffers of `ws`, valid until its next frame."""
     n, patch, _, ch = done.shape
     if size == patch:
         return done
-    out = np.empty((n, size, size, ch), np.uint8)
+    ws = ws if ws is not None else Workspace()
+    out = ws.rows(f"v2.cells.{size}", n, (size, size, ch), np.uint8)
     if size < patch:
-        return box_mean(done, patch // size, out)
-    return enlarge(done, size // patch, out)
+        return box_mean(done, patch // size, out, ws)
+    return enlarge(done, size // patch, out, ws)
 
 
-def enlarge(done: np.ndarray, f: int, out: np.ndarray) -> np.ndarray:
+def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
     """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
     (on the small P×P patch, a channel at a time), then the rows down (whole rows of interleaved
     pixels, contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the
@@ -366,19 +368,21 @@ def enlarge(done: np.ndarray, f: int, out: np.ndarray) -> np.ndarray:
     n, patch, _, ch = done.shape
     size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
-    across = np.empty((n, patch, patch + 2, ch), kind)  # the patch, its edge columns repeated
+    name = f"v2.enlarge.{size}"
+    across = ws.rows(f"{name}.across", n, (patch, patch + 2, ch), kind)  # the patch, its edge columns repeated
     across[:, :, 1:-1] = done
     across[:, :, 0], across[:, :, -1] = done[:, :, 0], done[:, :, -1]
-    down = np.empty((n, patch + 2, size, ch), kind)  # the rows enlarged, the edge rows repeated
+    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # the rows enlarged, the edge rows repeated
     for c in range(ch):
-        _enlarge_axis(across[..., c], 2, f, down[:, 1:-1, :, c], kind, rounding=f)
+        _enlarge_axis(across[..., c], 2, f, down[:, 1:-1, :, c], kind, ws, f"{name}.across", rounding=f)
     down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
-    cells = np.empty(out.shape, kind)
-    _enlarge_axis(down, 1, f, cells, kind)
+    cells = ws.rows(f"{name}.sums", n, out.shape[1:], kind)
+    _enlarge_axis(down, 1, f, cells, kind, ws, f"{name}.down")
     return np.right_shift(cells, 2 * (f.bit_length() - 1) + 2, out=out, casting="unsafe")
 
 
-def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, rounding: int = 0) -> None:
+def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str,
+                  rounding: int = 0) -> None:
     """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
     into `out` (L·f along that axis). Output t = f·j + φ is w0·x[lo] + w1·x[hi] with lo = j − 1,
     hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others, and phase φ's weights
@@ -386,11 +390,12 @@ def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: 
     slices (tests/reference_runtime/test_multiscale.py checks they agree). The weights are the f odd
     numbers below 2f, so the input is weighed once per weight and each phase is one addition of two
     shifted slices. `rounding` is added once to every output: to the weighed copies whose weight
-    is above f, as each phase takes exactly one of those (w0 + w1 = 2f, w0 ≠ w1)."""
+    is above f, as each phase takes exactly one of those (w0 + w1 = 2f, w0 ≠ w1). The weighed copies
+    live in buffers of `ws` under `name`."""
     length = padded.shape[axis] - 2
     weighed = {1: padded}
     for w in range(3, 2 * f, 2):
-        weighed[w] = np.multiply(padded, kind(w))
+        weighed[w] = np.multiply(padded, kind(w), out=ws.rows(f"{name}.{w}", len(padded), padded.shape[1:], kind))
         if w > f and rounding:
             weighed[w] += kind(rounding)
 
@@ -449,7 +454,7 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         start = 0
         for size, (r, c) in zip(sizes, per_size):
             view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
-            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size)
+            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size, ws)
             start += len(r)
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
 
