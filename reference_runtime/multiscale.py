@@ -42,7 +42,9 @@ class Multiscale:
 
     def sizes(self, patch: int) -> list[int]:
         """The cell sizes C_0 > … > C_K, largest first; ValueError (one line) for sizes spec v2 does not allow."""
-        check_settings(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        problem = settings_problem(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        if problem:
+            raise ValueError(problem)
         sizes = [self.largest or DEFAULT_LARGEST * patch]
         while sizes[-1] > (self.smallest or patch // DEFAULT_SMALLEST):
             sizes.append(sizes[-1] // 2)
@@ -60,10 +62,10 @@ def _power_of_two_ratio(a: int, b: int) -> bool:
     return a >= b and a % b == 0 and (a // b) & (a // b - 1) == 0
 
 
-def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
-                   smallest: int | None = None, patch: int | None = None) -> None:
-    """ValueError (one line) for settings spec v2 cannot run; the cell sizes (None: 4·P and P/2) are
-    checked when `patch` is known."""
+def settings_problem(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
+                     smallest: int | None = None, patch: int | None = None) -> str | None:
+    """Why spec v2 cannot run with these settings (one line), or None; the cell sizes (None: 4·P and
+    P/2) are checked when `patch` is known."""
     problems = [
         (threshold < 0, f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"),
         (not 0 <= hysteresis <= threshold, f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"),
@@ -79,9 +81,7 @@ def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | 
              f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
             *problems,
         ]
-    for bad, message in problems:
-        if bad:
-            raise ValueError(message)
+    return next((message for bad, message in problems if bad), None)
 
 
 @dataclass(frozen=True)
