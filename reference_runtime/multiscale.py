@@ -361,52 +361,83 @@ def patch_to_cell(done: np.ndarray, size: int, ws: Workspace | None = None) -> n
 
 def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
     """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
-    (on the small P×P patch, a channel at a time), then the rows down (whole rows of interleaved
-    pixels, contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the
-    first pass as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f²
-    (exact in integers, and the first pass is the smaller)."""
+    (on the small P×P patch's channel planes), then the rows down (whole rows of interleaved pixels,
+    contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the first pass
+    as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f² (exact in
+    integers, and the first pass is the smaller)."""
     n, patch, _, ch = done.shape
     size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
     name = f"v2.enlarge.{size}"
-    across = ws.rows(f"{name}.across", n, (patch, patch + 2, ch), kind)  # the patch, its edge columns repeated
-    across[:, :, 1:-1] = done
-    across[:, :, 0], across[:, :, -1] = done[:, :, 0], done[:, :, -1]
-    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # the rows enlarged, the edge rows repeated
+    planes = ws.rows(f"{name}.planes", n, (ch, patch, patch), kind)
+    across = ws.rows(f"{name}.across", n, (ch, patch, size), kind)
     for c in range(ch):
-        _enlarge_axis(across[..., c], 2, f, down[:, 1:-1, :, c], kind, ws, f"{name}.across", rounding=f)
+        planes[:, c] = done[..., c]
+    _enlarge_across(planes, f, across, kind, ws, name, rounding=f)
+    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # back to pixels, the edge rows repeated
+    for c in range(ch):
+        down[:, 1:-1, :, c] = across[:, c]
     down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
     cells = ws.rows(f"{name}.sums", n, out.shape[1:], kind)
     _enlarge_axis(down, 1, f, cells, kind, ws, f"{name}.down")
     return np.right_shift(cells, 2 * (f.bit_length() - 1) + 2, out=out, casting="unsafe")
 
 
-def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str,
-                  rounding: int = 0) -> None:
-    """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
-    into `out` (L·f along that axis). Output t = f·j + φ is w0·x[lo] + w1·x[hi] with lo = j − 1,
-    hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others, and phase φ's weights
-    (w0, w1) = (2f − r, r) are the same for every j: `bilinear_taps`, the spec's form, read as
-    slices (tests/reference_runtime/test_multiscale.py checks they agree). The weights are the f odd
-    numbers below 2f, so the input is weighed once per weight and each phase is one addition of two
-    shifted slices. `rounding` is added once to every output: to the weighed copies whose weight
-    is above f, as each phase takes exactly one of those (w0 + w1 = 2f, w0 ≠ w1). The weighed copies
-    live in buffers of `ws` under `name`."""
-    length = padded.shape[axis] - 2
-    weighed = {1: padded}
+def _phases(f: int) -> list[tuple[int, int, bool]]:
+    """(w0, w1, before) of each phase φ of step 8's taps: output t = f·j + φ is w0·x[lo] + w1·x[hi]
+    with lo = j − 1, hi = j for the first f/2 phases (`before`) and lo = j, hi = j + 1 for the others
+    (clamped at the edges), and the weights (2f − r, r) are the same for every j: `bilinear_taps`,
+    the spec's form, read by phase (tests/reference_runtime/test_multiscale.py checks they agree)."""
+    out = []
+    for phi in range(f):
+        before = 2 * phi + 1 < f
+        r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
+        out.append((2 * f - r, r, before))
+    return out
+
+
+def _weighed(x: np.ndarray, f: int, kind: type, ws: Workspace, name: str, rounding: int) -> dict[int, np.ndarray]:
+    """x times each of the f odd weights below 2f, so that each phase is one addition. `rounding` is
+    added to the copies whose weight is above f: each phase takes exactly one of those (w0 + w1 = 2f,
+    w0 ≠ w1), so every output gets it once."""
+    weighed = {1: x}
     for w in range(3, 2 * f, 2):
-        weighed[w] = np.multiply(padded, kind(w), out=ws.rows(f"{name}.{w}", len(padded), padded.shape[1:], kind))
+        weighed[w] = np.multiply(x, kind(w), out=ws.rows(f"{name}.{w}", len(x), x.shape[1:], kind))
         if w > f and rounding:
             weighed[w] += kind(rounding)
+    return weighed
+
+
+def _enlarge_across(planes: np.ndarray, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str,
+                    rounding: int) -> None:
+    """Step 8's taps along the rows of contiguous `planes` (…, L) into `out` (…, L·f), the planes read
+    as one long signal: a sample's neighbour one step before or after in memory is its neighbour in
+    its row everywhere but at the row's first or last sample, where the spec clamps, and those are
+    written again from the clamped taps. Each addition is then one long run (numpy's cost is per
+    run: on rows of 32 samples the short passes cost more than the long ones)."""
+    length = planes.shape[-1]
+    flat, target = planes.reshape(-1), out.reshape(-1)
+    weighed = _weighed(flat, f, kind, ws, f"{name}.across", rounding)
+    for phi, (w0, w1, before) in enumerate(_phases(f)):
+        lo, hi, phase = weighed[w0], weighed[w1], target[phi::f]
+        edge = slice(0, None, length) if before else slice(length - 1, None, length)  # j = 0 or j = L − 1
+        np.add(lo[:-1], hi[1:], out=phase[1:] if before else phase[:-1])
+        np.add(lo[edge], hi[edge], out=phase[edge])
+
+
+def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str) -> None:
+    """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
+    into `out` (L·f along that axis), each phase (`_phases`) one addition of two shifted slices of
+    the weighed copies (`_weighed`)."""
+    length = padded.shape[axis] - 2
+    weighed = _weighed(padded, f, kind, ws, name, 0)
 
     def along(x: np.ndarray, start: int, step: int = 1) -> np.ndarray:
         return x[(slice(None),) * axis + (slice(start, start + length * step, step),)]
 
-    for phi in range(f):
-        before = 2 * phi + 1 < f
-        r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
+    for phi, (w0, w1, before) in enumerate(_phases(f)):
         start = 0 if before else 1
-        np.add(along(weighed[2 * f - r], start), along(weighed[r], start + 1), out=along(out, phi, f))
+        np.add(along(weighed[w0], start), along(weighed[w1], start + 1), out=along(out, phi, f))
 
 
 @dataclass
