@@ -3,8 +3,9 @@
 Read top to bottom in the spec's order — pad, block luma, cell statistics, layout, patches, model,
 cells, paste — so that a port can follow it. Everything but the model call and v1's normalisation
 and rounding around it is integer arithmetic, vectorised over all the cells of one size: the only
-Python loops run over the few cell sizes and over the model's chunks. Written independently of the
-torch version (ygan_mobile/render/multiscale.py), which is tested against this one.
+Python loops run over the few cell sizes, channels and resampling phases and over the model's
+chunks. Written independently of the torch version (ygan_mobile/render/multiscale.py), which is
+tested against this one. docs/speed.md ("Spec v2") says where its time goes.
 """
 
 from __future__ import annotations
