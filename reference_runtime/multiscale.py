@@ -472,7 +472,8 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
     fed = byte_fed(models, layout, keep_float)
     encode = None if fed is None else _encoder(fed, ws)
-    patches = ws.rows("v2.patches", len(themes), (patch, patch, frame_u8.shape[2]), np.uint8 if fed is None else fed.encode.dtype)
+    kind = np.uint8 if fed is None else fed.encode.dtype  # pixels, or the models' input bytes
+    patches = ws.rows("v2.patches", len(themes), (patch, patch, frame_u8.shape[2]), kind)
     start = 0
     for size, (r, c) in zip(sizes, per_size):
         cell_patches(padded, size, r, c, patch, patches[start:start + len(r)], ws, encode)
