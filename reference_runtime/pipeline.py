@@ -52,9 +52,9 @@ class Workspace:
         count asked for so far: spec v2's number of cells of a size changes from frame to frame, and a
         buffer made anew each time it does would cost its page faults every frame. Contents undefined."""
         buf = self.buffers.get(name)
-        if buf is None or buf.shape[1:] != tuple(shape) or buf.dtype != np.dtype(dtype) or len(buf) < count:
-            kept = 0 if buf is None or buf.shape[1:] != tuple(shape) or buf.dtype != np.dtype(dtype) else len(buf)
-            buf = self.buffers[name] = np.empty((max(count, kept), *shape), dtype)
+        same = buf is not None and buf.shape[1:] == tuple(shape) and buf.dtype == np.dtype(dtype)
+        if not same or len(buf) < count:
+            buf = self.buffers[name] = np.empty((max(count, len(buf) if same else 0), *shape), dtype)
         return buf[:count]
 
     @contextmanager
