@@ -139,7 +139,7 @@ def _edge_bands(frame_u8: np.ndarray, model: PatchModel | IntegerModel, patch: i
     return out
 
 
-def _lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
+def lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
     """out = table[src] on contiguous one-byte arrays of one shape, two bytes per lookup when the
     size is even."""
     if src.size % 2 == 0:
@@ -158,16 +158,38 @@ def run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspac
     for start in range(0, len(tiles), batch):
         m = min(batch, len(tiles) - start)
         with ws.phase("convert"):
-            _lookup(model.encode, model.encode_pairs, tiles[start:start + m], feed[:m])
+            lookup(model.encode, model.encode_pairs, tiles[start:start + m], feed[:m])
         feed[m:] = model.padding
-        y = np.asarray(model.run(feed))
-        if y.shape != feed.shape or y.dtype.itemsize != 1:
-            raise ValueError(f"integer patch model returned {y.shape} {y.dtype} for {feed.shape}: it must map a batch to the same shape, one byte per value")
+        y = _run_bytes(model, feed, m, done[start:start + m], ws)
         if raw is not None:
             raw[start:start + m] = y[:m].view(raw.dtype)
-        with ws.phase("convert"):
-            _lookup(model.decode, model.decode_pairs, np.ascontiguousarray(y[:m]), done[start:start + m])
     return done, raw
+
+
+def run_encoded(model: IntegerModel, encoded: np.ndarray, batch: int, ws: Workspace, done: np.ndarray) -> None:
+    """(N, P, P, C) patches already in the model's input bytes (its `encode` table applied) through it
+    in chunks of B, their pixels written to `done`: each full chunk goes to the model as a view, only
+    the last one is copied to be padded."""
+    for start in range(0, len(encoded), batch):
+        m = min(batch, len(encoded) - start)
+        chunk = encoded[start:start + m]
+        if m < batch:
+            feed = ws.get("feed.int", (batch, *encoded.shape[1:]), encoded.dtype)
+            feed[:m] = chunk
+            feed[m:] = model.padding
+            chunk = feed
+        _run_bytes(model, chunk, m, done[start:start + m], ws)
+
+
+def _run_bytes(model: IntegerModel, feed: np.ndarray, m: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
+    """One call of an integer model on a full batch of input bytes; the first m outputs' pixels (decode
+    table) into `out`. Returns the model's output bytes, valid until its next call."""
+    y = np.asarray(model.run(feed))
+    if y.shape != feed.shape or y.dtype.itemsize != 1:
+        raise ValueError(f"integer patch model returned {y.shape} {y.dtype} for {feed.shape}: it must map a batch to the same shape, one byte per value")
+    with ws.phase("convert"):
+        lookup(model.decode, model.decode_pairs, np.ascontiguousarray(y[:m]), out)
+    return y
 
 
 def _exact_tiling_bytes(frame_u8: np.ndarray, model: IntegerModel, patch: int, blend: str, batch: int, layout: str,

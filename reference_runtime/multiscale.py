@@ -3,18 +3,19 @@
 Read top to bottom in the spec's order — pad, block luma, cell statistics, layout, patches, model,
 cells, paste — so that a port can follow it. Everything but the model call and v1's normalisation
 and rounding around it is integer arithmetic, vectorised over all the cells of one size: the only
-Python loops run over the few cell sizes and over the model's chunks. Written independently of the
-torch version (ygan_mobile/render/multiscale.py), which is tested against this one.
+Python loops run over the few cell sizes, channels and resampling phases and over the model's
+chunks. Written independently of the torch version (ygan_mobile/render/multiscale.py), which is
+tested against this one. docs/speed.md ("Spec v2") says where its time goes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime.fast_paths import run_integer
+from reference_runtime.fast_paths import lookup, run_encoded, run_integer
 from reference_runtime.pipeline import IntegerModel, PatchModel, Workspace, normalise, quantise, run_chunk
 
 # Copied from ygan_mobile.render.multiscale.DEFAULT_THRESHOLD
@@ -42,7 +43,9 @@ class Multiscale:
 
     def sizes(self, patch: int) -> list[int]:
         """The cell sizes C_0 > … > C_K, largest first; ValueError (one line) for sizes spec v2 does not allow."""
-        check_settings(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        problem = settings_problem(self.threshold, self.hysteresis, self.budget, self.largest, self.smallest, patch)
+        if problem:
+            raise ValueError(problem)
         sizes = [self.largest or DEFAULT_LARGEST * patch]
         while sizes[-1] > (self.smallest or patch // DEFAULT_SMALLEST):
             sizes.append(sizes[-1] // 2)
@@ -60,10 +63,10 @@ def _power_of_two_ratio(a: int, b: int) -> bool:
     return a >= b and a % b == 0 and (a // b) & (a // b - 1) == 0
 
 
-def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
-                   smallest: int | None = None, patch: int | None = None) -> None:
-    """ValueError (one line) for settings spec v2 cannot run; the cell sizes (None: 4·P and P/2) are
-    checked when `patch` is known."""
+def settings_problem(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
+                     smallest: int | None = None, patch: int | None = None) -> str | None:
+    """Why spec v2 cannot run with these settings (one line), or None; the cell sizes (None: 4·P and
+    P/2) are checked when `patch` is known."""
     problems = [
         (threshold < 0, f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"),
         (not 0 <= hysteresis <= threshold, f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"),
@@ -79,9 +82,7 @@ def check_settings(threshold: int, hysteresis: int, budget: int, largest: int | 
              f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
             *problems,
         ]
-    for bad, message in problems:
-        if bad:
-            raise ValueError(message)
+    return next((message for bad, message in problems if bad), None)
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,18 @@ def pad_to_cells(frame_u8: np.ndarray, largest: int) -> np.ndarray:
 
 # Step 2
 def block_luma(padded: np.ndarray) -> np.ndarray:
-    """(H2/2, W2/2) int64: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's top-left pixel."""
+    """(H2/2, W2/2) uint16: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's
+    top-left pixel, exact in 16 bits (the sum is at most 256·255 + 128)."""
     s = padded[0::2, 0::2]
     r, g, b = LUMA_WEIGHTS
-    y = s[..., 0].astype(np.int32) * r
-    y += s[..., 1].astype(np.int32) * g
-    y += s[..., 2].astype(np.int32) * b
+    y = np.multiply(s[..., 0], r, dtype=np.uint16)
+    term = np.multiply(s[..., 1], g, dtype=np.uint16)
+    y += term
+    np.multiply(s[..., 2], b, out=term, dtype=np.uint16)
+    y += term
     y += 128
     y >>= 8
-    return y.astype(np.int64)
+    return y
 
 
 # Step 3
@@ -144,10 +148,12 @@ def box_sum(x: np.ndarray, k: int, dtype: type) -> np.ndarray:
 
 def cell_sums(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(S1, S2) on each size's grid of cells, int64: block sums at the smallest size, then each larger
-    size as the sum of its four children (exact in integers)."""
+    size as the sum of its four children (exact in integers). The smallest cells' sums are taken in
+    32 bits (y² ≤ 255² fits 16, k²·255² fits 32 up to k = 256 blocks a side), the rest in 64."""
     k = sizes[-1] // 2
-    s1 = box_sum(y[None], k, np.int64)[0]
-    s2 = box_sum((y * y)[None], k, np.int64)[0]
+    first = np.uint32 if k <= 256 else np.int64
+    s1 = box_sum(y[None], k, first)[0].astype(np.int64)
+    s2 = box_sum(np.multiply(y, y, dtype=np.uint16)[None], k, first)[0].astype(np.int64)
     sums = [(s1, s2)]
     for _ in sizes[:-1]:
         s1, s2 = (s.reshape(s.shape[0] // 2, 2, s.shape[1] // 2, 2).sum(axis=(1, 3)) for s in (s1, s2))
@@ -210,30 +216,63 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
     return Layout(key, sizes, splits, leaves, details)
 
 
+# Steps 6 and 8 share a box mean and a way round numpy's per-run cost. numpy runs an inner loop per
+# run of elements along the innermost axis it can form; interleaved RGB taken a pixel at a time gives
+# runs of three, so those steps work one channel at a time, where a channel's samples form one long
+# strided run (2–4× faster at 512², the bytes unchanged).
+def box_mean(x: np.ndarray, k: int, out: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
+    """(n, k·A, k·B, 3) uint8 → `out` (n, A, B, 3) uint8: each k×k block's mean rounded half up,
+    (Σ + k²/2) >> 2e. The k rows of a block are added as whole rows, then the k columns a channel at a
+    time; the sums in buffers of `ws`."""
+    ws = ws if ws is not None else Workspace()
+    n, h, w, ch = x.shape
+    kind = np.uint16 if k <= 16 else np.uint32  # k²·255 + k²/2 fits 16 bits up to k = 16
+    rows = np.add(x[:, 0::k], x[:, 1::k], dtype=kind, out=ws.rows(f"v2.box.{h}.{k}", n, (h // k, w, ch), kind))
+    for u in range(2, k):
+        rows += x[:, u::k]
+    sums = ws.rows(f"v2.box.{h}.{k}.sums", n, out.shape[1:], kind)
+    for c in range(ch):
+        np.add(rows[:, :, 0::k, c], rows[:, :, 1::k, c], out=sums[..., c])
+        for v in range(2, k):
+            sums[..., c] += rows[:, :, v::k, c]
+    sums += kind(k * k // 2)
+    return np.right_shift(sums, 2 * (k.bit_length() - 1), out=out, casting="unsafe")
+
+
+def replicate(cells: np.ndarray, g: int, out: np.ndarray, ws: Workspace | None = None) -> None:
+    """(n, C, C, 3) → `out` (n, C·g, C·g, 3): each pixel as a g×g block. Each channel's pixels go g
+    times along a widened row (one long strided run per channel and copy), then each widened row is
+    copied to the g rows of its blocks as contiguous bytes."""
+    n, size, _, ch = cells.shape
+    wide = (ws if ws is not None else Workspace()).rows(f"v2.wide.{size}", n, (size, size, g, ch), cells.dtype)
+    for v in range(g):
+        for c in range(ch):
+            wide[..., v, c] = cells[..., c]
+    np.copyto(out.reshape(n, size, g, size * g * ch), wide.reshape(n, size, 1, size * g * ch))
+
+
 # Step 6
-def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray) -> None:
-    """Writes into `out` (n, P, P, 3) uint8 each cell's box mean rounded half up (C ≥ P) or its
-    replication (C < P)."""
+def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray,
+                 ws: Workspace, encode: Callable[[np.ndarray, np.ndarray | None], np.ndarray] | None = None) -> None:
+    """Writes into `out` (n, P, P, 3) each cell's patch: its box mean rounded half up (C > P), the cell
+    (C = P) or its replication (C < P). With `encode` (an integer model's input table, bytes to bytes)
+    `out` holds the model's input: the table is applied before the replication, so a small cell's
+    pixels are looked up once instead of (P/C)² times — the same bytes, as the table maps each byte
+    on its own."""
     h2, w2, ch = padded.shape
-    grid = padded.reshape(h2 // size, size, w2 // size, size, ch)
-    cells = grid[rows, :, cols]  # (n, C, C, 3)
-    if size >= patch:
-        f = size // patch
-        if f == 1:
-            out[...] = cells
-            return
-        sums = box_sum(cells, f, np.uint16 if f <= 16 else np.uint32)  # f²·255 fits 16 bits up to f = 16
-        sums += f * f // 2
-        sums >>= 2 * (f.bit_length() - 1)
-        np.copyto(out, sums, casting="unsafe")
-        return
-    g = patch // size
-    # each pixel g times along its row (pixels taken as 3-byte items: numpy's loops over a trailing
-    # axis of 3 are slow), then each widened row g times as one block
-    widened = np.take(cells.view(f"V{ch}")[..., 0], np.repeat(np.arange(size), g), axis=2)  # (n, C, P)
-    target = out.view(f"V{ch}")[..., 0].reshape(len(rows), size, g, patch)
-    for u in range(g):
-        target[:, :, u] = widened
+    with ws.phase("resample"):
+        cells = padded.reshape(h2 // size, size, w2 // size, size, ch)[rows, :, cols]  # (n, C, C, 3), a copy
+        if size > patch:
+            target = out if encode is None else ws.rows(f"v2.means.{size}", len(rows), out.shape[1:], np.uint8)
+            cells = box_mean(cells, size // patch, target, ws)
+    if encode is not None:
+        with ws.phase("convert"):
+            cells = encode(cells, out if size >= patch else None)
+    with ws.phase("resample"):
+        if size < patch:
+            replicate(cells, patch // size, out, ws)
+        elif cells is not out:
+            np.copyto(out, cells)
 
 
 # Step 7
@@ -248,8 +287,6 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
         members = np.flatnonzero(themes == theme)
         model = models[theme]
         if isinstance(model, IntegerModel) and layout == "NHWC" and not keep_float:
-            if len(members) == len(patches):  # one theme: no copies in or out
-                return run_integer(model, patches, batch, ws)[0], None
             out, _ = run_integer(model, np.ascontiguousarray(patches[members]), batch, ws)
             done[members] = out
             continue
@@ -269,6 +306,34 @@ def run_patches(models: Sequence[PatchModel | IntegerModel], patches: np.ndarray
     return done, floats
 
 
+def byte_fed(models: Sequence[PatchModel | IntegerModel], layout: str, keep_float: bool) -> IntegerModel | None:
+    """The model whose input table encodes the cells' patches when every model of the frame can be fed
+    bytes with that one table (integer models driven in NHWC, the same encoding, no float outputs
+    kept), else None: then step 6 writes pixels and `run_patches` converts them."""
+    first = models[0]
+    if layout != "NHWC" or keep_float or not all(isinstance(m, IntegerModel) for m in models):
+        return None
+    same = all(np.array_equal(m.encode, first.encode) and m.padding == first.padding for m in models)
+    return first if same else None
+
+
+def run_encoded_patches(models: Sequence[IntegerModel], encoded: np.ndarray, themes: np.ndarray, batch: int,
+                        ws: Workspace) -> np.ndarray:
+    """Step 7 on patches already in the models' input bytes: theme by theme in chunks of B, paste
+    order, each model's output bytes back to pixels through its table. With one theme the patches go
+    to the model where they lie."""
+    done = ws.rows("v2.done", len(encoded), encoded.shape[1:], np.uint8)
+    for theme in np.unique(themes).tolist():
+        members = np.flatnonzero(themes == theme)
+        if len(members) == len(encoded):
+            run_encoded(models[theme], encoded, batch, ws, done)
+            continue
+        out = np.empty((len(members), *encoded.shape[1:]), np.uint8)
+        run_encoded(models[theme], encoded[members], batch, ws, out)
+        done[members] = out
+    return done
+
+
 # Step 8
 def bilinear_taps(size: int, patch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """lo, hi, w0, w1 of each of the cell's C rows (or columns): half-pixel centres, edges clamped,
@@ -282,53 +347,98 @@ def bilinear_taps(size: int, patch: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return lo, hi, (2 * f - r).astype(np.uint32), r.astype(np.uint32)
 
 
-def patch_to_cell(done: np.ndarray, size: int) -> np.ndarray:
+def patch_to_cell(done: np.ndarray, size: int, ws: Workspace | None = None) -> np.ndarray:
     """(n, P, P, 3) uint8 rounded outputs → (n, C, C, 3) uint8 cells: integer bilinear up (C > P),
-    as is (C = P), box mean rounded half up (C < P)."""
+    as is (C = P), box mean rounded half up (C < P); in buffers of `ws`, valid until its next frame."""
     n, patch, _, ch = done.shape
     if size == patch:
         return done
+    ws = ws if ws is not None else Workspace()
+    out = ws.rows(f"v2.cells.{size}", n, (size, size, ch), np.uint8)
     if size < patch:
-        g = patch // size
-        sums = box_sum(done, g, np.uint16 if g <= 16 else np.uint32)
-        sums += g * g // 2
-        sums >>= 2 * (g.bit_length() - 1)
-        return sums.astype(np.uint8)
-    f = size // patch
+        return box_mean(done, patch // size, out, ws)
+    return enlarge(done, size // patch, out, ws)
+
+
+def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
+    """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
+    (on the small P×P patch's channel planes), then the rows down (whole rows of interleaved pixels,
+    contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the first pass
+    as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f² (exact in
+    integers, and the first pass is the smaller)."""
+    n, patch, _, ch = done.shape
+    size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
-    planes = np.ascontiguousarray(done.transpose(0, 3, 1, 2), dtype=kind)  # (n, 3, P, P): long inner loops
-    rows = _upsample_axis(planes, 3, f, kind)  # (n, 3, P, C): rows first, as the spec
-    cells = _upsample_axis(rows, 2, f, kind)  # (n, 3, C, C)
-    cells += kind(2 * f * f)
-    cells >>= kind(2 * (f.bit_length() - 1) + 2)
-    out = np.empty((n, size, size, ch), np.uint8)
-    for c in range(ch):  # back to pixels, a plane at a time (a transposing copy is several times slower)
-        out[..., c] = cells[:, c]
-    return out
+    name = f"v2.enlarge.{size}"
+    planes = ws.rows(f"{name}.planes", n, (ch, patch, patch), kind)
+    across = ws.rows(f"{name}.across", n, (ch, patch, size), kind)
+    for c in range(ch):
+        planes[:, c] = done[..., c]
+    _enlarge_across(planes, f, across, kind, ws, name, rounding=f)
+    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # back to pixels, the edge rows repeated
+    for c in range(ch):
+        down[:, 1:-1, :, c] = across[:, c]
+    down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
+    cells = ws.rows(f"{name}.sums", n, out.shape[1:], kind)
+    _enlarge_axis(down, 1, f, cells, kind, ws, f"{name}.down")
+    return np.right_shift(cells, 2 * (f.bit_length() - 1) + 2, out=out, casting="unsafe")
 
 
-def _upsample_axis(x: np.ndarray, axis: int, f: int, kind: type) -> np.ndarray:
-    """Step 8's taps along one axis, phase by phase: output t = f·j + φ takes w0·x[lo] + w1·x[hi]
-    with lo = j − 1, hi = j for the first f/2 phases and lo = j, hi = j + 1 for the others (clamped
-    at the edges), and the same weights for every j: `bilinear_taps`, the spec's form, as slices of an
-    edge-padded copy instead of gathers (tests/reference_runtime/test_multiscale.py checks they agree)."""
-    padded = np.concatenate([x.take([0], axis), x, x.take([-1], axis)], axis=axis).astype(kind)
-    length = x.shape[axis]
-    shape = list(x.shape)
-    shape[axis:axis + 1] = [length, f]
-    out = np.empty(shape, kind)
+def _phases(f: int) -> list[tuple[int, int, bool]]:
+    """(w0, w1, before) of each phase φ of step 8's taps: output t = f·j + φ is w0·x[lo] + w1·x[hi]
+    with lo = j − 1, hi = j for the first f/2 phases (`before`) and lo = j, hi = j + 1 for the others
+    (clamped at the edges), and the weights (2f − r, r) are the same for every j: `bilinear_taps`,
+    the spec's form, read by phase (tests/reference_runtime/test_multiscale.py checks they agree)."""
+    out = []
     for phi in range(f):
         before = 2 * phi + 1 < f
         r = 2 * phi + 1 + f if before else 2 * phi + 1 - f
+        out.append((2 * f - r, r, before))
+    return out
+
+
+def _weighed(x: np.ndarray, f: int, kind: type, ws: Workspace, name: str, rounding: int) -> dict[int, np.ndarray]:
+    """x times each of the f odd weights below 2f, so that each phase is one addition. `rounding` is
+    added to the copies whose weight is above f: each phase takes exactly one of those (w0 + w1 = 2f,
+    w0 ≠ w1), so every output gets it once."""
+    weighed = {1: x}
+    for w in range(3, 2 * f, 2):
+        weighed[w] = np.multiply(x, kind(w), out=ws.rows(f"{name}.{w}", len(x), x.shape[1:], kind))
+        if w > f and rounding:
+            weighed[w] += kind(rounding)
+    return weighed
+
+
+def _enlarge_across(planes: np.ndarray, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str,
+                    rounding: int) -> None:
+    """Step 8's taps along the rows of contiguous `planes` (…, L) into `out` (…, L·f), the planes read
+    as one long signal: a sample's neighbour one step before or after in memory is its neighbour in
+    its row everywhere but at the row's first or last sample, where the spec clamps, and those are
+    written again from the clamped taps. Each addition is then one long run (numpy's cost is per
+    run: on rows of 32 samples the short passes cost more than the long ones)."""
+    length = planes.shape[-1]
+    flat, target = planes.reshape(-1), out.reshape(-1)
+    weighed = _weighed(flat, f, kind, ws, f"{name}.across", rounding)
+    for phi, (w0, w1, before) in enumerate(_phases(f)):
+        lo, hi, phase = weighed[w0], weighed[w1], target[phi::f]
+        edge = slice(0, None, length) if before else slice(length - 1, None, length)  # j = 0 or j = L − 1
+        np.add(lo[:-1], hi[1:], out=phase[1:] if before else phase[:-1])
+        np.add(lo[edge], hi[edge], out=phase[edge])
+
+
+def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str) -> None:
+    """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
+    into `out` (L·f along that axis), each phase (`_phases`) one addition of two shifted slices of
+    the weighed copies (`_weighed`)."""
+    length = padded.shape[axis] - 2
+    weighed = _weighed(padded, f, kind, ws, name, 0)
+
+    def along(x: np.ndarray, start: int, step: int = 1) -> np.ndarray:
+        return x[(slice(None),) * axis + (slice(start, start + length * step, step),)]
+
+    for phi, (w0, w1, before) in enumerate(_phases(f)):
         start = 0 if before else 1
-        lo, hi = (padded[(slice(None),) * axis + (slice(k, k + length),)] for k in (start, start + 1))
-        phase = [slice(None)] * len(shape)
-        phase[axis + 1] = phi
-        target = out[tuple(phase)]
-        np.multiply(lo, kind(2 * f - r), out=target)
-        target += hi * kind(r)
-    shape[axis:axis + 2] = [length * f]
-    return out.reshape(shape)
+        np.add(along(weighed[w0], start), along(weighed[w1], start + 1), out=along(out, phi, f))
 
 
 @dataclass
@@ -347,7 +457,8 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
            keep_float: bool = False) -> Rendered:
     """Spec v2 steps 1–10. Several models split the cells by luminance bands (`themed`, by default
     when there are several). The layout of the previous frame rendered with this `workspace` is its
-    `prev` (hysteresis); pass one workspace per video."""
+    `prev` (hysteresis); pass one workspace per video. Integer models that share an input table are
+    fed bytes from step 6 on (`byte_fed`), as the apps feed them."""
     ws = workspace if workspace is not None else Workspace()
     sizes = settings.sizes(patch)
     h, w = frame_u8.shape[:2]
@@ -359,18 +470,33 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         n_themes = len(models) if themed is None or themed else 1
         per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
         themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
-    with ws.phase("resample"):
-        patches = ws.get("cells.u8", (len(themes), patch, patch, frame_u8.shape[2]), np.uint8)
-        start = 0
-        for size, (r, c) in zip(sizes, per_size):
-            cell_patches(padded, size, r, c, patch, patches[start:start + len(r)])
-            start += len(r)
-    done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
+    fed = byte_fed(models, layout, keep_float)
+    encode = None if fed is None else _encoder(fed, ws)
+    kind = np.uint8 if fed is None else fed.encode.dtype  # pixels, or the models' input bytes
+    patches = ws.rows("v2.patches", len(themes), (patch, patch, frame_u8.shape[2]), kind)
+    start = 0
+    for size, (r, c) in zip(sizes, per_size):
+        cell_patches(padded, size, r, c, patch, patches[start:start + len(r)], ws, encode)
+        start += len(r)
+    if fed is None:
+        done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
+    else:
+        done, floats = run_encoded_patches(models, patches, themes, batch, ws), None
     with ws.phase("resample"):
         out = np.empty(padded.shape, np.uint8)
         start = 0
         for size, (r, c) in zip(sizes, per_size):
             view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
-            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size)
+            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size, ws)
             start += len(r)
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
+
+
+def _encoder(model: IntegerModel, ws: Workspace) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
+    """Pixels → the model's input bytes (its `encode` table), into `out` or else a workspace buffer."""
+    def encode(pixels: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            out = ws.rows(f"v2.encoded.{pixels.shape[1]}", len(pixels), pixels.shape[1:], model.encode.dtype)
+        lookup(model.encode, model.encode_pairs, pixels, out)
+        return out
+    return encode

@@ -47,6 +47,16 @@ class Workspace:
             buf = self.buffers[name] = np.empty(shape, dtype)
         return buf
 
+    def rows(self, name: str, count: int, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """The first `count` rows (each of `shape`) of the buffer called `name`, which keeps the largest
+        count asked for so far: spec v2's number of cells of a size changes from frame to frame, and a
+        buffer made anew each time it does would cost its page faults every frame. Contents undefined."""
+        buf = self.buffers.get(name)
+        same = buf is not None and buf.shape[1:] == tuple(shape) and buf.dtype == np.dtype(dtype)
+        if not same or len(buf) < count:
+            buf = self.buffers[name] = np.empty((max(count, len(buf) if same else 0), *shape), dtype)
+        return buf[:count]
+
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """Adds the block's wall time to seconds[name]: "convert" is pixels to model values and back

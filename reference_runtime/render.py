@@ -24,7 +24,7 @@ from reference_runtime import media
 from reference_runtime.api import grid_stride, open_bundle, open_model, render_frame
 from reference_runtime.backends import BackendError, Runner
 from reference_runtime.manifest import Bundle, ManifestError, artifact_patch
-from reference_runtime.multiscale import Multiscale, check_settings
+from reference_runtime.multiscale import Multiscale, settings_problem
 from reference_runtime.pipeline import Workspace
 from reference_runtime.theme_map import luminance_bands, salient_patches
 from reference_runtime.verify import unwritable
@@ -54,10 +54,10 @@ class Job:
     blend: str | None  # None: render_frame's default
     sampling: str
     coverage: float
-    multiscale: Multiscale | None = None  # spec v2's settings, with --sampling multiscale
+    multiscale: Multiscale = Multiscale()  # spec v2's settings, used with --sampling multiscale
 
     def render(self, frame: np.ndarray, workspace: Workspace) -> np.ndarray:
-        if self.multiscale is not None:
+        if self.sampling == "multiscale":
             return render_frame(frame, self.models, multiscale=self.multiscale, workspace=workspace)
         models, theme_map = self.theme_map(frame)
         blend = {} if self.blend is None else {"blend": self.blend}
@@ -95,31 +95,34 @@ def check_arguments(args: argparse.Namespace) -> None:
     check_output(args.input, args.out)
 
 
+# Copied from ygan_mobile.render.command.MULTISCALE
 MULTISCALE = ("budget", "threshold", "hysteresis", "largest_cell", "smallest_cell")
 
 
-def multiscale_settings(args: argparse.Namespace) -> Multiscale:
-    given = {k: getattr(args, k) for k in ("budget", "threshold", "hysteresis") if getattr(args, k, None) is not None}
-    return Multiscale(**given, largest=getattr(args, "largest_cell", None), smallest=getattr(args, "smallest_cell", None))
+# Copied from ygan_mobile.render.command.multiscale_options with MultiscaleOptions->Multiscale
+def multiscale_options(args: argparse.Namespace) -> Multiscale:
+    """The multiscale settings given, the spec's defaults for the rest."""
+    given = {k: getattr(args, k) for k in ("budget", "threshold", "hysteresis") if getattr(args, k) is not None}
+    return Multiscale(**given, largest=args.largest_cell, smallest=args.smallest_cell)
 
 
-def check_multiscale(args: argparse.Namespace, patch: int | None = None) -> Multiscale | None:
-    """Spec v2's settings with --sampling multiscale (refused in one line if spec v2 cannot run them:
-    the cell sizes once the patch is known), None otherwise; its options without it, and spec v1's
-    --stride with it, are refused."""
-    given = [name for name in MULTISCALE if getattr(args, name, None) is not None]
+# Copied from ygan_mobile.render.command.check_multiscale with MultiscaleOptions->Multiscale, YganError->RenderError
+def check_multiscale(args: argparse.Namespace, patch: int | None = None) -> Multiscale:
+    """Spec v2's settings (the spec's defaults without --sampling multiscale); refused in one line: its
+    options without --sampling multiscale, spec v1's --stride with it, and settings spec v2 cannot run
+    (the cell sizes once the patch size is known)."""
+    given = [name for name in MULTISCALE if getattr(args, name) is not None]
     if args.sampling != "multiscale":
         if given:
             raise RenderError(f"--{given[0].replace('_', '-')} sets spec v2's cells: add --sampling multiscale")
-        return None
+        return Multiscale()
     if args.stride is not None:
         raise RenderError("--stride belongs to spec v1's grid: --sampling multiscale pastes cells of several sizes")
-    settings = multiscale_settings(args)
-    try:
-        check_settings(settings.threshold, settings.hysteresis, settings.budget, settings.largest, settings.smallest, patch)
-    except ValueError as exc:
-        raise RenderError(f"--sampling multiscale: {exc}") from None
-    return settings
+    o = multiscale_options(args)
+    problem = settings_problem(o.threshold, o.hysteresis, o.budget, o.largest, o.smallest, patch)
+    if problem:
+        raise RenderError(f"--sampling multiscale: {problem}")
+    return o
 
 
 def check_output(source: str, out: str) -> None:

@@ -226,6 +226,33 @@ def test_nhwc_and_integer_models_give_the_float_paths_bytes():
     assert floated.floats.shape == (len(floated.layout.cells()), 8, 8, 3)
 
 
+def test_integer_models_fed_bytes_from_the_cells_give_the_float_paths_bytes_frame_after_frame():
+    """Step 6 writes the integer models' input bytes (the table before the replication) and the
+    patches go to the models where they lie: the same frames as the float path, with one theme and
+    with two (each theme's cells then taken apart), over a video whose workspace buffers are reused."""
+    integer, as_float = integer_pair()
+    settings = ms.Multiscale(threshold=30, hysteresis=0, budget=60, largest=32, smallest=2)
+    fed_ws, float_ws = np_pipe.Workspace(), np_pipe.Workspace()
+    for seed in range(3):
+        img = textured(80, 100, seed=seed)
+        for models in ([integer], [integer, integer]):
+            assert ms.byte_fed(models, "NHWC", keep_float=False) is integer
+            fed = ms.render(img, models, patch=8, settings=settings, batch=7, layout="NHWC", workspace=fed_ws)
+            floats = [as_float] * len(models)
+            want = ms.render(img, floats, patch=8, settings=settings, batch=7, layout="NHWC", workspace=float_ws)
+            assert np.array_equal(fed.frame, want.frame) and np.array_equal(fed.themes, want.themes)
+    assert ms.byte_fed([integer], "NHWC", keep_float=True) is None and ms.byte_fed([integer, as_float], "NHWC", False) is None
+
+
+def test_workspace_rows_keep_the_largest_count_asked_for():
+    ws = np_pipe.Workspace()
+    big = ws.rows("cells", 5, (2, 3), np.uint16)
+    small = ws.rows("cells", 2, (2, 3), np.uint16)
+    assert small.shape == (2, 2, 3) and np.shares_memory(big, small) and small.flags.c_contiguous
+    assert not np.shares_memory(ws.rows("cells", 7, (2, 3), np.uint16), big)  # grown
+    assert ws.rows("cells", 3, (2, 3), np.uint8).dtype == np.uint8  # another kind: made anew
+
+
 @pytest.mark.parametrize("settings,message", [
     (dict(budget=0), "budget 0 must be at least 1"),
     (dict(threshold=-1, hysteresis=0), "threshold -1 must be 0 or more"),

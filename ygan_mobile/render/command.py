@@ -67,9 +67,10 @@ def multiscale_options(args: argparse.Namespace) -> MultiscaleOptions:
     return MultiscaleOptions(**given, largest=args.largest_cell, smallest=args.smallest_cell)
 
 
-def check_multiscale(args: argparse.Namespace, patch: int | None) -> MultiscaleOptions:
-    """Refuse, in one line, multiscale options without --sampling multiscale and settings spec v2 cannot
-    run (the cell sizes once the patch size is known)."""
+def check_multiscale(args: argparse.Namespace, patch: int | None = None) -> MultiscaleOptions:
+    """Spec v2's settings (the spec's defaults without --sampling multiscale); refused in one line: its
+    options without --sampling multiscale, spec v1's --stride with it, and settings spec v2 cannot run
+    (the cell sizes once the patch size is known)."""
     given = [name for name in MULTISCALE if getattr(args, name) is not None]
     if args.sampling != "multiscale":
         if given:
