@@ -13,12 +13,13 @@ output cancel (docs/pipeline.md, "Integer artifacts").
 
 Setting a tensor's quantisation in the file is almost all it takes: every int8 kernel derives its
 multipliers from its tensors' scales when the interpreter prepares it; only the int32 biases of the
-convolutions reading the input are stored on the input's scale, and are rescaled with it. Ops that copy bytes (PAD,
-RESHAPE, DEPTH_TO_SPACE, …) need the same quantisation on both sides, so the new one follows them
-from the input forwards and from the output backwards. The output's int8 range, [−128, 127] =
-u8 0…255, is the pipeline's own clip, so a clamp to [−1, 1] fused into the op that makes it is
-dropped (it would lift the lowest input code, −1 − 1/255, to the next one). An output made by an op with a fixed output
-quantisation (TANH: 1/128) is left as the converter wrote it; the manifest records what the file has.
+convolutions reading the input are stored on the input's scale, and are rescaled with it. Ops that
+copy bytes (PAD, RESHAPE, DEPTH_TO_SPACE, …) need the same quantisation on both sides, so the new
+one follows them from the input forwards and from the output backwards. The output's int8 range,
+[−128, 127] = u8 0…255, is the pipeline's own clip, so a clamp to [−1, 1] fused into the op that
+makes it is dropped (it would lift the lowest input code, −1 − 1/255, to the next one). An output
+made by an op with a fixed output quantisation (TANH: 1/128) is left as the converter wrote it; the
+manifest records what the file has. An op reading the input that none of this covers is refused.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ IMAGE_INPUT = "x"  # the I/O name of a pixel patch (convert.plan.jobs)
 PATCH_MODEL = "patch_model"
 
 # ops whose int8 kernels copy values, so input and output share one quantisation
-_PASS_THROUGH = {"PAD", "PADV2", "RESHAPE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "TRANSPOSE", "SQUEEZE",
-                 "EXPAND_DIMS", "STRIDED_SLICE", "SLICE", "GATHER"}
+_PASS_THROUGH = {"PAD", "RESHAPE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "TRANSPOSE", "SQUEEZE", "EXPAND_DIMS",
+                 "STRIDED_SLICE", "SLICE"}
 # ops whose int8 kernels read any input scale (their multipliers come from it at prepare time)
 _RESCALING = {"ADD", "SUB", "MUL", "QUANTIZE", "DEQUANTIZE"}
 # ops with an int32 bias stored on the scale input·weight, their data input first
