@@ -19,7 +19,7 @@ import onnx
 import torch
 
 from convert import (calibration, coreml, equalise, export_onnx, golden, manifest, model_card, onnx_quant, opsupport, parity,
-                     tflite, tflite_io)
+                     pixel_io, tflite, tflite_io)
 from convert.coreml_estimate import palettized_outputs
 from convert.describe import describe
 from convert.install import install, staging_dir
@@ -238,8 +238,11 @@ def _tflite(staging: Path, work: list[Job], sources: dict[str, Path], precisions
         progress(f"tflite {job.key}")
         paths = tflite.convert(sources[job.key], staging / "tflite", job.key, precisions, job.input_name,
                                files[job.input_name], default, job.key, staging / ".scratch")
-        for path in paths.values():  # same tensor names and signature in every precision
+        for precision, path in paths.items():  # same tensor names and signature in every precision
             tflite_io.set_contract(path, job.input_name, job.output_name)
+            takes_input, takes_output = pixel_io.applies("tflite", precision, job.role, job.input_name)
+            if takes_input:
+                pixel_io.set_pixel_io(path, output=takes_output)
         made += [("tflite", p, job, path) for p, path in paths.items()]
     return made
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import onnx
 
-from convert import tflite, tflite_io
+from convert import pixel_io, tflite, tflite_io
 from convert.plan import LAYOUT, Job
 from convert.manifest import file_entry
 
@@ -61,4 +61,5 @@ def describe(bundle: Path, fmt: str, precision: str, job: Job, path: Path, *, ou
         entry["opset"] = opset
     if fmt == "tflite":
         entry["signature"] = tflite_io.SIGNATURE
+        pixel_io.mark(entry, fmt, precision, job.role, job.input_name)
     return entry

@@ -49,8 +49,15 @@ def from_layout(y: np.ndarray, layout: str) -> np.ndarray:
     return np.ascontiguousarray(y.transpose(0, 3, 1, 2)) if y.ndim == 4 and layout == "NHWC" else y
 
 
+# A tensor that carries pixel bytes (docs/pipeline.md, "Integer artifacts"): scale 2/255, zero point 0,
+# the byte read as signed both ways, q = u8 − 128 in and u8 = q + 128 out.
+PIXEL_BYTES = "pixel_bytes"
+
+
 def quantise(x: np.ndarray, tensor: dict) -> np.ndarray:
-    """real → integer with the manifest's `real = (q − zero_point)·scale`, rounded half to even, clipped."""
+    """real → integer with the manifest's `real = (q − zero_point)·scale`, rounded half to even, clipped;
+    a pixel-bytes tensor rounds down instead, which takes every pixel value x = u8/127.5 − 1 (half-way
+    between two codes) to q = u8 − 128."""
     out = np.empty(x.shape, np.dtype(tensor["dtype"]))
     quantise_into(x, tensor, out, None if tensor["dtype"] == "float32" else np.empty(x.shape, np.float32))
     return out
@@ -65,7 +72,7 @@ def quantise_into(x: np.ndarray, tensor: dict, out: np.ndarray, scratch: np.ndar
     info = np.iinfo(np.dtype(tensor["dtype"]))
     np.divide(x, np.float32(tensor["scale"]), out=scratch, dtype=np.float32)
     scratch += np.float32(tensor["zero_point"])
-    np.rint(scratch, out=scratch)
+    (np.floor if tensor.get(PIXEL_BYTES) else np.rint)(scratch, out=scratch)
     np.clip(scratch, info.min, info.max, out=scratch)
     np.copyto(out, scratch, casting="unsafe")
 
@@ -77,10 +84,12 @@ def dequantise(q: np.ndarray, tensor: dict) -> np.ndarray:
 
 
 def dequantise_into(q: np.ndarray, tensor: dict, out: np.ndarray) -> None:
-    """`dequantise` written into a float32 `out` of q's shape."""
+    """`dequantise` written into a float32 `out` of q's shape. A pixel-bytes tensor's code is read at
+    the centre of its level, `(q − zero_point + ½)·scale` = the pixel value of u8 = q + 128, which the
+    pipeline's rounding gives back exactly (the code itself lies on the boundary between two pixels)."""
     np.copyto(out, q, casting="unsafe")
     if tensor["dtype"] != "float32":
-        out -= np.float32(tensor["zero_point"])
+        out -= np.float32(tensor["zero_point"] - (0.5 if tensor.get(PIXEL_BYTES) else 0))
         out *= np.float32(tensor["scale"])
 
 

@@ -2,8 +2,8 @@
 
 The core is compiled with kotlinc from npm and run with JUnit 4 from Debian (scripts/install.sh), so
 this runs in make test on Linux without Gradle or the Android SDK. Mutants — a wrong feather weight,
-a wrong rounding rule, and in spec v2 a wrong bilinear weight and a hysteresis margin of the wrong
-sign — must make the Kotlin tests fail, or they prove nothing. With
+a wrong rounding rule, pixel bytes quantised to nearest, and in spec v2 a wrong bilinear weight and
+a hysteresis margin of the wrong sign — must make the Kotlin tests fail, or they prove nothing. With
 YGAN_PYTHON the run adds RealModelTest: the real int8 .tflite through the app's model class, in
 LiteRT through android_demo/litert_bridge.py.
 """
@@ -73,7 +73,8 @@ def test_a_corrupted_real_model_makes_the_app_test_fail(bundle, tmp_path):
     ("Pixels.kt", "floor(scaled + 0.5f)", "floor(scaled)", "GoldenPipelineTest"),
     ("Multiscale.kt", "w0[t] = 2 * f - r", "w0[t] = 2 * f - r - 1", "MultiscaleGoldenTest"),
     ("Multiscale.kt", "cell.wasSplit -> (s.threshold - s.hysteresis)", "cell.wasSplit -> (s.threshold + s.hysteresis)", "MultiscaleTest"),
-], ids=["feather-weight", "rounding", "v2-bilinear-weight", "v2-hysteresis"])
+    ("Quant.kt", "if (pixelBytes) Math.floor(v) else Math.rint(v)", "Math.rint(v)", "GridTest"),
+], ids=["feather-weight", "rounding", "v2-bilinear-weight", "v2-hysteresis", "pixel-bytes"])
 def test_a_wrong_rule_makes_the_kotlin_tests_fail(bundle, tmp_path, file, old, new, caught_by):
     passed, failed, out = run_kotlin(bundle, mutant(tmp_path, file, old, new))
     assert failed > 0, out

@@ -60,6 +60,7 @@ def test_onnx_and_tflite_all_precisions_pass(tflite_bundle):
     assert full["layout"] == "NHWC" and full["inputs"][0]["shape"] == [2, 16, 16, 3]
     for t in full["inputs"] + full["outputs"]:
         assert t["dtype"] == "int8" and t["scale"] > 0 and isinstance(t["zero_point"], int)
+    assert full["inputs"][0]["pixel_bytes"] and "pixel_bytes" not in full["outputs"][0]  # tanh's output: 1/128
     gen = next(a for a in arts if a["id"] == "tflite/generator.flowers.int8-full")
     assert gen["inputs"][0]["shape"] == [2, 8] and gen["outputs"][0]["shape"] == [2, 16, 16, 3]
     qdq = [a for a in arts if a["precision"] == "int8-qdq"]
@@ -91,6 +92,72 @@ def test_full_integer_patch_model_fed_bytes_renders_the_float_paths_bytes(tflite
     got = fast_paths.render_frame(img, [integer], **kw)
     assert np.array_equal(got, fast_paths.render_frame(img, [runner.run_native], **kw))
     assert np.array_equal(got, pipeline.quantise(pipeline.render_float(img, [runner.run_native], **kw)))
+
+
+@pytest.fixture(scope="module")
+def identity_bundle(tmp_path_factory):
+    """A restoration student whose correction is zero: its patch model is the identity."""
+    from convert.source import Networks
+    from distill.students import StudentConfig, StudentModels
+
+    torch.manual_seed(0)
+    models = StudentModels.create(StudentConfig(patch=16, latent=8, width=4, max_channels=8, residual=True), ["sharp"])
+    with torch.no_grad():
+        models.generators["sharp"].out[0].weight.zero_()
+        models.generators["sharp"].out[0].bias.zero_()
+    net = Networks("student", 16, 8, models.encoder, dict(models.generators), "1" * 64, 0, 0.25, residual=True)
+    out = tmp_path_factory.mktemp("identity") / "bundle"
+    convert(net, out, Options(targets=["onnx", "tflite"], batch=2, calibration=32, golden=8))
+    return out
+
+
+@pytest.mark.slow
+def test_a_zero_correction_gives_back_every_byte_through_the_int8_artifacts(identity_bundle):
+    """docs/pipeline.md, "Integer artifacts": the int8-full file's image I/O is scale 2/255, zero point 0,
+    pixel bytes (q = u8 − 128 in, u8 = q + 128 out), so the skip carries every pixel through, 0 and 255
+    included, on the byte tables and on the blending path; the int8-qdq file keeps the skip float."""
+    import numpy as np
+
+    from reference_runtime import fast_paths
+    from reference_runtime.backends import open_artifact
+
+    manifest = json.loads((identity_bundle / "manifest.json").read_text())
+    validate(manifest)
+    arts = {a["id"]: a for a in manifest["artifacts"]}
+    full = arts["tflite/patch_model.sharp.int8-full"]
+    for tensor in (full["inputs"][0], full["outputs"][0], arts["tflite/encoder.int8-full"]["inputs"][0]):
+        assert tensor["pixel_bytes"] and tensor["zero_point"] == 0 and tensor["scale"] == float(np.float32(2 / 255))
+    assert "pixel_bytes" not in arts["tflite/generator.sharp.int8-full"]["inputs"][0]
+    img = np.random.default_rng(0).integers(0, 256, (48, 40, 3), dtype=np.uint8)
+    img[0, :, :] = 0
+    img[1, :, :] = 255
+    runner = open_artifact(identity_bundle, full, threads=1)
+    for model, stride in ((runner.integer_model(), 16), (runner.integer_model(), 8), (runner.run_native, 16)):
+        assert np.array_equal(fast_paths.render_frame(img, [model], patch=16, stride=stride, batch=2, layout="NHWC"), img)
+    qdq = open_artifact(identity_bundle, arts["onnx/patch_model.sharp.int8-qdq"], threads=1)
+    assert np.array_equal(fast_paths.render_frame(img, [qdq], patch=16, stride=8, batch=2, layout="NCHW"), img)
+    assert all(a["parity"]["status"] == "pass" for a in manifest["artifacts"]), [a["id"] for a in manifest["artifacts"]]
+
+
+@pytest.mark.slow
+def test_pixel_io_rescales_the_biases_of_the_convolutions_reading_the_input(tmp_path):
+    """Calibration patches that span only ±0.75 make the converter choose an input scale of about
+    1.5/255; giving the input 2/255 must rescale the first conv's int32 bias (stored on input·weight
+    scale) with it. Measured on this tiny encoder: 51.5 dB parity with the rescale, 41.5 without."""
+    import dataclasses
+
+    import numpy as np
+
+    from convert.samples import embedded_samples
+
+    net = tiny_student()
+    samples = embedded_samples(net, 32, 8)
+    samples = dataclasses.replace(samples, calibration=samples.calibration * np.float32(0.75))
+    out = tmp_path / "bundle"
+    convert(net, out, Options(targets=["tflite"], precisions=["int8-full"], batch=2, calibration=32, golden=8), samples=samples)
+    encoder = next(a for a in json.loads((out / "manifest.json").read_text())["artifacts"] if a["id"] == "tflite/encoder.int8-full")
+    assert encoder["inputs"][0]["pixel_bytes"] and encoder["inputs"][0]["scale"] == float(np.float32(2 / 255))
+    assert encoder["parity"]["psnr_db"] >= 46.0, encoder["parity"]
 
 
 def test_int8_patch_model_runs_whole_in_xnnpack_without_layout_ops(tflite_bundle):

@@ -154,6 +154,47 @@ def test_integer_model_tables_are_what_the_float_path_computes():
         np_pipe.IntegerModel(lambda q: q, encode[:10], values, padding, lambda x: x)
 
 
+PIXEL8 = {"dtype": "int8", "scale": float(np.float32(2 / 255)), "zero_point": 0, "pixel_bytes": True}
+
+
+def test_pixel_bytes_tensors_read_the_byte_as_signed_both_ways():
+    """docs/pipeline.md, "Integer artifacts": q = u8 − 128 in, u8 = q + 128 out, so the tables of an
+    identity give back every byte; the converter's own calibration (zero point −1, ties rounded to
+    even) changed half of them."""
+    from reference_runtime.backends import byte_tables, dequantise, quantise
+
+    pixels = np.arange(256, dtype=np.uint8)
+    encode, values, padding = byte_tables(PIXEL8, PIXEL8)
+    decode = np_pipe.IntegerModel(lambda q: q, encode, values, padding, lambda x: x).decode
+    assert np.array_equal(encode.astype(int), pixels.astype(int) - 128) and padding == 0
+    assert np.array_equal(decode.astype(int), pixels.view(np.int8).astype(int) + 128)  # indexed by the output byte
+    assert np.array_equal(decode[encode.view(np.uint8)], pixels)  # an identity model is exact
+    calibrated = {"dtype": "int8", "scale": PIXEL8["scale"], "zero_point": -1}
+    encode, values, _ = byte_tables(calibrated, calibrated)
+    assert np.mean(np_pipe.quantise(values[encode.view(np.uint8)]) != pixels) > 0.5
+    x = np.random.default_rng(0).uniform(-1.2, 1.2, 10_000).astype(np.float32)  # off the pixel grid: floor
+    assert np.array_equal(quantise(x, PIXEL8), np.clip(np.floor(x / np.float32(PIXEL8["scale"])), -128, 127))
+    codes = np.arange(-128, 128).astype(np.int8)
+    assert np.allclose(dequantise(codes, PIXEL8), (codes + 0.5) * PIXEL8["scale"], atol=1e-7)
+
+
+def test_pixel_bytes_identity_is_exact_on_every_path():
+    """An identity integer model with pixel-bytes I/O renders the input frame on the byte fast paths
+    and on the blending path (floats through quantise/dequantise)."""
+    from reference_runtime.backends import byte_tables, dequantise, quantise
+
+    def as_float(x):
+        return dequantise(quantise(x, PIXEL8), PIXEL8)
+
+    identity = np_pipe.IntegerModel(lambda q: q.copy(), *byte_tables(PIXEL8, PIXEL8), as_float)
+    img = frame(20, 28, seed=5)
+    for stride, path in ((8, EDGE_BANDS_BYTES), (4, None)):
+        kw = dict(patch=8, stride=stride, blend="feather", batch=3, layout="NHWC")
+        assert fast_path(img.shape, [identity], 8, stride, 0, "NHWC") is path
+        assert np.array_equal(fast_paths.render_frame(img, [identity], **kw), img)
+        assert np.array_equal(general_path(img, [as_float], **kw), img)
+
+
 def test_a_workspace_kept_across_frames_changes_no_byte_and_clocks_the_conversion():
     nchw, _ = conv_model(3)
     integer, as_float = integer_pair()

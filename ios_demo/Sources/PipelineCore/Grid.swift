@@ -49,16 +49,25 @@ public enum Pixels {
 }
 
 /// Integer I/O: real = (q − zeroPoint)·scale; quantising rounds half to even and clips.
+/// A pixel-bytes tensor (`"pixel_bytes": true`, scale 2/255, zero point 0: docs/pipeline.md, "Integer
+/// artifacts") reads the byte as signed both ways: quantising rounds down, so a pixel value
+/// u8/127.5 − 1 (half-way between two codes) becomes u8 − 128, and a code is read at the centre of its
+/// level, (q + ½)·scale, which Pixels.toU8 rounds to q + 128.
 public struct Quant {
     public let scale: Float
     public let zeroPoint: Int
     public let lo: Int
     public let hi: Int
+    public let pixelBytes: Bool
 
-    public init(scale: Float, zeroPoint: Int, lo: Int = -128, hi: Int = 127) {
-        self.scale = scale; self.zeroPoint = zeroPoint; self.lo = lo; self.hi = hi
+    public init(scale: Float, zeroPoint: Int, lo: Int = -128, hi: Int = 127, pixelBytes: Bool = false) {
+        self.scale = scale; self.zeroPoint = zeroPoint; self.lo = lo; self.hi = hi; self.pixelBytes = pixelBytes
     }
 
-    public func quantise(_ x: Float) -> Int { min(max(Int((x / scale + Float(zeroPoint)).rounded(.toNearestOrEven)), lo), hi) }
-    public func dequantise(_ q: Int) -> Float { Float(q - zeroPoint) * scale }
+    public func quantise(_ x: Float) -> Int {
+        let v = Double(x / scale + Float(zeroPoint))
+        return min(max(Int(pixelBytes ? v.rounded(.down) : v.rounded(.toNearestOrEven)), lo), hi)
+    }
+
+    public func dequantise(_ q: Int) -> Float { (Float(q - zeroPoint) + (pixelBytes ? 0.5 : 0)) * scale }
 }

@@ -15,11 +15,12 @@ public struct TensorSpec: Decodable {
     public let dtype: String
     public let scale: Float?
     public let zero_point: Int?
+    public let pixel_bytes: Bool?
 
     public var quant: Quant? {
         switch dtype {
-        case "int8": return Quant(scale: scale!, zeroPoint: zero_point!, lo: -128, hi: 127)
-        case "uint8": return Quant(scale: scale!, zeroPoint: zero_point!, lo: 0, hi: 255)
+        case "int8": return Quant(scale: scale!, zeroPoint: zero_point!, lo: -128, hi: 127, pixelBytes: pixel_bytes ?? false)
+        case "uint8": return Quant(scale: scale!, zeroPoint: zero_point!, lo: 0, hi: 255, pixelBytes: pixel_bytes ?? false)
         default: return nil
         }
     }

@@ -86,6 +86,17 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(shifted.dequantise(0), 0.5)
     }
 
+    func testPixelBytesReadTheByteAsSignedBothWays() {
+        let q = Quant(scale: 2 / 255, zeroPoint: 0, pixelBytes: true)
+        for u in 0...255 {
+            XCTAssertEqual(q.quantise(Pixels.normalise(UInt8(u))), u - 128)
+            XCTAssertEqual(Int(Pixels.toU8(q.dequantise(u - 128))), u)  // an identity model gives back every byte
+        }
+        XCTAssertEqual(q.quantise(-0.5 * q.scale), -1)  // off the pixel grid: rounded down
+        let calibrated = Quant(scale: 2 / 255, zeroPoint: -1)
+        XCTAssertGreaterThan((0...255).filter { Int(Pixels.toU8(calibrated.dequantise(calibrated.quantise(Pixels.normalise(UInt8($0)))))) != $0 }.count, 128)
+    }
+
     func testRoundingClipsBothEnds() {
         XCTAssertEqual(Pixels.toU8(-1), 0)
         XCTAssertEqual(Pixels.toU8(1), 255)

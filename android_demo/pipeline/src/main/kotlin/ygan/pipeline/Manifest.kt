@@ -7,8 +7,9 @@ import java.security.MessageDigest
 
 class ManifestException(message: String) : Exception(message)
 
-data class TensorSpec(val name: String, val shape: List<Int>, val dtype: String, val scale: Float?, val zeroPoint: Int?) {
-    val quant: Quant? get() = if (dtype == "float32") null else Quant.forDtype(dtype, scale!!, zeroPoint!!)
+data class TensorSpec(val name: String, val shape: List<Int>, val dtype: String, val scale: Float?, val zeroPoint: Int?,
+                      val pixelBytes: Boolean = false) {
+    val quant: Quant? get() = if (dtype == "float32") null else Quant.forDtype(dtype, scale!!, zeroPoint!!, pixelBytes)
 }
 
 data class Artifact(
@@ -82,6 +83,7 @@ class Bundle private constructor(val root: File, val json: JsonObject) {
         private fun tensor(o: JsonObject) = TensorSpec(
             o["name"].asString, o.getAsJsonArray("shape").map { it.asInt }, o["dtype"].asString,
             o["scale"]?.takeIf { !it.isJsonNull }?.asFloat, o["zero_point"]?.takeIf { !it.isJsonNull }?.asInt,
+            o["pixel_bytes"]?.takeIf { !it.isJsonNull }?.asBoolean ?: false,
         )
 
         private fun artifact(o: JsonObject) = Artifact(

@@ -2,6 +2,7 @@ package ygan.pipeline
 
 import org.junit.Assert.assertArrayEquals
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
 import org.junit.Test
 
 /** Hand-worked examples of spec v1 steps 3, 4 and 6, and of the int8 rule. */
@@ -36,6 +37,17 @@ class GridTest {
         val shifted = Quant(scale = 0.5f, zeroPoint = -1)
         assertEquals(1, shifted.quantise(1f))
         assertEquals(0.5f, shifted.dequantise(0), 0f)
+    }
+
+    @Test fun pixelBytesReadTheByteAsSignedBothWays() {
+        val q = Quant.forDtype("int8", 2f / 255f, 0, pixelBytes = true)
+        for (u in 0..255) {
+            assertEquals(u - 128, q.quantise(Pixels.normalise(u)))
+            assertEquals(u, Pixels.toU8(q.dequantise(u - 128))) // an identity model gives back every byte
+        }
+        assertEquals(-1, q.quantise(-0.5f * q.scale)) // off the pixel grid: rounded down
+        val calibrated = Quant.forDtype("int8", 2f / 255f, -1)
+        assertTrue((0..255).count { Pixels.toU8(calibrated.dequantise(calibrated.quantise(Pixels.normalise(it)))) != it } > 128)
     }
 
     @Test fun pasteLetsTheLaterPatchWin() {

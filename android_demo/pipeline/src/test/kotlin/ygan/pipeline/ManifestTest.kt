@@ -31,6 +31,7 @@ class ManifestTest {
         assertTrue(b.pipeline.stride in 1..b.pipeline.patch)
         val int8 = b.artifacts.filter { it.precision == "int8-full" }
         for (a in int8) assertTrue("${a.id}: int8 input without quantisation", a.input.quant != null)
+        for (a in int8.filter { it.role == "patch_model" }) assertTrue("${a.id}: image input not read as pixel bytes", a.input.quant!!.pixelBytes)
     }
 
     @Test fun oneChangedByteIsRefusedNamingTheFile() {
