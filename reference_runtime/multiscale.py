@@ -58,31 +58,30 @@ class Multiscale:
                 "hysteresis": self.hysteresis, "budget": self.budget}
 
 
-def _power_of_two_ratio(a: int, b: int) -> bool:
-    """a = b·2^k for some k ≥ 0."""
-    return a >= b and a % b == 0 and (a // b) & (a // b - 1) == 0
-
-
+# Copied from ygan_mobile.render.multiscale.settings_problem
 def settings_problem(threshold: int, hysteresis: int, budget: int, largest: int | None = None,
                      smallest: int | None = None, patch: int | None = None) -> str | None:
-    """Why spec v2 cannot run with these settings (one line), or None; the cell sizes (None: 4·P and
-    P/2) are checked when `patch` is known."""
-    problems = [
-        (threshold < 0, f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"),
-        (not 0 <= hysteresis <= threshold, f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"),
-        (budget < 1, f"budget {budget} must be at least 1 cell per frame (e.g. {DEFAULT_BUDGET})"),
-    ]
+    """Why spec v2 cannot run with these settings, or None; the cell sizes are checked when `patch` is
+    known (None: before the model, and its patch size, is loaded)."""
+    def doubling(big: int, small: int) -> bool:
+        return big >= small and big % small == 0 and bin(big // small).count("1") == 1
+
     if patch is not None:
-        largest, smallest = largest or DEFAULT_LARGEST * patch, smallest or patch // DEFAULT_SMALLEST
-        problems = [
-            (patch < 2 or patch % 2, f"patch {patch}: spec v2 needs an even patch size"),
-            (not _power_of_two_ratio(largest, patch),
-             f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"),
-            (smallest < 2 or not _power_of_two_ratio(patch, smallest),
-             f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"),
-            *problems,
-        ]
-    return next((message for bad, message in problems if bad), None)
+        largest = largest or DEFAULT_LARGEST * patch
+        smallest = smallest or max(1, patch // DEFAULT_SMALLEST)
+        if patch < 2 or patch % 2:
+            return f"patch {patch}: spec v2 needs an even patch size"
+        if not doubling(largest, patch):
+            return f"largest cell {largest} must be the patch {patch} times a power of two (e.g. {4 * patch})"
+        if smallest < 2 or not doubling(patch, smallest):
+            return f"smallest cell {smallest} must be the patch {patch} divided by a power of two, and at least 2 (e.g. {patch // 2})"
+    if threshold < 0:
+        return f"threshold {threshold} must be 0 or more (a luma variance in levels², e.g. {DEFAULT_THRESHOLD})"
+    if not 0 <= hysteresis <= threshold:
+        return f"hysteresis {hysteresis} must be between 0 and the threshold {threshold}"
+    if budget < 1:
+        return f"budget {budget} must be at least 1 cell per frame (e.g. {DEFAULT_BUDGET})"
+    return None
 
 
 @dataclass(frozen=True)
