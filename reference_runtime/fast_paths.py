@@ -139,15 +139,6 @@ def _edge_bands(frame_u8: np.ndarray, model: PatchModel | IntegerModel, patch: i
     return out
 
 
-def lookup(table: np.ndarray, pairs: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
-    """out = table[src] on contiguous one-byte arrays of one shape, two bytes per lookup when the
-    size is even."""
-    if src.size % 2 == 0:
-        np.take(pairs, src.reshape(-1).view("<u2"), out=out.reshape(-1).view("<u2"))
-    else:
-        np.take(table.view(np.uint8), src.view(np.uint8), out=out.view(np.uint8))
-
-
 def run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspace, keep_raw: bool = False
                  ) -> tuple[np.ndarray, np.ndarray | None]:
     """(N, P, P, C) uint8 patches through an integer model in chunks of B, bytes through its tables:
@@ -158,7 +149,7 @@ def run_integer(model: IntegerModel, tiles: np.ndarray, batch: int, ws: Workspac
     for start in range(0, len(tiles), batch):
         m = min(batch, len(tiles) - start)
         with ws.phase("convert"):
-            lookup(model.encode, model.encode_pairs, tiles[start:start + m], feed[:m])
+            model.encode_map.apply(tiles[start:start + m], feed[:m], ws.get("scratch.bool", feed.shape, bool)[:m])
         feed[m:] = model.padding
         y = _run_bytes(model, feed, m, done[start:start + m], ws)
         if raw is not None:
@@ -188,7 +179,7 @@ def _run_bytes(model: IntegerModel, feed: np.ndarray, m: int, out: np.ndarray, w
     if y.shape != feed.shape or y.dtype.itemsize != 1:
         raise ValueError(f"integer patch model returned {y.shape} {y.dtype} for {feed.shape}: it must map a batch to the same shape, one byte per value")
     with ws.phase("convert"):
-        lookup(model.decode, model.decode_pairs, np.ascontiguousarray(y[:m]), out)
+        model.decode_map.apply(np.ascontiguousarray(y[:m]), out, ws.get("scratch.bool", feed.shape, bool)[:m])
     return y
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from reference_runtime.fast_paths import lookup, run_encoded, run_integer
+from reference_runtime.fast_paths import run_encoded, run_integer
 from reference_runtime.pipeline import IntegerModel, PatchModel, Workspace, normalise, quantise, run_chunk
 
 # Copied from ygan_mobile.render.multiscale.DEFAULT_THRESHOLD
@@ -496,6 +496,6 @@ def _encoder(model: IntegerModel, ws: Workspace) -> Callable[[np.ndarray, np.nda
     def encode(pixels: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         if out is None:
             out = ws.rows(f"v2.encoded.{pixels.shape[1]}", len(pixels), pixels.shape[1:], model.encode.dtype)
-        lookup(model.encode, model.encode_pairs, pixels, out)
+        model.encode_map.apply(pixels, out, ws.rows(f"v2.scratch.{pixels.shape[1]}", len(pixels), pixels.shape[1:], bool))
         return out
     return encode

@@ -19,6 +19,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from reference_runtime.byte_maps import ByteMap
+
 PatchModel = Callable[[np.ndarray], np.ndarray]
 # Copied from ygan_mobile.render.torch_pipeline.BLENDS
 BLENDS = ("feather", "paste")
@@ -75,7 +77,8 @@ class IntegerModel:
     Normalising a pixel and quantising the result to the model's input depend on the pixel's value
     alone, and so do dequantising an output and rounding it back to a pixel: two 256-entry tables
     give exactly the bytes of the float path, in one lookup per value instead of seven float passes
-    each way. That is what the phone does with a full-int8 model; the tables come from
+    each way (a table of a simple form, such as the pixel-bytes XOR, is applied as that form:
+    `byte_maps`). That is what the phone does with a full-int8 model; the tables come from
     `reference_runtime.backends.byte_tables` (via `LiteRunner.integer_model`), built with the float
     path's own functions."""
 
@@ -97,19 +100,12 @@ class IntegerModel:
         return quantise(self.dequantised)
 
     @cached_property
-    def encode_pairs(self) -> np.ndarray:
-        return _pair_table(self.encode.view(np.uint8))
+    def encode_map(self) -> ByteMap:
+        return ByteMap(self.encode)
 
     @cached_property
-    def decode_pairs(self) -> np.ndarray:
-        return _pair_table(self.decode)
-
-
-def _pair_table(table: np.ndarray) -> np.ndarray:
-    """The 65,536-entry table of two bytes at once (little-endian pairs): half the lookups of the
-    byte table, and numpy's take costs per lookup, not per byte."""
-    pairs = np.arange(65536)
-    return (table[pairs & 0xFF].astype("<u2") | (table[pairs >> 8].astype("<u2") << 8)).astype("<u2")
+    def decode_map(self) -> ByteMap:
+        return ByteMap(self.decode)
 
 
 def positions(length: int, patch: int, stride: int) -> list[int]:
