@@ -45,7 +45,9 @@ class DistillTrain:
     colour_pool: int = 4  # px: the colour term's blocks (4: 8×8 blocks per 32-px patch; P: the patch's mean)
     pixel_form: str = "mean"  # the l1 and mse terms as plain means over the batch, or "relative": each patch's error
     # over the size of the teacher's output on it (with the skip: its correction), distill.losses.pixel_losses
-    pixel_floor: float = 3e-5  # added to each patch's mean square in "relative" ([−1, 1] range; one u8 level is 6.2e-5)
+    pixel_floor: float = 1e-3  # added to each patch's mean square in "relative" ([−1, 1] range; one u8 level is 6.2e-5): at
+    # 3e-5, the teacher's floor, the patches the teacher leaves alone outweighed the rest and the deblurring student
+    # learnt the identity (docs/lab/2026-12-05-residual-restoration.md)
     checkpoint_every: int = 200
     log_every: int = 10
     eval_patches: int = 256
