@@ -78,6 +78,8 @@ def pixel_losses(student_out: torch.Tensor, teacher_out: torch.Tensor, form: str
     diff = (student_out - teacher_out).flatten(1)
     if form == "mean":
         return diff.abs().mean(), diff.pow(2).mean()
+    if form != "relative":
+        raise ValueError(f"pixel form {form!r} is not one of mean, relative")
     size = teacher_out.detach().pow(2).flatten(1).mean(1) + floor
     return (diff.abs().mean(1) / size.sqrt()).mean(), (diff.pow(2).mean(1) / size).mean()
 

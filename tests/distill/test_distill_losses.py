@@ -119,3 +119,5 @@ def test_a_cast_where_the_teacher_changes_nothing_costs_the_relative_form_more_t
 def test_a_bad_pixel_form_or_floor_is_refused(train):
     with pytest.raises(YganError, match="pixel_form = .* must be one of mean, relative and pixel_floor"):
         DistillConfig.from_dict({"train": train})
+    with pytest.raises(ValueError, match="'median' is not one of mean, relative"):
+        pixel_losses(*_corrections(0.0), "median", 1e-3)
