@@ -19,6 +19,7 @@ from ygan_mobile import config
 from ygan_mobile.errors import YganError
 
 PRESETS = ("quick", "full")
+PIXEL_FORMS = ("mean", "relative")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class DistillTrain:
     edge: float = 0.0  # L1 of the output's neighbour differences vs the teacher's; 0 turns it off
     colour: float = 0.0  # L1 of the output's block opponent chroma vs the teacher's; 0 turns it off
     colour_pool: int = 4  # px: the colour term's blocks (4: 8×8 blocks per 32-px patch; P: the patch's mean)
+    pixel_form: str = "mean"  # the l1 and mse terms as plain means over the batch, or "relative": each patch's error
+    # over the size of the teacher's output on it (with the skip: its correction), distill.losses.pixel_losses
+    pixel_floor: float = 1e-3  # added to each patch's mean square in "relative" ([−1, 1] range; one u8 level is 6.2e-5): at
+    # 3e-5, the teacher's floor, the patches the teacher leaves alone outweighed the rest and the deblurring student
+    # learnt the identity (docs/lab/2026-12-05-residual-restoration.md)
     checkpoint_every: int = 200
     log_every: int = 10
     eval_patches: int = 256
@@ -81,6 +87,9 @@ def _validate(cfg: DistillConfig) -> None:
         raise YganError(f"[train] steps must be ≥ 0 and batch ≥ 2 (BatchNorm needs a batch), got {t.steps} and {t.batch}")
     if min(t.l1, t.mse, t.feature, t.latent, t.adversarial, t.edge, t.colour) < 0 or t.l1 + t.mse == 0:
         raise YganError("[train] loss weights must be ≥ 0 with l1 or mse > 0: the student must match the teacher's pixels")
+    if t.pixel_form not in PIXEL_FORMS or not t.pixel_floor > 0:
+        raise YganError(f"[train] pixel_form = {t.pixel_form!r} must be one of {', '.join(PIXEL_FORMS)} and pixel_floor "
+                        f"= {t.pixel_floor} > 0")
     if t.checkpoint_every < 1 or t.log_every < 1 or t.eval_patches < 1 or t.colour_pool < 1:
         raise YganError("[train] checkpoint_every, log_every, eval_patches and colour_pool must be ≥ 1")
     if cfg.eval.frame < 8 or cfg.eval.timing_repeats < 1 or cfg.eval.stride < 0:

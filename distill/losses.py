@@ -17,6 +17,7 @@ from torch import nn
 
 from ygan_mobile.models import YGan
 
+from distill.config import DistillTrain
 from distill.students import StudentModels
 
 
@@ -30,6 +31,8 @@ class Weights:
     edge: float = 0.0
     colour: float = 0.0
     colour_pool: int = 4
+    pixel_form: str = DistillTrain.pixel_form
+    pixel_floor: float = DistillTrain.pixel_floor
 
 
 def teacher_features(generator: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -63,6 +66,22 @@ def relative_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
 def feature_loss(student_feats: list[torch.Tensor], teacher_feats: list[torch.Tensor], adapters: nn.ModuleList) -> torch.Tensor:
     terms = [relative_mse(a(s), t) for a, s, t in zip(adapters, student_feats, teacher_feats, strict=True)]
     return torch.stack(terms).mean()
+
+
+def pixel_losses(student_out: torch.Tensor, teacher_out: torch.Tensor, form: str, floor: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The L1 and mean squared differences of the outputs. "mean": over every element of the batch.
+    "relative": per patch, over the size of the teacher's output there (its mean square plus `floor`
+    for the squared term, the root of that for L1), then averaged over patches. With the skip the
+    outputs are corrections: a patch the teacher leaves nearly alone has a tiny correction, so a
+    plain mean barely prices a student that changes it (a colour cast on a smooth image the teacher
+    restores), while relative to the teacher's correction that costs as much as missing a large one."""
+    diff = (student_out - teacher_out).flatten(1)
+    if form == "mean":
+        return diff.abs().mean(), diff.pow(2).mean()
+    if form != "relative":
+        raise ValueError(f"pixel form {form!r} is not one of mean, relative")
+    size = teacher_out.detach().pow(2).flatten(1).mean(1) + floor
+    return (diff.abs().mean(1) / size.sqrt()).mean(), (diff.pow(2).mean(1) / size).mean()
 
 
 def image_gradients(y: torch.Tensor) -> torch.Tensor:
@@ -131,7 +150,7 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
     for theme in themes:
         y, feats = student.generators[theme].features(z)
         y_t = targets.outputs[theme]
-        l1, mse = F.l1_loss(y, y_t), F.mse_loss(y, y_t)
+        l1, mse = pixel_losses(y, y_t, w.pixel_form, w.pixel_floor)
         feat = feature_loss(feats, targets.features[theme], adapters[theme])
         total = total + w.l1 * l1 + w.mse * mse + w.feature * feat
         parts[f"mse.{theme}"] = mse.item()

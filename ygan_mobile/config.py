@@ -18,6 +18,7 @@ from typing import Any
 from ygan_mobile.data.degrade import Degradation
 from ygan_mobile.data.themes import THEMES
 from ygan_mobile.errors import YganError
+from ygan_mobile.losses import PAIRED_FORMS
 from ygan_mobile.models import ModelConfig
 
 RESTORE_PRESETS = ("colorize", "denoise", "superres2", "superres4", "deblur")
@@ -66,6 +67,9 @@ class TrainConfig:
     threads: int = 0
     lr_final: float = 1.0  # cosine decay of both learning rates to lr·lr_final at the last step; 1 = constant
     paired: float = 0.0  # weight of ‖G(E(x)) − y‖² when x and y are a degraded/clean pair
+    paired_form: str = "mse"  # how that term weighs the batch's patches: "mse" (their plain mean), "relative" (each
+    # patch's error over its degraded input's) or "log" (the log of each patch's error): ygan_mobile.losses.paired_loss
+    paired_floor: float = 3e-5  # added to each patch's mean square in "relative" and "log" ([−1, 1] range; one u8 level is 6.2e-5)
     adversarial: float = 1.0  # weight of −D(G(z)) in the generator loss
     generator_init: str = "decoder"  # how generators start the adversarial phase: "decoder" (copies of the
     # warmed-up decoder) or "match" (trained through the warm-up on the theme-match term, docs/training.md)
@@ -145,6 +149,7 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "cycle_encoder": (0, None, False), "gp_weight": (0, None, False), "warmup": (0, None, False),
               "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
               "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
+              "paired_floor": POSITIVE,
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
               "match_pool": (0, None, False), "match_choices_from": (0, None, False), "match_light": (0, None, False),
               "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE},
@@ -180,6 +185,8 @@ def _check_ranges(cfg: "Config") -> None:
         raise YganError(f"[train] critic_real = {t.critic_real!r} is not one of {', '.join(CRITIC_REALS)}")
     if t.critic_real == "matched" and not (t.theme_match or t.generator_init == "match"):
         raise YganError("[train] critic_real = \"matched\" needs the theme-match targets: set generator_init = \"match\" or theme_match > 0")
+    if t.paired_form not in PAIRED_FORMS:
+        raise YganError(f"[train] paired_form = {t.paired_form!r} is not one of {', '.join(PAIRED_FORMS)}")
     if t.generator_init not in GENERATOR_INITS:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:

@@ -31,10 +31,31 @@ def generator_loss(critic_fake: torch.Tensor, z: torch.Tensor, z_cycle: torch.Te
     return -adversarial * critic_fake.mean() + lam * cycle_loss(z, z_cycle, z_power)
 
 
-def paired_loss(restored: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """‖G(E(x)) − y‖² (mean squared) for a degraded x whose clean original y is known: the ground
-    truth a restoration task has and an art theme lacks."""
-    return (restored - clean).pow(2).mean()
+PAIRED_FORMS = ("mse", "relative", "log")
+
+
+def paired_loss(restored: torch.Tensor, clean: torch.Tensor, degraded: torch.Tensor, form: str, floor: float) -> torch.Tensor:
+    """The pixel loss of a restoration task against its clean original y, from the per-patch mean
+    squared errors e_i = ‖x̂_i − y_i‖² of the restored patches and d_i = ‖x_i − y_i‖² of their
+    degraded inputs:
+
+    - "mse": mean_i e_i, the plain mean over the batch. A patch whose input is already nearly right
+      adds almost nothing to it, so nothing teaches the model to leave such a patch alone.
+    - "relative": mean_i e_i / (d_i + floor), the mean per-patch error relative to the input's (its
+      log is the patch's PSNR gain): making a near-perfect patch twice as wrong costs as much as
+      failing to halve a bad patch's error. `floor` (a mean square on the [−1, 1] range) keeps flat
+      patches, whose input may be exact, from dominating.
+    - "log": mean_i log(e_i + floor), the mean per-patch PSNR of the output (up to sign and scale).
+    """
+    error = (restored - clean).pow(2).flatten(1).mean(1)
+    if form == "mse":
+        return error.mean()
+    if form == "relative":
+        before = (degraded - clean).pow(2).flatten(1).mean(1)
+        return (error / (before + floor)).mean()
+    if form == "log":
+        return torch.log(error + floor).mean()
+    raise ValueError(f"paired loss form {form!r} is not one of {', '.join(PAIRED_FORMS)}")
 
 
 def theme_match_loss(fake: torch.Tensor, matched: torch.Tensor) -> torch.Tensor:

@@ -254,7 +254,7 @@ def _generator_step(model: YGan, opt: torch.optim.Optimizer, data: Data, t: Trai
         loss_g = loss_g + t.theme_match * loss_m
         record[f"theme_match.{theme}"] = loss_m.item()
     if data.paired:
-        loss_pair = losses.paired_loss(fake, y)
+        loss_pair = losses.paired_loss(fake, y, s.x, t.paired_form, t.paired_floor)
         loss_g = loss_g + t.paired * loss_pair
         record[f"paired.{theme}"] = loss_pair.item()
     opt.zero_grad()
@@ -274,7 +274,8 @@ def _encoder_terms(model: YGan, nets: Nets, data: Data, t: TrainConfig, theme: s
         terms.append(t.cycle_encoder * losses.cycle_loss(s.z, nets.encoder(fake.detach()), s.z_power))
     if data.paired and t.paired:
         frozen_gen = model.generators[theme].requires_grad_(False)
-        terms.append(t.paired * losses.paired_loss(model.restored(s.x, frozen_gen(s.latent)), y))
+        restored = model.restored(s.x, frozen_gen(s.latent))
+        terms.append(t.paired * losses.paired_loss(restored, y, s.x, t.paired_form, t.paired_floor))
         frozen_gen.requires_grad_(True)
     return terms
 

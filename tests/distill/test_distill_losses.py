@@ -1,9 +1,13 @@
-"""Distillation losses: shapes of the teacher features, the edge and colour terms, and the loss falls on a fixed batch."""
+"""Distillation losses: shapes of the teacher features, the pixel, edge and colour terms, and the loss falls on a fixed batch."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.losses import Weights, colour_loss, distill_loss, edge_loss, make_adapters, teacher_features, teacher_targets
+from distill.config import DistillConfig
+from distill.losses import (Weights, colour_loss, distill_loss, edge_loss, make_adapters, pixel_losses, teacher_features,
+                            teacher_targets)
+from ygan_mobile.errors import YganError
 from distill.students import StudentConfig, StudentModels
 from ygan_mobile.models import ModelConfig, YGan
 
@@ -80,3 +84,40 @@ def test_colour_loss_pool_decides_where_colour_may_move():
     right[:, 0, :, 8:] += 0.4
     assert colour_loss(left, right, 16).item() < 1e-6
     assert abs(colour_loss(left, right, 8).item() - 0.3) < 1e-5  # R − G ±0.4 in every block, (R + G)/2 − B ±0.2
+
+
+def _corrections(cast: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher corrections of two patches: none on the first, 0.1 on the second; the student adds
+    `cast` to the first and gets the second's 0.1 − 0.02: (student, teacher)."""
+    teacher = torch.stack([torch.zeros(3, 4, 4), torch.full((3, 4, 4), 0.1)])
+    student = torch.stack([torch.full((3, 4, 4), cast), torch.full((3, 4, 4), 0.08)])
+    return student, teacher
+
+
+def test_pixel_losses_as_plain_means_and_relative_to_the_teachers_correction():
+    student, teacher = _corrections(0.01)
+    l1, mse = pixel_losses(student, teacher, "mean", 1e-4)
+    assert l1.item() == pytest.approx((0.01 + 0.02) / 2) and mse.item() == pytest.approx((0.01**2 + 0.02**2) / 2)
+    l1, mse = pixel_losses(student, teacher, "relative", 1e-4)
+    assert mse.item() == pytest.approx((0.01**2 / 1e-4 + 0.02**2 / (0.1**2 + 1e-4)) / 2, rel=1e-5)
+    assert l1.item() == pytest.approx((0.01 / 1e-2 + 0.02 / (0.1**2 + 1e-4) ** 0.5) / 2, rel=1e-5)
+
+
+def test_a_cast_where_the_teacher_changes_nothing_costs_the_relative_form_more_than_a_miss_elsewhere():
+    """One u8 level added where the teacher leaves the patch alone, against missing a fifth of a large
+    correction: the plain means rank the cast as the smaller error, the relative form as the larger."""
+    cast, _ = _corrections(2 / 255)
+    teacher = _corrections(0.0)[1]
+    miss = torch.stack([torch.zeros(3, 4, 4), torch.full((3, 4, 4), 0.08)])
+    cast[1] = 0.1  # the large correction right
+    for index in (0, 1):
+        assert pixel_losses(cast, teacher, "mean", 3e-5)[index] < pixel_losses(miss, teacher, "mean", 3e-5)[index]
+        assert pixel_losses(cast, teacher, "relative", 3e-5)[index] > pixel_losses(miss, teacher, "relative", 3e-5)[index]
+
+
+@pytest.mark.parametrize("train", [{"pixel_form": "median"}, {"pixel_form": "relative", "pixel_floor": 0.0}])
+def test_a_bad_pixel_form_or_floor_is_refused(train):
+    with pytest.raises(YganError, match="pixel_form = .* must be one of mean, relative and pixel_floor"):
+        DistillConfig.from_dict({"train": train})
+    with pytest.raises(ValueError, match="'median' is not one of mean, relative"):
+        pixel_losses(*_corrections(0.0), "median", 1e-3)

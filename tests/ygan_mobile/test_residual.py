@@ -40,12 +40,12 @@ def test_the_paired_loss_reaches_the_zeroed_layer_and_moves_the_output_off_the_i
     gen = model.generators["superres"]
     x = torch.rand(4, 3, 8, 8) * 1.6 - 0.8
     y = x + 0.1
-    loss = paired_loss(model.restored(x, gen(model.encoder(x))), y)
+    loss = paired_loss(model.restored(x, gen(model.encoder(x))), y, x, "mse", 3e-5)
     loss.backward()
     assert gen.net[-2].bias.grad.abs().min() > 0.01  # d/db of the mean error: −2·0.1 per channel
     torch.optim.SGD(gen.parameters(), lr=0.5).step()
     with torch.no_grad():
-        after = paired_loss(model.patch_model("superres")(x), y)
+        after = paired_loss(model.patch_model("superres")(x), y, x, "mse", 3e-5)
     assert after < loss.item() * 0.9
 
 

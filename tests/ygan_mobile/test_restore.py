@@ -100,7 +100,45 @@ def test_colourisation_drops_greyscale_photos():
 
 def test_paired_loss_is_the_mean_squared_error():
     x, y = torch.zeros(2, 3, 4, 4), torch.full((2, 3, 4, 4), 0.5)
-    assert paired_loss(x, y).item() == pytest.approx(0.25)
+    assert paired_loss(x, y, x, "mse", 3e-5).item() == pytest.approx(0.25)
+
+
+def _two_patches(harm: float, help_: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Patch 0's input is exact and the output adds `harm` to it; patch 1's input is 0.1 off and the
+    output removes `help_` of that error: (restored, clean, degraded)."""
+    clean = torch.zeros(2, 3, 4, 4)
+    degraded = torch.stack([torch.zeros(3, 4, 4), torch.full((3, 4, 4), 0.1)])
+    restored = torch.stack([torch.full((3, 4, 4), harm), torch.full((3, 4, 4), 0.1 - help_)])
+    return restored, clean, degraded
+
+
+def test_the_relative_paired_loss_divides_each_patch_by_its_input_error():
+    restored, clean, degraded = _two_patches(0.01, 0.05)
+    value = paired_loss(restored, clean, degraded, "relative", 1e-4)
+    assert value.item() == pytest.approx((0.01**2 / 1e-4 + 0.05**2 / (0.1**2 + 1e-4)) / 2, rel=1e-5)
+    assert paired_loss(degraded, clean, degraded, "relative", 1e-4).item() == pytest.approx(0.1**2 / (0.1**2 + 1e-4) / 2, rel=1e-5)
+
+
+def test_the_log_paired_loss_is_the_mean_log_patch_error():
+    restored, clean, degraded = _two_patches(0.01, 0.05)
+    value = paired_loss(restored, clean, degraded, "log", 1e-4)
+    assert value.item() == pytest.approx((math.log(0.01**2 + 1e-4) + math.log(0.05**2 + 1e-4)) / 2, rel=1e-5)
+
+
+def test_harming_an_exact_patch_costs_the_weighted_forms_what_the_mean_error_overlooks():
+    """One level of harm on the exact patch, against helping the bad one a little less: the plain mean
+    prefers the harmful output, the per-patch forms the harmless one."""
+    level = 2 / 255
+    harmful = _two_patches(level, 0.06)
+    harmless = _two_patches(0.0, 0.05)
+    assert paired_loss(*harmful, "mse", 3e-5) < paired_loss(*harmless, "mse", 3e-5)
+    for form in ("relative", "log"):
+        assert paired_loss(*harmful, form, 3e-5) > paired_loss(*harmless, form, 3e-5)
+
+
+def test_an_unknown_paired_form_is_refused():
+    with pytest.raises(ValueError, match="'huber' is not one of mse, relative, log"):
+        paired_loss(*_two_patches(0.0, 0.0), "huber", 3e-5)
 
 
 def psnr_u8(out: np.ndarray, truth: np.ndarray) -> float:
