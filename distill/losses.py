@@ -17,7 +17,7 @@ from torch import nn
 
 from ygan_mobile.models import YGan
 
-from distill.config import DistillTrain
+from distill.config import PIXEL_FORMS, DistillTrain
 from distill.students import StudentModels
 
 
@@ -79,7 +79,7 @@ def pixel_losses(student_out: torch.Tensor, teacher_out: torch.Tensor, form: str
     if form == "mean":
         return diff.abs().mean(), diff.pow(2).mean()
     if form != "relative":
-        raise ValueError(f"pixel form {form!r} is not one of mean, relative")
+        raise ValueError(f"pixel form {form!r} is not one of {', '.join(PIXEL_FORMS)}")
     size = teacher_out.detach().pow(2).flatten(1).mean(1) + floor
     return (diff.abs().mean(1) / size.sqrt()).mean(), (diff.pow(2).mean(1) / size).mean()
 
