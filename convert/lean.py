@@ -151,7 +151,7 @@ def lean(module: nn.Module) -> nn.Module:
     """The export form of a BatchNorm-folded student encoder, generator or patch model; anything else unchanged."""
     if isinstance(module, PatchModel) and isinstance(module.encoder, StudentEncoder) and _is_lean_able(module.generator):
         return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True),
-                          module.residual).eval()
+                          module.residual, module.colour).eval()
     if isinstance(module, StudentEncoder):
         return LeanEncoder(module).eval()
     if _is_lean_able(module):

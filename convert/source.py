@@ -38,13 +38,14 @@ class Networks:
     data_a: str = ""
     degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
     residual: bool = False  # the patch model adds the input to G's output (a restoration model's skip)
+    colour: nn.Module | None = None  # a student's fixed colour path (ygan_mobile.models.ChromaSkip), added to G's output
 
     @property
     def themes(self) -> list[str]:
         return list(self.generators)
 
     def patch_model(self, theme: str) -> nn.Module:
-        return PatchModel(self.encoder, self.generators[theme], self.residual).eval()
+        return PatchModel(self.encoder, self.generators[theme], self.residual, self.colour).eval()
 
 
 def checkpoint_kind(path: Path) -> str:
@@ -96,7 +97,7 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
     seed = int(teacher.get("train", {}).get("seed", ckpt.config.train.seed))
     return Networks("student", ckpt.student.patch, ckpt.student.latent, models.encoder, dict(models.generators),
                     digest, seed, float(data.get("holdout", 0.25)), str(data.get("data_a", "")), _degradation(data),
-                    ckpt.student.residual)
+                    ckpt.student.residual, models.colour)
 
 
 def _degradation(data: dict) -> Degradation | None:

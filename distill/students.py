@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ygan_mobile.models import PatchModel, resolution_levels
+from ygan_mobile.models import ChromaSkip, PatchModel, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class StudentConfig:
     max_channels: int = 128
     depth: int = 1  # depthwise-separable blocks per resolution level (≥ 1)
     residual: bool = False  # the teacher's skip (ModelConfig.residual): the patch model is x + G′(E′(x)), clamped
+    colour_sigma: float = 0.0  # > 0: the patch model is G′(E′(x)) + ChromaSkip(x), clamped (an art student's colour path)
 
     @property
     def levels(self) -> int:
@@ -135,10 +136,14 @@ class StudentModels:
     cfg: StudentConfig
     encoder: StudentEncoder
     generators: dict[str, StudentGenerator]
+    colour: ChromaSkip | None = None  # the fixed colour path every theme's patch model shares (no weights to learn)
 
     @classmethod
     def create(cls, cfg: StudentConfig, themes: list[str]) -> "StudentModels":
-        return cls(cfg, StudentEncoder(cfg), {t: StudentGenerator(cfg) for t in themes})
+        if cfg.colour_sigma and cfg.residual:
+            raise ValueError("a restoration student has the input skip; a colour path beside it is not defined")
+        colour = ChromaSkip(cfg.patch, cfg.colour_sigma) if cfg.colour_sigma else None
+        return cls(cfg, StudentEncoder(cfg), {t: StudentGenerator(cfg) for t in themes}, colour)
 
     def modules(self) -> dict[str, nn.Module]:
         """Every network under a stable name, the key space of student checkpoints."""
@@ -147,7 +152,7 @@ class StudentModels:
     def patch_model(self, theme: str) -> PatchModel:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
-        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual).train(self.encoder.training)
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual, self.colour).train(self.encoder.training)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ygan_mobile.luma import BT601
+
 
 def resolution_levels(patch: int) -> int:
     """Number of 2× resolution steps between the 4×4 seed and the patch: the ladder the teacher and
@@ -113,26 +115,61 @@ class Critic(nn.Module):
         return self.net(x).flatten()
 
 
-def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool) -> torch.Tensor:
+class ChromaSkip(nn.Module):
+    """x → its colour: x minus its BT.601 luminance in every channel, low-passed with a Gaussian of
+    σ px inside the patch (zero padding, each pixel divided by the kernel weight that fell inside, so
+    the edge pixels are not darkened). The art recipe's targets carry exactly this colour
+    (ygan_mobile.data.matching, σ = 2, edges replicated); as a fixed path beside a small student's
+    generator, G′ only has to draw the light: the student no longer trades the photograph's colour for
+    the elements' crispness (docs/distill.md, "The colour path"). Fixed weights: a 1×1 convolution
+    and two depthwise ones, ops every target converts."""
+
+    def __init__(self, patch: int, sigma: float):
+        super().__init__()
+        radius = max(1, int(3 * sigma))
+        k = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
+        k = k / k.sum()
+        luma = torch.tensor(BT601)
+        self.chroma = nn.Conv2d(3, 3, 1, bias=False)
+        self.rows = nn.Conv2d(3, 3, (1, 2 * radius + 1), padding=(0, radius), groups=3, bias=False)
+        self.cols = nn.Conv2d(3, 3, (2 * radius + 1, 1), padding=(radius, 0), groups=3, bias=False)
+        inside = torch.nn.functional.conv1d(torch.ones(1, 1, patch), k.view(1, 1, -1), padding=radius).view(patch)
+        with torch.no_grad():
+            self.chroma.weight.copy_((torch.eye(3) - luma.view(1, 3).expand(3, 3)).view(3, 3, 1, 1))
+            self.rows.weight.copy_(k.view(1, 1, 1, -1).expand(3, 1, 1, -1))
+            self.cols.weight.copy_(k.view(1, 1, -1, 1).expand(3, 1, -1, 1))
+        self.register_buffer("norm", (1.0 / (inside.view(patch, 1) * inside.view(1, patch))).view(1, 1, patch, patch))
+        self.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.cols(self.rows(self.chroma(x))) * self.norm
+
+
+def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colour: nn.Module | None = None) -> torch.Tensor:
     """The patch a model emits for input x: G's patch itself, or with the skip of a restoration model
     the input plus G's correction, clamped to [-1, 1] (a clamp of the sum, not a tanh, so a correction
-    of 0 gives back x exactly and the skip never squashes the input)."""
-    return (x + generated).clamp(-1.0, 1.0) if residual else generated
+    of 0 gives back x exactly and the skip never squashes the input); with a colour path (ChromaSkip)
+    G's patch plus x's low-passed colour, clamped the same way."""
+    if residual:
+        return (x + generated).clamp(-1.0, 1.0)
+    return (generated + colour(x)).clamp(-1.0, 1.0) if colour is not None else generated
 
 
 class PatchModel(nn.Module):
     """The fused artifact a phone runs per theme: G(E(x)), or x + G(E(x)) clamped to [-1, 1] when
-    `residual` (restoration), (N,3,P,P) → (N,3,P,P). The skip is inside the artifact, so every runtime
-    computes it with no pipeline change."""
+    `residual` (restoration), or G(E(x)) + colour(x) clamped when it has a colour path (a student's
+    ChromaSkip), (N,3,P,P) → (N,3,P,P). Every skip is inside the artifact, so every runtime computes it
+    with no pipeline change."""
 
-    def __init__(self, encoder: nn.Module, generator: nn.Module, residual: bool = False):
+    def __init__(self, encoder: nn.Module, generator: nn.Module, residual: bool = False, colour: nn.Module | None = None):
         super().__init__()
         self.encoder = encoder
         self.generator = generator
         self.residual = residual
+        self.colour = colour
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return patch_output(x, self.generator(self.encoder(x)), self.residual)
+        return patch_output(x, self.generator(self.encoder(x)), self.residual, self.colour)
 
 
 @dataclass
