@@ -54,6 +54,8 @@ class TrainConfig:
     batch: int = 32
     lr: float = 2e-4
     lr_gan: float = 1e-4
+    lr_gan_themes: dict[str, float] = field(default_factory=dict)  # theme → the learning rate of its generator and
+    # critic instead of lr_gan (skulls' elements sharpen at a rate that blurs stars, docs/training.md)
     beta1: float = 0.5
     beta2: float = 0.9
     lambda_cycle: float = 1.0
@@ -202,6 +204,10 @@ def _check_ranges(cfg: "Config") -> None:
     if any(n not in known | {"*"} for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
         raise YganError(f"[train] match_choices = {choices!r} must map themes ({', '.join(d.themes)}, or \"*\" for "
                         "every other) to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
+    rates = t.lr_gan_themes
+    if any(n not in known for n in rates) or any(type(r) not in (int, float) or not r > 0 for r in rates.values()):
+        raise YganError(f"[train] lr_gan_themes = {rates!r} must map themes ({', '.join(d.themes)}) "
+                        "to a learning rate > 0, e.g. {skulls = 1e-3}")
     spacing = t.match_spacing
     if any(n not in known for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
         raise YganError(f"[train] match_spacing = {spacing!r} must map themes ({', '.join(d.themes)}) "

@@ -69,19 +69,27 @@ def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer
 
     opts = {"autoencoder": adam(cfg.train.lr, model.encoder, model.decoder)}
     for theme in model.generators:
-        opts[f"generator.{theme}"] = adam(cfg.train.lr_gan, model.generators[theme])
-        opts[f"critic.{theme}"] = adam(cfg.train.lr_gan, model.critics[theme])
+        opts[f"generator.{theme}"] = adam(base_rate(cfg, f"generator.{theme}"), model.generators[theme])
+        opts[f"critic.{theme}"] = adam(base_rate(cfg, f"critic.{theme}"), model.critics[theme])
     return opts
+
+
+def base_rate(cfg: Config, name: str) -> float:
+    """The learning rate before decay of the optimiser `name`: lr for the autoencoder, a theme's own
+    rate (lr_gan_themes) or lr_gan for its generator and critic."""
+    t = cfg.train
+    if name == "autoencoder":
+        return t.lr
+    return t.lr_gan_themes.get(name.partition(".")[2], t.lr_gan)
 
 
 def set_learning_rates(opts: dict[str, torch.optim.Optimizer], cfg: Config, step: int) -> None:
     """Cosine decay towards lr·lr_final. A restoration task's pixel loss keeps improving as the step
     size shrinks; the art presets keep lr_final = 1 (constant), as a GAN's balance prefers."""
-    t = cfg.train
-    factor = cosine_decay(step, t.steps, t.lr_final)
+    factor = cosine_decay(step, cfg.train.steps, cfg.train.lr_final)
     for name, opt in opts.items():
         for group in opt.param_groups:
-            group["lr"] = (t.lr if name == "autoencoder" else t.lr_gan) * factor
+            group["lr"] = base_rate(cfg, name) * factor
 
 
 def start_generators_from_decoder(model: YGan) -> None:

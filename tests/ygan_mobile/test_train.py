@@ -145,6 +145,19 @@ def test_learning_rates_decay_by_cosine_to_lr_final():
         assert opts["generator.stars"].param_groups[0]["lr"] == pytest.approx(4e-4 * factor)
 
 
+def test_a_theme_may_train_its_generator_and_critic_at_its_own_rate():
+    from ygan_mobile.models import YGan
+    from ygan_mobile.train import make_optimizers, set_learning_rates
+
+    cfg = tiny_config("train.steps=100", "train.lr_gan=4e-4", "train.lr_final=0.1", "train.lr_gan_themes={flowers = 2e-3}")
+    opts = make_optimizers(YGan.create(cfg.model, cfg.data.themes), cfg)
+    set_learning_rates(opts, cfg, 50)
+    rates = {name: opt.param_groups[0]["lr"] for name, opt in opts.items()}
+    assert rates["generator.flowers"] == rates["critic.flowers"] == pytest.approx(2e-3 * 0.55)
+    assert rates["generator.stars"] == rates["critic.stars"] == pytest.approx(4e-4 * 0.55)
+    assert rates["autoencoder"] == pytest.approx(1e-3 * 0.55)
+
+
 def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed():
     """Before match_choices_from every theme's term is the single nearest tile's (the step is the
     run without choices, bit for bit); from it on, a listed theme's term is the best of its choices
