@@ -404,15 +404,38 @@ def patch_to_cell(done: np.ndarray, size: int, ws: Workspace | None = None) -> n
     out = ws.rows(f"v2.cells.{size}", n, (size, size, ch), np.uint8)
     if size < patch:
         return box_mean(done, patch // size, out, ws)
-    return enlarge(done, size // patch, out, ws)
+    f = size // patch
+    enlarge(done, f, lambda phi, rows: np.copyto(out[:, phi::f], rows), ws)
+    return out
 
 
-def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
-    """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
-    (from the small P×P patch's channel planes into rows of interleaved pixels), then the rows down (whole rows of interleaved pixels,
-    contiguous) with the rounding shift. The spec's + 2f² is folded into the first pass
-    as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f² (exact in
-    integers, and the first pass is the smaller)."""
+# Step 9
+def paste(frame: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, done: np.ndarray, ws: Workspace) -> None:
+    """Steps 8 and 9 for the cells of one size: each rounded patch in `done` back to its cell, written
+    into the padded frame at (`rows`, `cols`) on its grid of C-px cells. An enlarged cell is written
+    one phase of its rows at a time, from a buffer still in cache, instead of as whole cells."""
+    grid = frame.reshape(frame.shape[0] // size, size, frame.shape[1] // size, size, frame.shape[2])
+    f = size // done.shape[1]
+    if f > 1:
+        def put(phi: int, phase_rows: np.ndarray) -> None:
+            grid[rows, phi::f, cols] = phase_rows
+
+        enlarge(done, f, put, ws)
+    else:
+        grid[rows, :, cols] = patch_to_cell(done, size, ws)
+
+
+PhaseRows = Callable[[int, np.ndarray], None]
+"""Takes step 8's rounded rows of one phase φ of every enlarged cell, (n, P, C, 3) uint8: the rows φ,
+φ + f, φ + 2f, … of each cell, valid during the call."""
+
+
+def enlarge(done: np.ndarray, f: int, put: PhaseRows, ws: Workspace) -> None:
+    """Step 8's bilinear enlargement by f, rows first as the spec has it: each row across (from the
+    small P×P patch's channel planes into rows of interleaved pixels), then the rows down (whole rows,
+    contiguous) with the rounding shift, handed to `put` a phase of rows at a time. The spec's + 2f²
+    is folded into the first pass as + f on every value: the second pass's weights sum to 2f, so it
+    turns f into 2f² (exact in integers, and the first pass is the smaller)."""
     n, patch, _, ch = done.shape
     size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
@@ -423,8 +446,7 @@ def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndar
     down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # pixel rows, the edge rows repeated
     _enlarge_across(planes, f, down, kind, ws, name, rounding=f)
     down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
-    _enlarge_down(down, f, out, kind, ws, f"{name}.down", 2 * (f.bit_length() - 1) + 2)
-    return out
+    _enlarge_down(down, f, put, kind, ws, f"{name}.down", 2 * (f.bit_length() - 1) + 2)
 
 
 def _phases(f: int) -> list[tuple[int, int, bool]]:
@@ -472,18 +494,19 @@ def _enlarge_across(planes: np.ndarray, f: int, down: np.ndarray, kind: type, ws
             np.add(lo[:, edge], hi[:, edge], out=phase[:, edge])
 
 
-def _enlarge_down(down: np.ndarray, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str, shift: int) -> None:
+def _enlarge_down(down: np.ndarray, f: int, put: PhaseRows, kind: type, ws: Workspace, name: str, shift: int) -> None:
     """Step 8's taps down the rows of `down` (n, P + 2, C, 3: the P rows with the edge row repeated
-    at both ends) and its rounding shift, into `out` (n, C, C, 3) uint8: each phase (`_phases`) one
-    addition of two shifted slices of the weighed copies (`_weighed`) into a buffer a phase in size,
-    shifted into its rows of `out` while the buffer is in cache (no full-size array of sums)."""
+    at both ends) and its rounding shift: each phase (`_phases`) one addition of two shifted slices of
+    the weighed copies (`_weighed`) into a buffer a phase in size, shifted to bytes and handed to
+    `put` while the buffers are in cache (no full-size array of sums)."""
     n, length = len(down), down.shape[1] - 2
     weighed = _weighed(down, f, kind, ws, name, 0)
     sums = ws.rows(f"{name}.phase", n, (length, *down.shape[2:]), kind)
+    rounded = ws.rows(f"{name}.rounded", n, (length, *down.shape[2:]), np.uint8)
     for phi, (w0, w1, before) in enumerate(_phases(f)):
         start = 0 if before else 1
         np.add(weighed[w0][:, start:start + length], weighed[w1][:, start + 1:start + 1 + length], out=sums)
-        np.right_shift(sums, shift, out=out[:, phi::f], casting="unsafe")
+        put(phi, np.right_shift(sums, shift, out=rounded, casting="unsafe"))
 
 
 @dataclass
@@ -535,8 +558,7 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
         out = np.empty(padded.shape, np.uint8)
         start = 0
         for size, r, c in per_size:
-            view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
-            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size, ws)
+            paste(out, size, r, c, done[start:start + len(r)], ws)
             start += len(r)
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
 
