@@ -10,6 +10,7 @@ tested against this one. docs/speed.md ("Spec v2") says where its time goes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -107,28 +108,54 @@ class Layout:
 
 
 # Step 1
-def pad_to_cells(frame_u8: np.ndarray, largest: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Padded:
+    """Step 1's padded frame, H2 × W2, as horizontal bands top to bottom, each a whole number of the
+    largest cells high, so that no step needs it in one piece: when the frame is as wide as the padded
+    frame (its width a multiple of Cmax, as 512, 640, 1280 and 1920 are for the default 128), its rows
+    down to the last whole row of largest cells are the frame itself (a view) and only the rows below
+    are copied, the last row replicated (at 1280×720, 128 rows of 768 instead of the whole frame);
+    otherwise one band, the whole frame padded."""
+
+    bands: list[tuple[int, np.ndarray]]  # (first row, rows × W2 × channels), top to bottom
+    shape: tuple[int, int, int]  # H2, W2, channels
+
+
+def pad_to_cells(frame_u8: np.ndarray, largest: int) -> Padded:
     """Edge replication at the bottom and right up to multiples of the largest cell."""
-    h, w = frame_u8.shape[:2]
+    h, w, ch = frame_u8.shape
     h2, w2 = -(-h // largest) * largest, -(-w // largest) * largest
-    if (h2, w2) == (h, w):
-        return frame_u8
-    return np.pad(frame_u8, ((0, h2 - h), (0, w2 - w), (0, 0)), mode="edge")
+    if w2 != w:
+        return Padded([(0, np.pad(frame_u8, ((0, h2 - h), (0, w2 - w), (0, 0)), mode="edge"))], (h2, w2, ch))
+    whole = h // largest * largest
+    bands = [(0, frame_u8[:whole])] if whole else []
+    if whole < h2:
+        bands.append((whole, np.pad(frame_u8[whole:], ((0, h2 - h), (0, 0), (0, 0)), mode="edge")))
+    return Padded(bands, (h2, w2, ch))
 
 
 # Step 2
-def block_luma(padded: np.ndarray) -> np.ndarray:
-    """(H2/2, W2/2) uint16: the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8 of each 2×2 block's
-    top-left pixel, exact in 16 bits (the sum is at most 256·255 + 128)."""
+def block_luma(padded: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """(H2/2, W2/2) uint16 (into `out` when given): the BT.601 luma (77·R + 150·G + 29·B + 128) >> 8
+    of each 2×2 block's top-left pixel, exact in 16 bits (the sum is at most 256·255 + 128)."""
     s = padded[0::2, 0::2]
     r, g, b = LUMA_WEIGHTS
-    y = np.multiply(s[..., 0], r, dtype=np.uint16)
+    y = np.multiply(s[..., 0], r, dtype=np.uint16, out=out)
     term = np.multiply(s[..., 1], g, dtype=np.uint16)
     y += term
     np.multiply(s[..., 2], b, out=term, dtype=np.uint16)
     y += term
     y += 128
     y >>= 8
+    return y
+
+
+def padded_luma(padded: Padded, ws: Workspace) -> np.ndarray:
+    """Step 2 on every band of the padded frame, into one workspace buffer."""
+    h2, w2, _ = padded.shape
+    y = ws.get("v2.luma", (h2 // 2, w2 // 2), np.uint16)
+    for top, band in padded.bands:
+        block_luma(band, y[top // 2:(top + len(band)) // 2])
     return y
 
 
@@ -155,7 +182,7 @@ def cell_sums(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndar
     s2 = box_sum(np.multiply(y, y, dtype=np.uint16)[None], k, first)[0].astype(np.int64)
     sums = [(s1, s2)]
     for _ in sizes[:-1]:
-        s1, s2 = (s.reshape(s.shape[0] // 2, 2, s.shape[1] // 2, 2).sum(axis=(1, 3)) for s in (s1, s2))
+        s1, s2 = (s[0::2, 0::2] + s[1::2, 0::2] + s[0::2, 1::2] + s[1::2, 1::2] for s in (s1, s2))
         sums.append((s1, s2))
     return sums[::-1]
 
@@ -180,6 +207,25 @@ def live_grid(size: int, grid_shape: tuple[int, int], height: int, width: int) -
     return r & c
 
 
+@functools.lru_cache(maxsize=8)
+def level_grids(sizes: tuple[int, ...], height: int, width: int, padded: tuple[int, int]
+                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """What the layout needs of a frame's shape alone, made once per shape (a video's frames share it):
+    the largest cells' live grid and, for each size but the smallest, its children's live grid and
+    each cell's number of live children (flat, row-major). Read-only."""
+    shape = (padded[0] // sizes[0], padded[1] // sizes[0])
+    top = live_grid(sizes[0], shape, height, width)
+    levels = []
+    for size in sizes[:-1]:
+        kid_live = live_grid(size // 2, (shape[0] * 2, shape[1] * 2), height, width)
+        kids = kid_live.reshape(shape[0], 2, shape[1], 2).sum(axis=(1, 3)).reshape(-1)
+        levels.append((kid_live, kids))
+        shape = kid_live.shape
+    for a in [top, *(a for level in levels for a in level)]:
+        a.flags.writeable = False
+    return top, levels
+
+
 def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], sums: list[tuple[np.ndarray, np.ndarray]],
                   sizes: list[int], settings: Multiscale, prev: Layout | None) -> Layout:
     """Level by level, largest cells first: the candidates above their bar, those split in the previous
@@ -189,19 +235,20 @@ def choose_layout(frame_shape: tuple[int, int], padded_shape: tuple[int, int], s
     if prev is not None and prev.key != key:
         prev = None
     details = [detail(s1, s2, size) for (s1, s2), size in zip(sums, sizes)]
-    active = live_grid(sizes[0], details[0].shape, height, width)
+    active, levels = level_grids(tuple(sizes), height, width, tuple(padded_shape))
     count = int(active.sum())
     splits, leaves = [], []
-    for k, size in enumerate(sizes[:-1]):
-        was = prev.split[k] if prev is not None else np.zeros(active.shape, bool)
-        bar = np.where(was, settings.threshold - settings.hysteresis, settings.threshold + settings.hysteresis)
+    for k, (kid_live, all_kids) in enumerate(levels):
+        flat = details[k].reshape(-1)
         if prev is None:
-            bar = np.full(active.shape, settings.threshold)
-        cand = np.flatnonzero(active & (details[k] > bar))
-        order = np.lexsort((cand, -details[k].reshape(-1)[cand], ~was.reshape(-1)[cand]))
-        cand = cand[order]
-        kid_live = live_grid(size // 2, (active.shape[0] * 2, active.shape[1] * 2), height, width)
-        kids = kid_live.reshape(active.shape[0], 2, active.shape[1], 2).sum(axis=(1, 3)).reshape(-1)[cand]
+            cand = np.flatnonzero(active.reshape(-1) & (flat > settings.threshold))
+            cand = cand[np.lexsort((cand, -flat[cand]))]
+        else:
+            was = prev.split[k].reshape(-1)
+            bar = np.where(was, settings.threshold - settings.hysteresis, settings.threshold + settings.hysteresis)
+            cand = np.flatnonzero(active.reshape(-1) & (flat > bar))
+            cand = cand[np.lexsort((cand, -flat[cand], ~was[cand]))]
+        kids = all_kids[cand]
         fits = count + np.cumsum(kids - 1) <= settings.budget
         taken = cand[:int(np.argmin(fits)) if not fits.all() else len(cand)]
         split = np.zeros(active.size, bool)
@@ -253,7 +300,8 @@ def replicate(cells: np.ndarray, g: int, out: np.ndarray, ws: Workspace | None =
 # Step 6
 def cell_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, patch: int, out: np.ndarray,
                  ws: Workspace, encode: Callable[[np.ndarray, np.ndarray | None], np.ndarray] | None = None) -> None:
-    """Writes into `out` (n, P, P, 3) each cell's patch: its box mean rounded half up (C > P), the cell
+    """Writes into `out` (n, P, P, 3) the patch of each cell (`rows`, `cols` on the grid of C-px cells of
+    `padded`, a band of the padded frame): its box mean rounded half up (C > P), the cell
     (C = P) or its replication (C < P). With `encode` (an integer model's input table, bytes to bytes)
     `out` holds the model's input: the table is applied before the replication, so a small cell's
     pixels are looked up once instead of (P/C)² times — the same bytes, as the table maps each byte
@@ -356,31 +404,49 @@ def patch_to_cell(done: np.ndarray, size: int, ws: Workspace | None = None) -> n
     out = ws.rows(f"v2.cells.{size}", n, (size, size, ch), np.uint8)
     if size < patch:
         return box_mean(done, patch // size, out, ws)
-    return enlarge(done, size // patch, out, ws)
+    f = size // patch
+    enlarge(done, f, lambda phi, rows: np.copyto(out[:, phi::f], rows), ws)
+    return out
 
 
-def enlarge(done: np.ndarray, f: int, out: np.ndarray, ws: Workspace) -> np.ndarray:
-    """Step 8's bilinear enlargement by f into `out`, rows first as the spec has it: each row across
-    (on the small P×P patch's channel planes), then the rows down (whole rows of interleaved pixels,
-    contiguous), then one contiguous rounding shift. The spec's + 2f² is folded into the first pass
-    as + f on every value: the second pass's weights sum to 2f, so it turns f into 2f² (exact in
-    integers, and the first pass is the smaller)."""
+# Step 9
+def paste(frame: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray, done: np.ndarray, ws: Workspace) -> None:
+    """Steps 8 and 9 for the cells of one size: each rounded patch in `done` back to its cell, written
+    into the padded frame at (`rows`, `cols`) on its grid of C-px cells. An enlarged cell is written
+    one phase of its rows at a time, from a buffer still in cache, instead of as whole cells."""
+    grid = frame.reshape(frame.shape[0] // size, size, frame.shape[1] // size, size, frame.shape[2])
+    f = size // done.shape[1]
+    if f > 1:
+        def put(phi: int, phase_rows: np.ndarray) -> None:
+            grid[rows, phi::f, cols] = phase_rows
+
+        enlarge(done, f, put, ws)
+    else:
+        grid[rows, :, cols] = patch_to_cell(done, size, ws)
+
+
+PhaseRows = Callable[[int, np.ndarray], None]
+"""Takes step 8's rounded rows of one phase φ of every enlarged cell, (n, P, C, 3) uint8: the rows φ,
+φ + f, φ + 2f, … of each cell, valid during the call."""
+
+
+def enlarge(done: np.ndarray, f: int, put: PhaseRows, ws: Workspace) -> None:
+    """Step 8's bilinear enlargement by f, rows first as the spec has it: each row across (from the
+    small P×P patch's channel planes into rows of interleaved pixels), then the rows down (whole rows,
+    contiguous) with the rounding shift, handed to `put` a phase of rows at a time. The spec's + 2f²
+    is folded into the first pass as + f on every value: the second pass's weights sum to 2f, so it
+    turns f into 2f² (exact in integers, and the first pass is the smaller)."""
     n, patch, _, ch = done.shape
     size = patch * f
     kind = np.uint16 if f <= 8 else np.uint32  # o ≤ 4f²·255 + 2f²
     name = f"v2.enlarge.{size}"
     planes = ws.rows(f"{name}.planes", n, (ch, patch, patch), kind)
-    across = ws.rows(f"{name}.across", n, (ch, patch, size), kind)
     for c in range(ch):
         planes[:, c] = done[..., c]
-    _enlarge_across(planes, f, across, kind, ws, name, rounding=f)
-    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # back to pixels, the edge rows repeated
-    for c in range(ch):
-        down[:, 1:-1, :, c] = across[:, c]
+    down = ws.rows(f"{name}.down", n, (patch + 2, size, ch), kind)  # pixel rows, the edge rows repeated
+    _enlarge_across(planes, f, down, kind, ws, name, rounding=f)
     down[:, 0], down[:, -1] = down[:, 1], down[:, -2]
-    cells = ws.rows(f"{name}.sums", n, out.shape[1:], kind)
-    _enlarge_axis(down, 1, f, cells, kind, ws, f"{name}.down")
-    return np.right_shift(cells, 2 * (f.bit_length() - 1) + 2, out=out, casting="unsafe")
+    _enlarge_down(down, f, put, kind, ws, f"{name}.down", 2 * (f.bit_length() - 1) + 2)
 
 
 def _phases(f: int) -> list[tuple[int, int, bool]]:
@@ -408,36 +474,39 @@ def _weighed(x: np.ndarray, f: int, kind: type, ws: Workspace, name: str, roundi
     return weighed
 
 
-def _enlarge_across(planes: np.ndarray, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str,
+def _enlarge_across(planes: np.ndarray, f: int, down: np.ndarray, kind: type, ws: Workspace, name: str,
                     rounding: int) -> None:
-    """Step 8's taps along the rows of contiguous `planes` (…, L) into `out` (…, L·f), the planes read
-    as one long signal: a sample's neighbour one step before or after in memory is its neighbour in
-    its row everywhere but at the row's first or last sample, where the spec clamps, and those are
-    written again from the clamped taps. Each addition is then one long run (numpy's cost is per
-    run: on rows of 32 samples the short passes cost more than the long ones)."""
-    length = planes.shape[-1]
-    flat, target = planes.reshape(-1), out.reshape(-1)
-    weighed = _weighed(flat, f, kind, ws, f"{name}.across", rounding)
+    """Step 8's taps along the rows of the patches' channel planes (n, 3, P, P), written straight into
+    the interleaved pixel rows of `down` (n, P + 2, P·f, 3), between its edge rows. Each cell's plane
+    is read as one signal of P² samples: a sample's neighbour one step before or after in memory is
+    its neighbour in its row everywhere but at the row's first or last sample, where the spec clamps,
+    and those are written again from the clamped taps. A phase of a channel lies in `down` at one
+    stride too (P·f·3 between rows is P times f·3 along one), so each addition is one long run per
+    cell (numpy's cost is per run: on rows of 32 samples the short passes cost more than the long ones)."""
+    n, ch, length, _ = planes.shape
+    weighed = _weighed(planes.reshape(n, ch, length * length), f, kind, ws, f"{name}.across", rounding)
+    rows = down[:, 1:-1]
     for phi, (w0, w1, before) in enumerate(_phases(f)):
-        lo, hi, phase = weighed[w0], weighed[w1], target[phi::f]
         edge = slice(0, None, length) if before else slice(length - 1, None, length)  # j = 0 or j = L − 1
-        np.add(lo[:-1], hi[1:], out=phase[1:] if before else phase[:-1])
-        np.add(lo[edge], hi[edge], out=phase[edge])
+        for c in range(ch):
+            lo, hi, phase = weighed[w0][:, c], weighed[w1][:, c], rows[:, :, phi::f, c].reshape(n, length * length)
+            np.add(lo[:, :-1], hi[:, 1:], out=phase[:, 1:] if before else phase[:, :-1])
+            np.add(lo[:, edge], hi[:, edge], out=phase[:, edge])
 
 
-def _enlarge_axis(padded: np.ndarray, axis: int, f: int, out: np.ndarray, kind: type, ws: Workspace, name: str) -> None:
-    """Step 8's taps along one axis of `padded` (its L samples with the edge repeated at both ends),
-    into `out` (L·f along that axis), each phase (`_phases`) one addition of two shifted slices of
-    the weighed copies (`_weighed`)."""
-    length = padded.shape[axis] - 2
-    weighed = _weighed(padded, f, kind, ws, name, 0)
-
-    def along(x: np.ndarray, start: int, step: int = 1) -> np.ndarray:
-        return x[(slice(None),) * axis + (slice(start, start + length * step, step),)]
-
+def _enlarge_down(down: np.ndarray, f: int, put: PhaseRows, kind: type, ws: Workspace, name: str, shift: int) -> None:
+    """Step 8's taps down the rows of `down` (n, P + 2, C, 3: the P rows with the edge row repeated
+    at both ends) and its rounding shift: each phase (`_phases`) one addition of two shifted slices of
+    the weighed copies (`_weighed`) into a buffer a phase in size, shifted to bytes and handed to
+    `put` while the buffers are in cache (no full-size array of sums)."""
+    n, length = len(down), down.shape[1] - 2
+    weighed = _weighed(down, f, kind, ws, name, 0)
+    sums = ws.rows(f"{name}.phase", n, (length, *down.shape[2:]), kind)
+    rounded = ws.rows(f"{name}.rounded", n, (length, *down.shape[2:]), np.uint8)
     for phi, (w0, w1, before) in enumerate(_phases(f)):
         start = 0 if before else 1
-        np.add(along(weighed[w0], start), along(weighed[w1], start + 1), out=along(out, phi, f))
+        np.add(weighed[w0][:, start:start + length], weighed[w1][:, start + 1:start + 1 + length], out=sums)
+        put(phi, np.right_shift(sums, shift, out=rounded, casting="unsafe"))
 
 
 @dataclass
@@ -463,20 +532,24 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
     h, w = frame_u8.shape[:2]
     with ws.phase("cells"):
         padded = pad_to_cells(frame_u8, sizes[0])
-        sums = cell_sums(block_luma(padded), sizes)
+        sums = cell_sums(padded_luma(padded, ws), sizes)
         chosen = choose_layout((h, w), padded.shape[:2], sums, sizes, settings, ws.previous_layout)
         ws.previous_layout = chosen
         n_themes = len(models) if themed is None or themed else 1
-        per_size = [np.nonzero(leaf) for leaf in chosen.leaves]
-        themes = np.concatenate([band(s1[r, c], size, n_themes) for (s1, _), size, (r, c) in zip(sums, sizes, per_size)])
+        per_size = [(size, *np.nonzero(leaf)) for size, leaf in zip(sizes, chosen.leaves) if leaf.any()]
+        themes = np.concatenate([band(sums[sizes.index(size)][0][r, c], size, n_themes) for size, r, c in per_size])
     fed = byte_fed(models, layout, keep_float)
     encode = None if fed is None else _encoder(fed, ws)
     kind = np.uint8 if fed is None else fed.encode.dtype  # pixels, or the models' input bytes
     patches = ws.rows("v2.patches", len(themes), (patch, patch, frame_u8.shape[2]), kind)
     start = 0
-    for size, (r, c) in zip(sizes, per_size):
-        cell_patches(padded, size, r, c, patch, patches[start:start + len(r)], ws, encode)
-        start += len(r)
+    for size, r, c in per_size:
+        for top, rows in padded.bands:  # the cells of a band are a run of the row-major order
+            first, end = np.searchsorted(r, (top // size, (top + len(rows)) // size))
+            if end > first:
+                cell_patches(rows, size, r[first:end] - top // size, c[first:end], patch,
+                             patches[start:start + end - first], ws, encode)
+                start += end - first
     if fed is None:
         done, floats = run_patches(models, patches, themes, batch, layout, ws, keep_float)
     else:
@@ -484,9 +557,8 @@ def render(frame_u8: np.ndarray, models: Sequence[PatchModel | IntegerModel], *,
     with ws.phase("resample"):
         out = np.empty(padded.shape, np.uint8)
         start = 0
-        for size, (r, c) in zip(sizes, per_size):
-            view = out.reshape(out.shape[0] // size, size, out.shape[1] // size, size, out.shape[2])
-            view[r, :, c] = patch_to_cell(done[start:start + len(r)], size, ws)
+        for size, r, c in per_size:
+            paste(out, size, r, c, done[start:start + len(r)], ws)
             start += len(r)
     return Rendered(out[:h, :w], chosen, themes, floats)  # a view of a new array: cropping needs no copy
 

@@ -70,7 +70,7 @@ def by_hand(frame: np.ndarray, top: int, left: int, size: int, patch: int) -> np
     return o
 
 
-@pytest.mark.parametrize("shape", [(70, 90), (64, 64), (13, 40)])
+@pytest.mark.parametrize("shape", [(70, 90), (64, 64), (13, 40), (70, 64)])
 def test_identity_model_gives_each_cell_its_resampling_and_small_cells_exactly(shape):
     img = textured(*shape, seed=shape[0])
     settings = ms.Multiscale(threshold=20, hysteresis=0, budget=60, largest=32, smallest=4)
@@ -83,6 +83,19 @@ def test_identity_model_gives_each_cell_its_resampling_and_small_cells_exactly(s
         assert np.array_equal(got, want[:got.shape[0], :got.shape[1]]), (top, left, size)
         if size <= 8:  # replication then box mean, or a copy: the input itself
             assert np.array_equal(got, img[top:top + size, left:left + size])
+
+
+def test_the_padded_frame_copies_only_the_rows_below_the_last_whole_row_of_largest_cells():
+    frame = textured(70, 64)
+    padded = ms.pad_to_cells(frame, 32)
+    assert padded.shape == (96, 64, 3) and [top for top, _ in padded.bands] == [0, 64]
+    (_, above), (_, below) = padded.bands
+    assert np.shares_memory(above, frame) and not np.shares_memory(below, frame)
+    whole = np.concatenate([band for _, band in padded.bands])
+    assert np.array_equal(whole, np.pad(frame, ((0, 26), (0, 0), (0, 0)), mode="edge"))
+    narrow = ms.pad_to_cells(frame[:, :50], 32)  # not as wide as the padded frame: one padded band
+    assert len(narrow.bands) == 1 and np.array_equal(narrow.bands[0][1], np.pad(frame[:, :50], ((0, 26), (0, 14), (0, 0)), mode="edge"))
+    assert np.array_equal(ms.padded_luma(padded, np_pipe.Workspace()), ms.block_luma(whole))
 
 
 def test_a_flat_frame_comes_back_exactly_from_every_cell_size():
