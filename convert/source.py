@@ -87,7 +87,8 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
         model, ckpt = load_model(path)
         cfg = ckpt.config
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
-                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual)
+                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual,
+                        model.colour)
     from distill.checkpoint import load_student
 
     models, ckpt = load_student(path)

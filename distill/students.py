@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ygan_mobile.models import ChromaSkip, PatchModel, resolution_levels
+from ygan_mobile.models import ChromaSkip, PatchModel, patch_output, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,10 @@ class StudentModels:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
         return PatchModel(self.encoder, self.generators[theme], self.cfg.residual, self.colour).train(self.encoder.training)
+
+    def patch_output(self, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+        """The patch model's output for x, given G′'s patch (the skip or the colour path applied)."""
+        return patch_output(x, generated, self.cfg.residual, self.colour)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():

@@ -30,6 +30,8 @@ class ModelConfig:
     latent: int = 128
     width: int = 64  # channels of the finest feature map; doubles at each coarser level
     residual: bool = False  # restoration: the patch model outputs x + G(E(x)), G learning the correction (docs/restore.md)
+    colour_sigma: float = 0.0  # px, art only: the patch model outputs G(E(x)) + the input's colour low-passed with this σ
+    # (ChromaSkip), G drawing the light alone; 0 = none
 
     @property
     def levels(self) -> int:
@@ -181,15 +183,19 @@ class YGan:
     decoder: Generator
     generators: dict[str, Generator]
     critics: dict[str, Critic]
+    colour: ChromaSkip | None = None  # the fixed colour path every theme's patch model shares (no weights)
 
     @classmethod
     def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
+        if cfg.colour_sigma and cfg.residual:
+            raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
         model = cls(
             cfg,
             Encoder(cfg),
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
+            ChromaSkip(cfg.patch, cfg.colour_sigma) if cfg.colour_sigma else None,
         )
         model.start_identity()
         return model
@@ -209,9 +215,9 @@ class YGan:
         return named
 
     def patch_model(self, theme: str) -> PatchModel:
-        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual)
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual, self.colour)
 
     def restored(self, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
         """The output patch for input x, given a generator's G(z): what the losses, the critic and the
-        measurements see (the patch model's output, skip included)."""
-        return patch_output(x, generated, self.cfg.residual)
+        measurements see (the patch model's output, skip or colour path included)."""
+        return patch_output(x, generated, self.cfg.residual, self.colour)

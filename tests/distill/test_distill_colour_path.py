@@ -1,5 +1,5 @@
-"""An art student's fixed colour path (ChromaSkip): it carries the input's low-passed colour and no light,
-the student's generator learns the rest, and the path survives the checkpoint and the ONNX export."""
+"""An art student's fixed colour path (ygan_mobile.models.ChromaSkip): the student's generator learns the
+teacher's patch minus it, and the path survives the checkpoint and the ONNX export."""
 
 from __future__ import annotations
 
@@ -17,24 +17,8 @@ from distill.students import StudentConfig, StudentModels
 from distill.train import student_config
 from ygan_mobile import checkpoint as teacher_checkpoint
 from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
-from ygan_mobile.data.matching import gaussian_blur, luma
 from ygan_mobile.errors import YganError
-from ygan_mobile.models import ChromaSkip, ModelConfig, YGan
-
-
-def test_the_path_carries_the_colour_and_no_light():
-    torch.manual_seed(0)
-    path = ChromaSkip(16, 2.0)
-    x = torch.rand(3, 3, 16, 16) * 2 - 1
-    x[0] = torch.tensor([0.6, -0.1, 0.2]).view(3, 1, 1)  # one flat colour
-    got = path(x)
-    assert got.abs().max() > 0.1
-    assert luma(got).abs().max() < 1e-6  # chroma only: the light stays the generator's
-    flat = x[0] - luma(x[0:1])[0]
-    assert torch.allclose(got[0], flat, atol=1e-6)  # the edge pixels are not darkened
-    inner = (slice(None), slice(None), slice(6, 10), slice(6, 10))  # beyond 3σ of every edge: the recipe's own blur
-    assert torch.allclose(got[inner], gaussian_blur(x - luma(x), 2.0)[inner], atol=1e-6)
-    assert not any(p.requires_grad for p in path.parameters())
+from ygan_mobile.models import ModelConfig, YGan
 
 
 def test_the_student_generator_learns_the_teacher_minus_the_path():
@@ -55,6 +39,22 @@ def test_the_student_generator_learns_the_teacher_minus_the_path():
     with torch.no_grad():
         out = student.patch_model("a")(x)
         assert torch.equal(out, (student.generators["a"](student.encoder(x)) + student.colour(x)).clamp(-1, 1))
+
+
+def test_a_teacher_colour_path_is_part_of_the_students_target():
+    torch.manual_seed(0)
+    teacher = YGan.create(ModelConfig(16, 16, 8, colour_sigma=2.0), ["a"])
+    for m in teacher.modules().values():
+        m.eval().requires_grad_(False)
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    targets = teacher_targets(teacher, x, ["a"])
+    w = Weights(l1=0.0, mse=1.0, feature=0.0, latent=0.0)
+    for sigma, shift in ((0.0, teacher.colour(x)), (2.0, 0.0)):  # the same σ on both sides: G′ learns G
+        student = StudentModels.create(StudentConfig(16, 16, 4, colour_sigma=sigma), ["a"])
+        _, parts = distill_loss(student, make_adapters(student, teacher), teacher, x, w, targets)
+        y = student.generators["a"](student.encoder(x))
+        _, want = pixel_losses(y, targets.outputs["a"] + shift, "mean", 1e-3)
+        assert parts["mse.a"] == pytest.approx(want.item(), rel=1e-5)
 
 
 def test_colour_sigma_is_refused_when_negative_or_beside_a_restoration_skip():
