@@ -1,4 +1,4 @@
-"""An art student's fixed colour path (ygan_mobile.models.ChromaSkip): the student's generator learns the
+"""An art student's fixed colour path (ygan_mobile.models.ColourPath): the student's generator learns the
 teacher's patch minus it, and the path survives the checkpoint and the ONNX export."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_the_student_generator_learns_the_teacher_minus_the_path():
     teacher = YGan.create(ModelConfig(16, 16, 8), ["a"])
     for m in teacher.modules().values():
         m.eval().requires_grad_(False)
-    student = StudentModels.create(StudentConfig(16, 16, 4, colour_sigma=2.0), ["a"])
+    student = StudentModels.create(StudentConfig(16, 16, 4, colour_block=2), ["a"])
     assert not any(n.startswith("colour") for n in student.modules())  # nothing to learn or to save
     x = torch.rand(4, 3, 16, 16) * 2 - 1
     targets = teacher_targets(teacher, x, ["a"])
@@ -43,26 +43,29 @@ def test_the_student_generator_learns_the_teacher_minus_the_path():
 
 def test_a_teacher_colour_path_is_part_of_the_students_target():
     torch.manual_seed(0)
-    teacher = YGan.create(ModelConfig(16, 16, 8, colour_sigma=2.0), ["a"])
+    teacher = YGan.create(ModelConfig(16, 16, 8, colour_block=2), ["a"])
     for m in teacher.modules().values():
         m.eval().requires_grad_(False)
     x = torch.rand(4, 3, 16, 16) * 2 - 1
     targets = teacher_targets(teacher, x, ["a"])
     w = Weights(l1=0.0, mse=1.0, feature=0.0, latent=0.0)
-    for sigma, shift in ((0.0, teacher.colour(x)), (2.0, 0.0)):  # the same σ on both sides: G′ learns G
-        student = StudentModels.create(StudentConfig(16, 16, 4, colour_sigma=sigma), ["a"])
+    for block, shift in ((0, teacher.colour(x)), (2, 0.0)):  # the same path on both sides: G′ learns G
+        student = StudentModels.create(StudentConfig(16, 16, 4, colour_block=block), ["a"])
         _, parts = distill_loss(student, make_adapters(student, teacher), teacher, x, w, targets)
         y = student.generators["a"](student.encoder(x))
         _, want = pixel_losses(y, targets.outputs["a"] + shift, "mean", 1e-3)
         assert parts["mse.a"] == pytest.approx(want.item(), rel=1e-5)
 
 
-def test_colour_sigma_is_refused_when_negative_or_beside_a_restoration_skip():
-    with pytest.raises(YganError, match="colour_sigma"):
-        DistillConfig.from_dict({"student": {"colour_sigma": -1.0}})
+def test_colour_block_is_refused_when_negative_not_dividing_the_patch_or_beside_a_restoration_skip():
+    with pytest.raises(YganError, match="colour_block"):
+        DistillConfig.from_dict({"student": {"colour_block": -1}})
     restoration = Config.from_dict(apply_overrides(teacher_tables(load_preset("superres2")), ["model.patch=8"]))
-    with pytest.raises(YganError, match="colour_sigma"):
-        student_config(restoration, DistillConfig.from_dict({"student": {"colour_sigma": 2.0}}))
+    with pytest.raises(YganError, match="colour_block"):
+        student_config(restoration, DistillConfig.from_dict({"student": {"colour_block": 2}}))
+    art = Config.from_dict(apply_overrides(teacher_tables(load_preset("quick")), ["model.patch=8"]))
+    with pytest.raises(YganError, match=r"colour_block = 16 must divide the teacher's patch \(8\)"):
+        student_config(art, DistillConfig.from_dict({"student": {"colour_block": 16}}))
 
 
 def test_the_path_round_trips_from_the_checkpoint_to_the_onnx_patch_model(tmp_path):
@@ -70,7 +73,7 @@ def test_the_path_round_trips_from_the_checkpoint_to_the_onnx_patch_model(tmp_pa
     torch.manual_seed(0)
     teacher = YGan.create(cfg.model, list(cfg.data.themes))
     teacher_path = teacher_checkpoint.save(tmp_path / "teacher" / "checkpoint.safetensors", teacher, {}, 0, cfg, {})
-    dcfg = DistillConfig.from_dict({"student": {"colour_sigma": 1.5}})
+    dcfg = DistillConfig.from_dict({"student": {"colour_block": 4}})
     student = StudentModels.create(student_config(cfg, dcfg), list(cfg.data.themes))
     student.train()
     with torch.no_grad():  # non-trivial BatchNorm statistics, so folding matters
@@ -81,7 +84,7 @@ def test_the_path_round_trips_from_the_checkpoint_to_the_onnx_patch_model(tmp_pa
     path = checkpoint.save(tmp_path / "student", student, make_adapters(student, teacher), torch.optim.Adam(student.encoder.parameters()),
                            1, dcfg, cost, {"path": str(teacher_path), "step": 0, "config": cfg.to_dict()}, {})
     net = load_networks(path)
-    assert checkpoint.load(path).student.colour_sigma == 1.5 and net.colour is not None
+    assert checkpoint.load(path).student.colour_block == 4 and net.colour is not None
     x = torch.rand(4, 3, 8, 8) * 2 - 1
     x[:, 0] = 0.9  # a red cast the path must carry
     with torch.no_grad():
@@ -89,6 +92,6 @@ def test_the_path_round_trips_from_the_checkpoint_to_the_onnx_patch_model(tmp_pa
         assert torch.allclose(net.patch_model("flowers")(x), want, atol=1e-6)
     exported = export(net.patch_model("flowers"), x, tmp_path / "patch_model.onnx", "patch model", "x", "y")
     ops = [n.op_type for n in onnx.load(str(exported.path)).graph.node]
-    assert ops[-1] == "Clip" and "Mul" in ops  # G′ + the path, clamped; the path's edge weights
+    assert ops[-1] == "Clip" and "Resize" in ops  # G′ + the path (a strided conv, a nearest upsampling), clamped
     got = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
     assert abs(got - want.numpy()).max() < 1e-5
