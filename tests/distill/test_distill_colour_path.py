@@ -91,7 +91,10 @@ def test_the_path_round_trips_from_the_checkpoint_to_the_onnx_patch_model(tmp_pa
         want = student.patch_model("flowers")(x)
         assert torch.allclose(net.patch_model("flowers")(x), want, atol=1e-6)
     exported = export(net.patch_model("flowers"), x, tmp_path / "patch_model.onnx", "patch model", "x", "y")
-    ops = [n.op_type for n in onnx.load(str(exported.path)).graph.node]
-    assert ops[-1] == "Clip" and "Resize" in ops  # G′ + the path (a strided conv, a nearest upsampling), clamped
+    graph = onnx.load(str(exported.path)).graph
+    ops = [n.op_type for n in graph.node]
+    assert ops[-1] == "Clip" and "Resize" not in ops  # G′ + the path, clamped; the path's upsampling as DepthToSpace
+    modes = [a.s for n in graph.node if n.op_type == "DepthToSpace" for a in n.attribute if a.name == "mode"]
+    assert modes == [b"DCR"] * 3  # an 8-px generator's seed and output, and the colour path's
     got = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
     assert abs(got - want.numpy()).max() < 1e-5
