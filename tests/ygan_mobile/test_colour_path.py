@@ -57,7 +57,7 @@ def test_the_warm_up_matches_the_patch_models_output_not_gs():
         model = YGan.create(cfg.model, list(cfg.data.themes))
         return train_step(model, Nets.of(model, World()), make_optimizers(model, cfg), load_data(cfg), 0, cfg), model
 
-    plain, _ = first_step()
+    plain, _ = first_step("model.colour_block=0")
     coloured, model = first_step("model.colour_block=2")
     assert coloured["theme_match.flowers"] != plain["theme_match.flowers"]
     assert coloured["loss_auto"] == plain["loss_auto"]  # the autoencoder never sees the path
