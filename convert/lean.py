@@ -17,6 +17,8 @@ graph onnx2tf sees has no op that leaves XNNPACK and no layout shuffle (measured
   conv output is then calibrated to [−1, 1], not to whatever the clamp cut off. A restoration
   student's correction (clamped to ±1, no tanh) keeps the Clip alone; the patch model's skip then
   adds the input and clamps the sum (ygan_mobile.models.patch_output).
+- the colour path's nearest upsampling (ygan_mobile.models.ColourPath) → its block-average conv with
+  each output channel repeated block² times, then DepthToSpace(block), as for the generator's.
 - the encoder's flatten + Linear → a 4×4 VALID conv to (N, Z, 1, 1), which the patch model feeds
   straight into the generator: no NCHW TRANSPOSE + RESHAPE before a FULLY_CONNECTED.
 
@@ -35,7 +37,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from distill.students import StudentEncoder, StudentGenerator
-from ygan_mobile.models import PatchModel
+from ygan_mobile.models import ColourPath, PatchModel
 
 
 class LeanEncoder(nn.Module):
@@ -58,8 +60,8 @@ class LeanEncoder(nn.Module):
 
 
 def _repeat_out(conv: nn.Conv2d, times: int) -> nn.Conv2d:
-    """A 1×1 conv whose every output channel appears `times` times in a row (PixelShuffle's CRD)."""
-    wide = nn.Conv2d(conv.in_channels, conv.out_channels * times, 1)
+    """The conv with its every output channel appearing `times` times in a row (PixelShuffle's CRD)."""
+    wide = nn.Conv2d(conv.in_channels, conv.out_channels * times, conv.kernel_size, conv.stride, conv.padding)
     with torch.no_grad():
         wide.weight.copy_(conv.weight.repeat_interleave(times, dim=0))
         bias = conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
@@ -147,11 +149,20 @@ def _is_lean_able(generator: nn.Module) -> bool:
             and out.padding == (1, 1) and isinstance(clamp, nn.Hardtanh) and clamp.min_val == -clamp.max_val and all(isinstance(up[0], nn.Conv2d) and up[0].kernel_size == (1, 1) for up in generator.ups))
 
 
+def lean_colour(path: ColourPath) -> nn.Sequential:
+    """The colour path's block average with each output channel repeated block² times, then
+    DepthToSpace(block): its nearest upsampling without RESIZE_NEAREST_NEIGHBOR (which alone doubled
+    the int8 patch model's time, partitions included)."""
+    block = path.average.stride[0]
+    return nn.Sequential(_repeat_out(path.average, block * block), nn.PixelShuffle(block)).eval()
+
+
 def lean(module: nn.Module) -> nn.Module:
     """The export form of a BatchNorm-folded student encoder, generator or patch model; anything else unchanged."""
     if isinstance(module, PatchModel) and isinstance(module.encoder, StudentEncoder) and _is_lean_able(module.generator):
+        colour = lean_colour(module.colour) if module.colour is not None else None
         return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True),
-                          module.residual, module.colour).eval()
+                          module.residual, colour).eval()
     if isinstance(module, StudentEncoder):
         return LeanEncoder(module).eval()
     if _is_lean_able(module):

@@ -38,7 +38,7 @@ class Networks:
     data_a: str = ""
     degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
     residual: bool = False  # the patch model adds the input to G's output (a restoration model's skip)
-    colour: nn.Module | None = None  # a student's fixed colour path (ygan_mobile.models.ChromaSkip), added to G's output
+    colour: nn.Module | None = None  # a student's fixed colour path (ygan_mobile.models.ColourPath), added to G's output
 
     @property
     def themes(self) -> list[str]:
@@ -87,7 +87,8 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
         model, ckpt = load_model(path)
         cfg = ckpt.config
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
-                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual)
+                        digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual,
+                        model.colour)
     from distill.checkpoint import load_student
 
     models, ckpt = load_student(path)

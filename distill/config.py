@@ -27,8 +27,8 @@ class StudentShape:
     width: int = 8
     max_channels: int = 128
     depth: int = 1
-    colour_sigma: float = 0.0  # px: a fixed path adds the input's colour, low-passed with this σ, to G′'s patch
-    # (ygan_mobile.models.ChromaSkip); 0 = none: G′ draws the colour itself
+    colour_block: int = 0  # px: a fixed path adds the input's colour, averaged over block × block pixels, to G′'s
+    # patch (ygan_mobile.models.ColourPath); 0 = none: G′ draws the colour itself
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ def _validate(cfg: DistillConfig) -> None:
     s, t = cfg.student, cfg.train
     if min(s.width, s.max_channels, s.depth) < 1:
         raise YganError(f"[student] width, max_channels and depth must be ≥ 1 (got {s}): fix the preset or --set")
-    if not s.colour_sigma >= 0:
-        raise YganError(f"[student] colour_sigma must be ≥ 0 px (0 = no colour path), got {s.colour_sigma}")
+    if s.colour_block < 0:
+        raise YganError(f"[student] colour_block must be ≥ 0 px (0 = no colour path), got {s.colour_block}")
     if t.steps < 0 or t.batch < 2:
         raise YganError(f"[train] steps must be ≥ 0 and batch ≥ 2 (BatchNorm needs a batch), got {t.steps} and {t.batch}")
     if min(t.l1, t.mse, t.feature, t.latent, t.adversarial, t.edge, t.colour) < 0 or t.l1 + t.mse == 0:

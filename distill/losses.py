@@ -144,13 +144,15 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
     themes = list(student.generators)
     targets = targets or teacher_targets(teacher, x, themes)
     z = student.encoder(x)
-    path = student.colour(x) if student.colour is not None else None  # G′ draws what the fixed colour path does not
+    # G′ draws the teacher's patch (its G and its colour path) minus what the student's own colour path adds
+    shift = ((teacher.colour(x) if teacher.colour is not None else 0.0)
+             - (student.colour(x) if student.colour is not None else 0.0))
     latent = relative_mse(z, targets.z)
     total = w.latent * latent
     parts = {"latent": latent.item()}
     for theme in themes:
         y, feats = student.generators[theme].features(z)
-        y_t = targets.outputs[theme] if path is None else targets.outputs[theme] - path
+        y_t = targets.outputs[theme] + shift
         l1, mse = pixel_losses(y, y_t, w.pixel_form, w.pixel_floor)
         feat = feature_loss(feats, targets.features[theme], adapters[theme])
         total = total + w.l1 * l1 + w.mse * mse + w.feature * feat
@@ -165,7 +167,7 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
             total = total + w.colour * colour
             parts[f"colour.{theme}"] = colour.item()
         if w.adversarial > 0:
-            adv = critic_hinge(teacher.critics[theme], y if path is None else y + path, targets.outputs[theme])
+            adv = critic_hinge(teacher.critics[theme], student.patch_output(x, y), teacher.restored(x, targets.outputs[theme]))
             total = total + w.adversarial * adv
             parts[f"adversarial.{theme}"] = adv.item()
     parts["loss"] = total.item()

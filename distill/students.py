@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ygan_mobile.models import ChromaSkip, PatchModel, resolution_levels
+from ygan_mobile.models import ColourPath, PatchModel, patch_output, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class StudentConfig:
     max_channels: int = 128
     depth: int = 1  # depthwise-separable blocks per resolution level (≥ 1)
     residual: bool = False  # the teacher's skip (ModelConfig.residual): the patch model is x + G′(E′(x)), clamped
-    colour_sigma: float = 0.0  # > 0: the patch model is G′(E′(x)) + ChromaSkip(x), clamped (an art student's colour path)
+    colour_block: int = 0  # > 0: the patch model is G′(E′(x)) + ColourPath(x), clamped (an art student's colour path)
 
     @property
     def levels(self) -> int:
@@ -136,13 +136,13 @@ class StudentModels:
     cfg: StudentConfig
     encoder: StudentEncoder
     generators: dict[str, StudentGenerator]
-    colour: ChromaSkip | None = None  # the fixed colour path every theme's patch model shares (no weights to learn)
+    colour: ColourPath | None = None  # the fixed colour path every theme's patch model shares (no weights to learn)
 
     @classmethod
     def create(cls, cfg: StudentConfig, themes: list[str]) -> "StudentModels":
-        if cfg.colour_sigma and cfg.residual:
+        if cfg.colour_block and cfg.residual:
             raise ValueError("a restoration student has the input skip; a colour path beside it is not defined")
-        colour = ChromaSkip(cfg.patch, cfg.colour_sigma) if cfg.colour_sigma else None
+        colour = ColourPath(cfg.patch, cfg.colour_block) if cfg.colour_block else None
         return cls(cfg, StudentEncoder(cfg), {t: StudentGenerator(cfg) for t in themes}, colour)
 
     def modules(self) -> dict[str, nn.Module]:
@@ -153,6 +153,10 @@ class StudentModels:
         """The fused model in the parts' current mode: a fresh nn.Module starts in training mode,
         and exporters that restore that mode afterwards would flip the shared parts back to it."""
         return PatchModel(self.encoder, self.generators[theme], self.cfg.residual, self.colour).train(self.encoder.training)
+
+    def patch_output(self, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+        """The patch model's output for x, given G′'s patch (the skip or the colour path applied)."""
+        return patch_output(x, generated, self.cfg.residual, self.colour)
 
     def train(self, mode: bool = True) -> "StudentModels":
         for module in self.modules().values():

@@ -143,7 +143,7 @@ CRITIC_REALS = ("tiles", "matched")
 POSITIVE = (0, None, True)  # > 0
 # (lowest, highest, lowest excluded) allowed, None = unbounded; a value's type is its default's (int accepted for float).
 RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
-    "model": {"latent": (1, None, False), "width": (1, None, False)},
+    "model": {"latent": (1, None, False), "width": (1, None, False), "colour_block": (0, None, False)},
     "data": {"holdout": (0, 0.95, True), "theme_tiles": (4, None, False), "noise_sigma": (0, None, False),
              "blur_sigma": POSITIVE, "scale": (2, None, False)},
     "train": {"steps": (1, None, False), "batch": (1, None, False), "lr": POSITIVE, "lr_gan": POSITIVE,
@@ -183,6 +183,11 @@ def _check_ranges(cfg: "Config") -> None:
     d, t = cfg.data, cfg.train
     if not d.themes or any(not isinstance(n, str) or not n for n in d.themes) or len(set(d.themes)) != len(d.themes):
         raise YganError(f"[data] themes = {d.themes!r} must list one or more distinct theme names, e.g. [\"flowers\"]")
+    if cfg.model.colour_block and cfg.model.patch % cfg.model.colour_block:
+        raise YganError(f"[model] colour_block = {cfg.model.colour_block} must divide the patch ({cfg.model.patch})")
+    if cfg.model.residual and cfg.model.colour_block:
+        raise YganError("[model] colour_block is for the art themes: a restoration model (residual = true) adds the "
+                        "whole input already, so set colour_block = 0")
     if t.critic_real not in CRITIC_REALS:
         raise YganError(f"[train] critic_real = {t.critic_real!r} is not one of {', '.join(CRITIC_REALS)}")
     if t.critic_real == "matched" and not (t.theme_match or t.generator_init == "match"):

@@ -30,6 +30,8 @@ class ModelConfig:
     latent: int = 128
     width: int = 64  # channels of the finest feature map; doubles at each coarser level
     residual: bool = False  # restoration: the patch model outputs x + G(E(x)), G learning the correction (docs/restore.md)
+    colour_block: int = 0  # px, art only: the patch model outputs G(E(x)) + the input's colour averaged over block × block
+    # pixels (ColourPath), G drawing the light and the colour's finer part; 0 = none
 
     @property
     def levels(self) -> int:
@@ -115,40 +117,36 @@ class Critic(nn.Module):
         return self.net(x).flatten()
 
 
-class ChromaSkip(nn.Module):
-    """x → its colour: x minus its BT.601 luminance in every channel, low-passed with a Gaussian of
-    σ px inside the patch (zero padding, each pixel divided by the kernel weight that fell inside, so
-    the edge pixels are not darkened). The art recipe's targets carry exactly this colour
-    (ygan_mobile.data.matching, σ = 2, edges replicated); as a fixed path beside a small student's
-    generator, G′ only has to draw the light: the student no longer trades the photograph's colour for
-    the elements' crispness (docs/distill.md, "The colour path"). Fixed weights: a 1×1 convolution
-    and two depthwise ones, ops every target converts."""
+class ColourPath(nn.Module):
+    """x → its colour: x minus its BT.601 luminance in every channel, averaged over block × block
+    pixels and repeated back to the patch (the chroma subsampling of JPEG's 4:2:0 at block 2). The art
+    recipe's targets carry the photograph's colour low-passed (ygan_mobile.data.matching); as a fixed
+    path beside the generator, G only has to draw the light and the colour's finer part, and a small
+    student no longer trades the photograph's colour for the elements' crispness (docs/distill.md,
+    "The colour path"). Two ops every target converts and runs fast: one convolution (3 → 3, block ×
+    block, stride block: the chroma and the average in one) and a nearest upsampling. A Gaussian low
+    pass at full resolution was 3.5× the int8 frame time (two 13-tap depthwise convolutions on three
+    channels, which XNNPACK runs slowly)."""
 
-    def __init__(self, patch: int, sigma: float):
+    def __init__(self, patch: int, block: int):
         super().__init__()
-        radius = max(1, int(3 * sigma))
-        k = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
-        k = k / k.sum()
-        luma = torch.tensor(BT601)
-        self.chroma = nn.Conv2d(3, 3, 1, bias=False)
-        self.rows = nn.Conv2d(3, 3, (1, 2 * radius + 1), padding=(0, radius), groups=3, bias=False)
-        self.cols = nn.Conv2d(3, 3, (2 * radius + 1, 1), padding=(radius, 0), groups=3, bias=False)
-        inside = torch.nn.functional.conv1d(torch.ones(1, 1, patch), k.view(1, 1, -1), padding=radius).view(patch)
+        if block < 1 or patch % block:
+            raise ValueError(f"the colour path's block ({block}) must divide the patch ({patch})")
+        chroma = torch.eye(3) - torch.tensor(BT601).view(1, 3).expand(3, 3)  # out channel o: x_o − luma(x)
+        self.average = nn.Conv2d(3, 3, block, stride=block, bias=False)
         with torch.no_grad():
-            self.chroma.weight.copy_((torch.eye(3) - luma.view(1, 3).expand(3, 3)).view(3, 3, 1, 1))
-            self.rows.weight.copy_(k.view(1, 1, 1, -1).expand(3, 1, 1, -1))
-            self.cols.weight.copy_(k.view(1, 1, -1, 1).expand(3, 1, -1, 1))
-        self.register_buffer("norm", (1.0 / (inside.view(patch, 1) * inside.view(1, patch))).view(1, 1, patch, patch))
+            self.average.weight.copy_(chroma.view(3, 3, 1, 1).expand(3, 3, block, block) / block**2)
+        self.repeat = nn.Upsample(scale_factor=block, mode="nearest")
         self.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.cols(self.rows(self.chroma(x))) * self.norm
+        return self.repeat(self.average(x))
 
 
 def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colour: nn.Module | None = None) -> torch.Tensor:
     """The patch a model emits for input x: G's patch itself, or with the skip of a restoration model
     the input plus G's correction, clamped to [-1, 1] (a clamp of the sum, not a tanh, so a correction
-    of 0 gives back x exactly and the skip never squashes the input); with a colour path (ChromaSkip)
+    of 0 gives back x exactly and the skip never squashes the input); with a colour path (ColourPath)
     G's patch plus x's low-passed colour, clamped the same way."""
     if residual:
         return (x + generated).clamp(-1.0, 1.0)
@@ -158,7 +156,7 @@ def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colou
 class PatchModel(nn.Module):
     """The fused artifact a phone runs per theme: G(E(x)), or x + G(E(x)) clamped to [-1, 1] when
     `residual` (restoration), or G(E(x)) + colour(x) clamped when it has a colour path (a student's
-    ChromaSkip), (N,3,P,P) → (N,3,P,P). Every skip is inside the artifact, so every runtime computes it
+    ColourPath), (N,3,P,P) → (N,3,P,P). Every skip is inside the artifact, so every runtime computes it
     with no pipeline change."""
 
     def __init__(self, encoder: nn.Module, generator: nn.Module, residual: bool = False, colour: nn.Module | None = None):
@@ -181,15 +179,19 @@ class YGan:
     decoder: Generator
     generators: dict[str, Generator]
     critics: dict[str, Critic]
+    colour: ColourPath | None = None  # the fixed colour path every theme's patch model shares (no weights)
 
     @classmethod
     def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
+        if cfg.colour_block and cfg.residual:
+            raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
         model = cls(
             cfg,
             Encoder(cfg),
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
+            ColourPath(cfg.patch, cfg.colour_block) if cfg.colour_block else None,
         )
         model.start_identity()
         return model
@@ -209,9 +211,9 @@ class YGan:
         return named
 
     def patch_model(self, theme: str) -> PatchModel:
-        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual)
+        return PatchModel(self.encoder, self.generators[theme], self.cfg.residual, self.colour)
 
     def restored(self, x: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
         """The output patch for input x, given a generator's G(z): what the losses, the critic and the
-        measurements see (the patch model's output, skip included)."""
-        return patch_output(x, generated, self.cfg.residual)
+        measurements see (the patch model's output, skip or colour path included)."""
+        return patch_output(x, generated, self.cfg.residual, self.colour)

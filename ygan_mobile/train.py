@@ -167,7 +167,7 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     light_terms = data.lighting.patch_terms(x) if data.lighting else None  # once per batch, for every theme
     if step < t.warmup and t.generator_init == "match":
         for theme in model.generators:
-            record.update(_warmup_match(nets, opts, data, t, theme, step, x, latent, light_terms))
+            record.update(_warmup_match(model, nets, opts, data, t, theme, step, x, latent, light_terms))
     if step >= t.warmup:
         if step == t.warmup and t.generator_init == "decoder":
             start_generators_from_decoder(model)
@@ -186,10 +186,12 @@ def train_step(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], 
     return record
 
 
-def _warmup_match(nets: Nets, opts: dict[str, torch.optim.Optimizer], data: Data, t: TrainConfig, theme: str, step: int,
-                  x: torch.Tensor, latent: torch.Tensor, light_terms: tuple | None) -> dict[str, float]:
-    """A warm-up step of one generator: the theme-match term alone, against a detached z."""
-    loss_m = losses.theme_match_loss(nets.generators[theme](latent.detach()), _match(data, t, theme, step, x, light_terms))
+def _warmup_match(model: YGan, nets: Nets, opts: dict[str, torch.optim.Optimizer], data: Data, t: TrainConfig, theme: str,
+                  step: int, x: torch.Tensor, latent: torch.Tensor, light_terms: tuple | None) -> dict[str, float]:
+    """A warm-up step of one generator: the theme-match term alone, against a detached z, on the patch
+    model's output (with a colour path, G learns the target minus the input's colour)."""
+    fake = model.restored(x, nets.generators[theme](latent.detach()))
+    loss_m = losses.theme_match_loss(fake, _match(data, t, theme, step, x, light_terms))
     opts[f"generator.{theme}"].zero_grad()
     loss_m.backward()
     opts[f"generator.{theme}"].step()
