@@ -38,7 +38,7 @@ class Networks:
     data_a: str = ""
     degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
     residual: bool = False  # the patch model adds the input to G's output (a restoration model's skip)
-    colour: nn.Module | None = None  # a student's fixed colour path (ygan_mobile.models.ColourPath), added to G's output
+    colour: nn.Module | None = None  # the art model's fixed colour path (ygan_mobile.models.ColourPath), added to G's output
 
     @property
     def themes(self) -> list[str]:

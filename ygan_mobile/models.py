@@ -155,8 +155,8 @@ def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colou
 
 class PatchModel(nn.Module):
     """The fused artifact a phone runs per theme: G(E(x)), or x + G(E(x)) clamped to [-1, 1] when
-    `residual` (restoration), or G(E(x)) + colour(x) clamped when it has a colour path (a student's
-    ColourPath), (N,3,P,P) → (N,3,P,P). Every skip is inside the artifact, so every runtime computes it
+    `residual` (restoration), or G(E(x)) + colour(x) clamped when it has a colour path (an art
+    teacher's or student's ColourPath), (N,3,P,P) → (N,3,P,P). Every skip is inside the artifact, so every runtime computes it
     with no pipeline change."""
 
     def __init__(self, encoder: nn.Module, generator: nn.Module, residual: bool = False, colour: nn.Module | None = None):
