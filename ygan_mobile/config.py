@@ -89,6 +89,8 @@ class TrainConfig:
     match_choices_from: int = 0
     match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
     match_light: float = 0.0  # y*: weight of x's low-passed light layout inside the cell, added to the tile (data.matching.Lighting)
+    match_light_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_light (flowers have
+    # picture to spare and blur into the photograph's light where stars do not, docs/training.md)
     match_light_sigma: float = 4.0  # px: the σ of that low pass
     match_flatten: float = 0.0  # y*: share of the tile's own low-passed light layout taken away first
     match_chroma: float = 0.0  # y*: share of x's colour replacing the tile's (0: the theme's colours; 1: the photograph's)
@@ -213,6 +215,10 @@ def _check_ranges(cfg: "Config") -> None:
     if any(n not in known for n in rates) or any(type(r) not in (int, float) or not r > 0 for r in rates.values()):
         raise YganError(f"[train] lr_gan_themes = {rates!r} must map themes ({', '.join(d.themes)}) "
                         "to a learning rate > 0, e.g. {skulls = 1e-3}")
+    lights = t.match_light_themes
+    if any(n not in known for n in lights) or any(type(w) not in (int, float) or w < 0 for w in lights.values()):
+        raise YganError(f"[train] match_light_themes = {lights!r} must map themes ({', '.join(d.themes)}) "
+                        "to a weight ≥ 0, e.g. {flowers = 0.7}")
     spacing = t.match_spacing
     if any(n not in known for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
         raise YganError(f"[train] match_spacing = {spacing!r} must map themes ({', '.join(d.themes)}) "

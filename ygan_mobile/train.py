@@ -8,7 +8,7 @@ an uninterrupted one exactly.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -54,8 +54,10 @@ def load_data(cfg: Config) -> Data:
         return Data(a, b)
     lighting = Lighting(t.match_light, t.match_light_sigma, t.match_flatten, t.match_chroma, t.match_chroma_sigma)
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
-                                 lighting)
+                                 replace(lighting, light=t.match_light_themes.get(theme, t.match_light)))
              for theme, split in b.items()}
+    if any(t.match_light_themes.values()):  # the patches' light layout is computed once per batch for every theme
+        lighting = replace(lighting, light=max(t.match_light, *t.match_light_themes.values()))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
                 lighting=lighting)
 

@@ -72,6 +72,8 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ('train.match_spacing={skulls = "wide"}', r"to a key distance > 0"),
     ("train.lr_gan_themes={sculls = 1e-3}", r"lr_gan_themes = \{'sculls': 0.001\} must map themes \(flowers"),
     ("train.lr_gan_themes={skulls = 0}", r"to a learning rate > 0"),
+    ("train.match_light_themes={flower = 0.7}", r"match_light_themes = \{'flower': 0.7\} must map themes \(flowers"),
+    ("train.match_light_themes={flowers = -1}", r"to a weight ≥ 0"),
 ])
 def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""

@@ -158,6 +158,27 @@ def test_a_theme_may_train_its_generator_and_critic_at_its_own_rate():
     assert rates["autoencoder"] == pytest.approx(1e-3 * 0.55)
 
 
+def test_a_theme_may_take_its_own_share_of_the_photographs_light():
+    """match_light_themes: the named theme's targets add its own weight of the patches' light
+    layout, the others the preset's match_light; the layout is computed for the largest weight."""
+    from ygan_mobile.train import load_data
+
+    base = load_data(tiny_config("train.match_light=1.0"))
+    named = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={flowers = 0.5}"))
+    assert named.pools["flowers"].lighting.light == 0.5 and named.pools["stars"].lighting.light == 1.0
+    x = torch.rand(6, 3, 8, 8) * 2 - 1
+    terms = named.lighting.patch_terms(x)
+    stars, flowers = (named.pools[t].match(x, terms=terms) for t in ("stars", "flowers"))
+    assert torch.equal(stars, base.pools["stars"].match(x, terms=base.lighting.patch_terms(x)))
+    layout = base.lighting.patch_terms(x)[0]
+    half = base.pools["flowers"].match(x, terms=(0.5 * layout, terms[1]))  # the preset's lighting, half the layout
+    assert torch.allclose(flowers, half, atol=1e-6)
+    assert not torch.allclose(flowers, base.pools["flowers"].match(x, terms=terms), atol=1e-3)
+    off = load_data(tiny_config("train.match_light=0.0", "train.match_light_themes={stars = 0.8}"))
+    assert off.lighting.light == 0.8 and off.pools["flowers"].lighting.light == 0.0
+    assert off.lighting.patch_terms(x)[0] is not None
+
+
 def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed():
     """Before match_choices_from every theme's term is the single nearest tile's (the step is the
     run without choices, bit for bit); from it on, a listed theme's term is the best of its choices
