@@ -163,7 +163,7 @@ def test_a_theme_may_take_its_own_share_of_the_photographs_light():
     layout, the others the preset's match_light; the layout is computed for the largest weight."""
     from ygan_mobile.train import load_data
 
-    base = load_data(tiny_config("train.match_light=1.0"))
+    base = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={}"))
     named = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={flowers = 0.5}"))
     assert named.pools["flowers"].lighting.light == 0.5 and named.pools["stars"].lighting.light == 1.0
     x = torch.rand(6, 3, 8, 8) * 2 - 1
