@@ -4,10 +4,11 @@ the element fills the cell — what the drawn themes' tiles are (data.themes).
 Random P-px crops of a sheet of elements are mostly background or a fragment of one element, so the
 theme-match pool and the judge learned fragments (docs/lab/2026-12-06-user-theme.md). Here the elements
 are found in each image instead, whatever their size: the background is the colour of the image's
-outer frame; a pixel is foreground where its colour lies farther from it than Otsu's threshold of the
-distance (computed after a light blur, so paper grain is not an element); the elements are the
-connected foreground regions, each grown by a few pixels first so the strokes of one glyph stay
-together. Each element is cropped square around its bounding box, so its longer side fills FILL of
+outer frame; a pixel is foreground where its colour lies farther from it than the frame's own grain
+does (after a light blur, so paper grain is not an element), however faint the element is, so a white
+skull on cream paper is the skull and not its dark eyes; the elements are the
+connected foreground regions (the blur keeps a glyph's strokes together), each boxed by its pixels
+that are unlike the background before the blur. Each element is cropped square around its bounding box, so its longer side fills FILL of
 the tile, padded with the frame's colour where the crop leaves the image, and resampled to P × P.
 
 An image is a sheet of elements only when the frame is mostly background and the background most of
@@ -28,11 +29,11 @@ from ygan_mobile.data.photos import NamedImage
 FILL = (0.7, 1.0)  # the element's longer side as a fraction of the tile, drawn per tile (the drawn themes' range)
 FRAME = 0.03  # the outer frame whose colour is the background: this fraction of the shorter side, at least 2 px
 BLUR = 1.0  # σ in px of the blur before thresholding, so grain and noise are not elements
-MIN_CONTRAST = 24.0  # an image whose Otsu threshold is below this (RGB distance, 0..441) has no elements on it
+NOISE = 6.0  # foreground: farther from the background than its grain's median + this many robust standard deviations
+MIN_THRESHOLD = 12.0  # and than this (RGB distance, of 441), so a flat synthetic ground keeps its antialiasing
 MIN_BACKGROUND = 0.5  # an image is a sheet when at least this share of it is background
 FRAME_BACKGROUND = 0.75  # and this share of its outer frame
 SPECK = 0.2  # elements smaller than this share of the image's median element side are specks, dropped
-GROW = 1  # px each foreground region grows before labelling, so a glyph's strokes broken by the threshold stay one element
 MIN_SIDE = 3  # and elements of fewer pixels than this on their longer side
 MIN_TILES = 64  # fewer elements than this in a part of the split: each is cropped again at other scales until there are
 
@@ -52,53 +53,48 @@ class Element:
 
 def background(pixels: np.ndarray) -> np.ndarray:
     """The median colour of the image's outer frame, float (3,)."""
-    h, w = pixels.shape[:2]
-    f = max(2, round(FRAME * min(h, w)))
-    frame = np.concatenate([pixels[:f].reshape(-1, 3), pixels[-f:].reshape(-1, 3),
-                            pixels[:, :f].reshape(-1, 3), pixels[:, -f:].reshape(-1, 3)])
-    return np.median(frame.astype(np.float64), axis=0)
+    return np.median(_frame(pixels).astype(np.float64), axis=0)
 
 
-def otsu(values: np.ndarray, bins: int = 256) -> float:
-    """The threshold that maximises the between-class variance of `values` (Otsu 1979)."""
-    counts, edges = np.histogram(values, bins=bins)
-    centres = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(counts)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(counts * centres)
-    mean0 = m0 / np.maximum(w0, 1)
-    mean1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mean0 - mean1) ** 2
-    return float(centres[int(np.argmax(between[:-1]))])
-
-
-def foreground(pixels: np.ndarray) -> np.ndarray | None:
-    """The mask of pixels unlike the background, or None when the image is not a sheet of elements."""
+def foreground(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The masks of pixels unlike the background: blurred (whole regions, grain ignored) and sharp
+    (the blurred mask's pixels that are unlike the background's grain themselves, so a box does not
+    take the blur's halo); None when the image is not a sheet of elements."""
     distance = np.sqrt(((pixels.astype(np.float64) - background(pixels)) ** 2).sum(-1))
-    distance = ndimage.gaussian_filter(distance, BLUR)
-    threshold = otsu(distance)
-    if threshold < MIN_CONTRAST:
+    blurred = ndimage.gaussian_filter(distance, BLUR)
+    mask = blurred > _above_grain(blurred)
+    if not mask.any() or 1 - mask.mean() < MIN_BACKGROUND or 1 - _frame(mask).mean() < FRAME_BACKGROUND:
         return None
-    mask = distance > threshold
-    h, w = mask.shape
+    return mask, mask & (distance > _above_grain(distance))
+
+
+def _above_grain(distance: np.ndarray) -> float:
+    """The threshold above the frame's grain: its median + NOISE robust standard deviations, at least MIN_THRESHOLD."""
+    in_frame = _frame(distance)
+    median = np.median(in_frame)
+    return max(MIN_THRESHOLD, median + NOISE * 1.4826 * np.median(np.abs(in_frame - median)))
+
+
+def _frame(values: np.ndarray) -> np.ndarray:
+    """The values of an H×W(×C) array's outer frame, flattened to (n, C) or (n,)."""
+    h, w = values.shape[:2]
     f = max(2, round(FRAME * min(h, w)))
-    frame = np.concatenate([mask[:f].ravel(), mask[-f:].ravel(), mask[:, :f].ravel(), mask[:, -f:].ravel()])
-    if 1 - mask.mean() < MIN_BACKGROUND or 1 - frame.mean() < FRAME_BACKGROUND:
-        return None
-    return mask
+    parts = [values[:f], values[-f:], values[f:-f, :f], values[f:-f, -f:]]
+    return np.concatenate([p.reshape(-1, *values.shape[2:]) for p in parts])
 
 
 def find_elements(pixels: np.ndarray) -> list[Element] | None:
     """The elements of an image (uint8 H×W×3), in reading order; None when it is not a sheet of elements."""
-    mask = foreground(pixels)
-    if mask is None:
+    masks = foreground(pixels)
+    if masks is None:
         return None
-    grow = GROW  # joins the strokes of one glyph, not its neighbours
-    labels, count = ndimage.label(ndimage.binary_dilation(mask, iterations=grow))
-    boxes = [Element(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in ndimage.find_objects(labels)]
+    mask, sharp = masks
+    labels, _ = ndimage.label(mask)
+    boxes = [Element(s[0].start, s[1].start, s[0].stop, s[1].stop)
+             for s in ndimage.find_objects(labels * sharp) if s is not None]
     if not boxes:
         return []
-    floor = max(MIN_SIDE + 2 * grow, SPECK * float(np.median([b.side for b in boxes])))
+    floor = max(MIN_SIDE, SPECK * float(np.median([b.side for b in boxes])))
     return [b for b in boxes if b.side >= floor]
 
 
