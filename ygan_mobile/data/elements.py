@@ -6,14 +6,14 @@ theme-match pool and the judge learned fragments (docs/lab/2026-12-06-user-theme
 are found in each image instead, whatever their size: the background is the colour of the image's
 outer frame; a pixel is foreground where its colour lies farther from it than the frame's own grain
 does (after a light blur, so paper grain is not an element), however faint the element is, so a white
-skull on cream paper is the skull and not its dark eyes; the elements are the
-connected foreground regions (the blur keeps a glyph's strokes together), each boxed by its pixels
-that are unlike the background before the blur. Each element is cropped square around its bounding box, so its longer side fills FILL of
-the tile, padded with the frame's colour where the crop leaves the image, and resampled to P × P.
+skull on cream paper is the skull and not its dark eyes; the elements are the connected foreground
+regions (the blur keeps a glyph's strokes together), each boxed by its pixels
+that are unlike the background before the blur. Each element is cropped square around its bounding
+box, so its longer side fills FILL of the tile, and resampled to P × P.
 
 An image is a sheet of elements only when the frame is mostly background and the background most of
 the image; a folder is cut into elements when at least half of its images are, else (photographs,
-textures) its images are used whole, as random crops, as before.
+textures) its images are used whole, as random crops.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def find_elements(pixels: np.ndarray) -> list[Element] | None:
 
 def crop(pixels: np.ndarray, element: Element, fill: float, patch: int, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The square around `element` in which its longer side fills `fill`, moved by `shift` (fractions of
-    the free margin), padded with the background's colour and resampled to patch × patch."""
+    the free margin) and then into the image where it fits, padded with the background's colour only
+    where the image is smaller than the square, and resampled to patch × patch."""
     side = max(1, round(element.side / fill))
     cy, cx = (element.top + element.bottom) / 2, (element.left + element.right) / 2
     margin = (side - element.side) / 2
