@@ -326,10 +326,10 @@ def train(cfg: Config, out: str | Path, resume: bool = False, progress: bool = T
 
 
 def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -> TrainResult:
+    torch.set_num_threads(world.threads(cfg.train.threads))
+    data = load_data(cfg)  # before the folder is made, so a bad data path leaves nothing behind
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(world.threads(cfg.train.threads))
-    data = load_data(cfg)
     torch.manual_seed(cfg.train.seed)
     model = YGan.create(cfg.model, list(cfg.data.themes))
     opts = make_optimizers(model, cfg)

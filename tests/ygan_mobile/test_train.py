@@ -89,9 +89,12 @@ def test_resume_with_other_model_settings_is_refused(finished_run, tmp_path):
         train(tiny_config("model.latent=32"), finished_run, resume=True, progress=False)
 
 
-def _bad_data_run(tmp_path: Path, folder: Path) -> subprocess.CompletedProcess:
-    return ygan("train", "--preset", "quick", *sum((["--set", s] for s in TINY), []), "--data-a", str(folder),
-                "--out", str(tmp_path / "out"), "--quiet", timeout=120)
+def _bad_data_run(tmp_path: Path, folder: Path, flag: str = "--data-a") -> subprocess.CompletedProcess:
+    theme = ["--theme", "mine"] if flag == "--data-b" else []
+    result = ygan("train", "--preset", "quick", *sum((["--set", s] for s in TINY), []), flag, str(folder), *theme,
+                  "--out", str(tmp_path / "out"), "--quiet", timeout=120)
+    assert not (tmp_path / "out").exists()  # refused before the output folder is made
+    return result
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
@@ -100,6 +103,10 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> 
     assert len(lines) == 1 and lines[0].startswith("ygan train: error:"), result.stderr
     for word in words:
         assert word in lines[0], lines[0]
+
+
+def test_a_missing_theme_folder_is_one_clear_error_and_leaves_nothing(tmp_path):
+    _assert_one_line_error(_bad_data_run(tmp_path, tmp_path / "missing", "--data-b"), "no such file or folder")
 
 
 def test_empty_data_folder_is_one_clear_error(tmp_path):

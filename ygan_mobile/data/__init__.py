@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, split_by_source
+from ygan_mobile.data.elements import cut_into_elements
+from ygan_mobile.data.patches import PatchSampler, PatchSplit, make_split, samplers, split_by_source
 from ygan_mobile.data.photos import PHOTO_NAMES, NamedImage, load_photo, load_photos
 from ygan_mobile.data.sources import load_source
 from ygan_mobile.data.themes import THEMES, render_theme
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NamedImage", "PatchSampler", "PatchSplit", "PHOTO_NAMES", "THEMES", "domain_a", "domain_b",
            "load_photo", "load_photos", "load_source", "make_split", "photographs", "render_theme",
-           "restoration_target", "split_by_source", "theme_tile_size"]
+           "restoration_target", "split_by_source", "theme_split", "theme_tile_size"]
 
 
 def theme_tile_size(patch: int) -> int:
@@ -53,8 +54,17 @@ def restoration_target(patch: int, seed: int, holdout: float, degradation: "Degr
     return clean_split(images, patch, seed, holdout, degradation)
 
 
+def theme_split(theme: str, patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
+                count: int = 160) -> tuple[list[NamedImage], list[NamedImage]]:
+    """A theme's training and held-out images: drawn tiles; or, with `path`, the user's images split by
+    source and then cut into element tiles when they are sheets of elements (data.elements)."""
+    if not path:
+        return split_by_source(render_theme(theme, count, theme_tile_size(patch), seed), holdout, seed)
+    train, held = split_by_source(load_source(path, patch), holdout, seed)
+    return cut_into_elements(train, held, patch, seed)
+
+
 def domain_b(theme: str, patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
              count: int = 160) -> PatchSplit:
     """With `path` the theme is the user's images and `theme` only names it; else it is drawn."""
-    images = load_source(path, patch) if path else render_theme(theme, count, theme_tile_size(patch), seed)
-    return make_split(images, patch, seed, holdout)
+    return samplers(*theme_split(theme, patch, seed, holdout, path, count), patch, seed)

@@ -105,8 +105,9 @@ class ThemePool:
     def of(cls, split: PatchSplit, cells: int, size: int = 0, relight: bool = False, fit: bool = False,
            centred: bool = False, lighting: Lighting = Lighting()) -> "ThemePool":
         """The first `size` (0: all) whole training tiles and their mirror images when they are one
-        patch each (the drawn themes); for a user's --data-b images, `size` (0: USER_CROPS) fixed
-        random crops of them.
+        patch each (the drawn themes, and a user's --data-b sheets cut into element tiles by
+        data.elements); for user images used whole (photographs, textures), `size` (0: USER_CROPS)
+        fixed random crops of them.
 
         A mirror image's key is its tile's key grid mirrored, not recomputed: recomputed, the 1×1 keys
         of a tile and its mirror differed in the last bit (the sum's order), so the nearest of the two

@@ -128,7 +128,11 @@ def _split_strips(images: list[NamedImage], holdout: float) -> tuple[list[NamedI
 
 def make_split(images: list[NamedImage], patch: int, seed: int, holdout: float) -> PatchSplit:
     """Training batches come from the train images only; held-out patches only from the others."""
-    train, heldout = split_by_source(images, holdout, seed)
+    return samplers(*split_by_source(images, holdout, seed), patch, seed)
+
+
+def samplers(train: list[NamedImage], heldout: list[NamedImage], patch: int, seed: int) -> PatchSplit:
+    """The samplers of a train / held-out split, each image checked to hold a patch."""
     for part in train + heldout:
         h, w = part.pixels.shape[:2]
         if h < patch or w < patch:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ygan_mobile.data import NamedImage, photographs, render_theme, split_by_source, theme_tile_size
-from ygan_mobile.data.sources import load_source
+from ygan_mobile.data import NamedImage, photographs, split_by_source, theme_split
 from ygan_mobile.errors import YganError
 
 JUDGE_PHOTO_PATCHES = 4000
@@ -64,8 +63,7 @@ def _halves(items: list) -> tuple[list, list]:
 
 def theme_tiles(theme: str, patch: int, seed: int, holdout: float, count: int, data_b: str = "") -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The theme's training tiles and its held-out tiles, exactly as training split them (train.load_data's seeds)."""
-    images = load_source(data_b, patch) if data_b else render_theme(theme, count, theme_tile_size(patch), seed)
-    train, held = split_by_source(images, holdout, seed)
+    train, held = theme_split(theme, patch, seed, holdout, data_b or None, count)
     return [i.pixels for i in train], [i.pixels for i in held]
 
 
