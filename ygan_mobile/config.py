@@ -72,6 +72,8 @@ class TrainConfig:
     paired_form: str = "mse"  # how that term weighs the batch's patches: "mse" (their plain mean), "relative" (each
     # patch's error over its degraded input's) or "log" (the log of each patch's error): ygan_mobile.losses.paired_loss
     paired_floor: float = 3e-5  # added to each patch's mean square in "relative" and "log" ([−1, 1] range; one u8 level is 6.2e-5)
+    chroma: float = 0.0  # weight of each restored patch's RMS opponent chroma against its clean patch's
+    # (ygan_mobile.losses.chroma_loss): colourisation's pixel loss averages plausible colours toward grey
     adversarial: float = 1.0  # weight of −D(G(z)) in the generator loss
     generator_init: str = "decoder"  # how generators start the adversarial phase: "decoder" (copies of the
     # warmed-up decoder) or "match" (trained through the warm-up on the theme-match term, docs/training.md)
@@ -153,7 +155,7 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "cycle_encoder": (0, None, False), "gp_weight": (0, None, False), "warmup": (0, None, False),
               "checkpoint_every": (1, None, False), "log_every": (1, None, False), "eval_patches": (1, None, False),
               "seed": (0, None, False), "threads": (0, None, False), "lr_final": (0, 1, True), "paired": (0, None, False),
-              "paired_floor": POSITIVE,
+              "paired_floor": POSITIVE, "chroma": (0, None, False),
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
               "match_pool": (0, None, False), "match_choices_from": (0, None, False), "match_light": (0, None, False),
               "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE},
@@ -196,6 +198,9 @@ def _check_ranges(cfg: "Config") -> None:
         raise YganError("[train] critic_real = \"matched\" needs the theme-match targets: set generator_init = \"match\" or theme_match > 0")
     if t.paired_form not in PAIRED_FORMS:
         raise YganError(f"[train] paired_form = {t.paired_form!r} is not one of {', '.join(PAIRED_FORMS)}")
+    if t.chroma and not d.task:
+        raise YganError(f"[train] chroma = {t.chroma} needs a restoration task's clean targets (data.task): "
+                        "the art themes have none, so set chroma = 0")
     if t.generator_init not in GENERATOR_INITS:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:

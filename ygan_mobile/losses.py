@@ -58,6 +58,25 @@ def paired_loss(restored: torch.Tensor, clean: torch.Tensor, degraded: torch.Ten
     raise ValueError(f"paired loss form {form!r} is not one of {', '.join(PAIRED_FORMS)}")
 
 
+def opponent_chroma(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The opponent channels of Hasler and Süsstrunk's colourfulness, rg = R − G and
+    yb = (R + G)/2 − B, of (N, 3, H, W) patches: both 0 wherever the patch is grey."""
+    r, g, b = rgb.unbind(1)
+    return r - g, 0.5 * (r + g) - b
+
+
+def chroma_loss(restored: torch.Tensor, clean: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """mean_i (c(x̂_i) − c(y_i))², c the patch's RMS opponent chroma √(mean(rg² + yb²) + eps): how far
+    each restored patch's saturation is from its clean patch's, whatever the hue. The paired pixel
+    loss alone averages the plausible colours of a greyscale patch toward grey (a red and a green
+    cup average to a brownish grey); this term prices the saturation so lost, and leaves the hue to
+    the pixel loss and the critic. `eps` keeps the square root differentiable at grey."""
+    def rms(x: torch.Tensor) -> torch.Tensor:
+        rg, yb = opponent_chroma(x)
+        return ((rg.pow(2) + yb.pow(2)).flatten(1).mean(1) + eps).sqrt()
+    return (rms(restored) - rms(clean)).pow(2).mean()
+
+
 def theme_match_loss(fake: torch.Tensor, matched: torch.Tensor) -> torch.Tensor:
     """‖G(E(x)) − y*(x)‖² (as MSE), y*(x) the theme tile nearest x by coarse light (data.matching):
     a real element lit like the patch it replaces, the target a theme lacks as ground truth.

@@ -269,6 +269,10 @@ def _generator_step(model: YGan, opt: torch.optim.Optimizer, data: Data, t: Trai
         loss_pair = losses.paired_loss(fake, y, s.x, t.paired_form, t.paired_floor)
         loss_g = loss_g + t.paired * loss_pair
         record[f"paired.{theme}"] = loss_pair.item()
+    if data.paired and t.chroma:
+        loss_chroma = losses.chroma_loss(fake, y)
+        loss_g = loss_g + t.chroma * loss_chroma
+        record[f"chroma.{theme}"] = loss_chroma.item()
     opt.zero_grad()
     loss_g.backward()
     opt.step()
@@ -280,14 +284,17 @@ def _generator_step(model: YGan, opt: torch.optim.Optimizer, data: Data, t: Trai
 def _encoder_terms(model: YGan, nets: Nets, data: Data, t: TrainConfig, theme: str, s: Shared, fake: torch.Tensor,
                    y: torch.Tensor) -> list[torch.Tensor]:
     """The encoder's terms from this theme: reading z back from the detached G(z) (cycle_encoder) and,
-    with paired data, the pixel loss through the frozen generator."""
+    with paired data, the pixel and chroma losses through the frozen generator."""
     terms = []
     if t.cycle_encoder:
         terms.append(t.cycle_encoder * losses.cycle_loss(s.z, nets.encoder(fake.detach()), s.z_power))
-    if data.paired and t.paired:
+    if data.paired and (t.paired or t.chroma):
         frozen_gen = model.generators[theme].requires_grad_(False)
         restored = model.restored(s.x, frozen_gen(s.latent))
-        terms.append(t.paired * losses.paired_loss(restored, y, s.x, t.paired_form, t.paired_floor))
+        if t.paired:
+            terms.append(t.paired * losses.paired_loss(restored, y, s.x, t.paired_form, t.paired_floor))
+        if t.chroma:
+            terms.append(t.chroma * losses.chroma_loss(restored, y))
         frozen_gen.requires_grad_(True)
     return terms
 

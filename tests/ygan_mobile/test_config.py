@@ -64,6 +64,8 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ('train.critic_real="photos"', r"critic_real = 'photos' is not one of tiles, matched"),
     ('train.paired_form="l1"', r"paired_form = 'l1' is not one of mse, relative, log"),
     ("train.paired_floor=0", r"paired_floor = 0.0 is out of range: it must be > 0"),
+    ("train.chroma=-1", r"chroma = -1.0 is out of range: it must be ≥ 0"),
+    ("train.chroma=0.5", r"chroma = 0.5 needs a restoration task's clean targets"),
     ("train.match_flatten=1.5", r"match_flatten = 1.5 is out of range"),
     ("train.match_chroma=-0.1", r"match_chroma = -0.1 is out of range"),
     ("train.match_light_sigma=0", r"match_light_sigma = 0.0 is out of range"),

@@ -16,7 +16,7 @@ from ygan_mobile.data import NamedImage, domain_a, load_photos, restoration_targ
 from ygan_mobile.data.degrade import Degradation, blur, greyscale
 from ygan_mobile.data.restoration import has_colour
 from ygan_mobile.errors import YganError
-from ygan_mobile.losses import paired_loss
+from ygan_mobile.losses import chroma_loss, paired_loss
 from ygan_mobile.restore import baselines
 from ygan_mobile.restore.colourfulness import colourfulness
 
@@ -139,6 +139,32 @@ def test_harming_an_exact_patch_costs_the_weighted_forms_what_the_mean_error_ove
 def test_an_unknown_paired_form_is_refused():
     with pytest.raises(ValueError, match="'huber' is not one of mse, relative, log"):
         paired_loss(*_two_patches(0.0, 0.0), "huber", 3e-5)
+
+
+def _flat(r: float, g: float, b: float) -> torch.Tensor:
+    return torch.tensor([r, g, b]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
+
+
+def test_the_chroma_loss_compares_each_patches_rms_opponent_chroma():
+    """rg = R − G, yb = (R + G)/2 − B: a red patch (0.5, 0, 0) has rg 0.5, yb 0.25, RMS √0.3125;
+    a grey one 0. The loss is the squared difference of the two RMS values, averaged over patches."""
+    red, grey = _flat(0.5, 0.0, 0.0), _flat(0.2, 0.2, 0.2)
+    assert chroma_loss(grey, red, eps=0.0).item() == pytest.approx(0.3125, rel=1e-6)
+    # Another hue at the same saturation costs nothing: the term prices saturation, not hue.
+    assert chroma_loss(_flat(0.0, 0.5, 0.0), red, eps=0.0).item() == pytest.approx(0.0, abs=1e-12)
+    # Half the saturation costs a quarter: (√0.3125 − √0.3125/2)².
+    two = torch.cat([_flat(0.25, 0.0, 0.0), grey])
+    assert chroma_loss(two, torch.cat([red, grey]), eps=0.0).item() == pytest.approx(0.3125 / 4 / 2, rel=1e-6)
+
+
+def test_the_chroma_loss_pushes_a_faint_tint_toward_the_clean_saturation():
+    faint = (_flat(0.05, 0.0, 0.0) + 0).requires_grad_(True)
+    chroma_loss(faint, _flat(0.5, 0.0, 0.0)).backward()
+    assert faint.grad[0, 0].mean() < 0 < faint.grad[0, 1].mean()  # more red, less green: more saturated
+    grey = _flat(0.2, 0.2, 0.2).clone().requires_grad_(True)
+    loss = chroma_loss(grey, _flat(0.5, 0.0, 0.0))
+    loss.backward()
+    assert torch.isfinite(grey.grad).all()  # differentiable at grey, where the skip starts
 
 
 def psnr_u8(out: np.ndarray, truth: np.ndarray) -> float:
