@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ygan_mobile.models import ColourPath, PatchModel, patch_output, resolution_levels
+from ygan_mobile.models import ColourPath, PatchModel, colour_path, patch_output, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -140,9 +140,7 @@ class StudentModels:
 
     @classmethod
     def create(cls, cfg: StudentConfig, themes: list[str]) -> "StudentModels":
-        if cfg.colour_block and cfg.residual:
-            raise ValueError("a restoration student has the input skip; a colour path beside it is not defined")
-        colour = ColourPath(cfg.patch, cfg.colour_block) if cfg.colour_block else None
+        colour = colour_path(cfg.patch, cfg.colour_block, cfg.residual)
         return cls(cfg, StudentEncoder(cfg), {t: StudentGenerator(cfg) for t in themes}, colour)
 
     def modules(self) -> dict[str, nn.Module]:

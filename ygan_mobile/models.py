@@ -143,6 +143,14 @@ class ColourPath(nn.Module):
         return self.repeat(self.average(x))
 
 
+def colour_path(patch: int, block: int, residual: bool) -> ColourPath | None:
+    """The patch model's colour path at `block` px (0: none) — the one place teacher and student make it.
+    A restoration model already adds its whole input through the skip; a colour path beside it is undefined."""
+    if block and residual:
+        raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
+    return ColourPath(patch, block) if block else None
+
+
 def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colour: nn.Module | None = None) -> torch.Tensor:
     """The patch a model emits for input x: G's patch itself, or with the skip of a restoration model
     the input plus G's correction, clamped to [-1, 1] (a clamp of the sum, not a tanh, so a correction
@@ -183,15 +191,13 @@ class YGan:
 
     @classmethod
     def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
-        if cfg.colour_block and cfg.residual:
-            raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
         model = cls(
             cfg,
             Encoder(cfg),
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
-            ColourPath(cfg.patch, cfg.colour_block) if cfg.colour_block else None,
+            colour_path(cfg.patch, cfg.colour_block, cfg.residual),
         )
         model.start_identity()
         return model

@@ -56,8 +56,8 @@ def load_data(cfg: Config) -> Data:
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  replace(lighting, light=t.match_light_themes.get(theme, t.match_light)))
              for theme, split in b.items()}
-    if any(t.match_light_themes.values()):  # the patches' light layout is computed once per batch for every theme
-        lighting = replace(lighting, light=max(t.match_light, *t.match_light_themes.values()))
+    # the patches' light layout is computed once per batch for every theme, so whenever any theme takes some
+    lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
                 lighting=lighting)
 
