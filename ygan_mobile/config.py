@@ -89,7 +89,7 @@ class TrainConfig:
     match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
     # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
-    match_spread: float = 0.0  # a pool whose keys span less than this share of the photographs' patches (by mean
+    match_spread: float = 0.0  # a pool whose keys take in less than this share of the photographs' patches (by mean
     # light) has its keys spread over the photographs' light, its tiles kept in order (ThemePool.spread); 0 = never
     match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
     match_light: float = 0.0  # y*: weight of x's low-passed light layout inside the cell, added to the tile (data.matching.Lighting)
