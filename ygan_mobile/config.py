@@ -89,6 +89,8 @@ class TrainConfig:
     match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
     # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
+    match_spread: float = 0.0  # a pool whose keys take in less than this share of the photographs' patches (by mean
+    # light) has its keys spread over the photographs' light, its tiles kept in order (ThemePool.spread); 0 = never
     match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
     match_light: float = 0.0  # y*: weight of x's low-passed light layout inside the cell, added to the tile (data.matching.Lighting)
     match_light_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_light (flowers have
@@ -158,7 +160,8 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "paired_floor": POSITIVE, "chroma": (0, None, False),
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
               "match_pool": (0, None, False), "match_choices_from": (0, None, False), "match_light": (0, None, False),
-              "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE},
+              "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE,
+              "match_spread": (0, 1, False)},
 }
 
 
@@ -205,6 +208,9 @@ def _check_ranges(cfg: "Config") -> None:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:
         raise YganError(f"[train] match_cells = {t.match_cells} exceeds the patch size {cfg.model.patch}")
+    if t.match_spread and (t.match_cells != 1 or t.match_centred):
+        raise YganError(f"[train] match_spread = {t.match_spread} spreads one mean light per tile: it needs "
+                        "match_cells = 1 and match_centred = false")
     # Per-theme settings may name any drawn theme (a preset lists its own; a run of fewer themes or of a user's
     # --data-b theme ignores the others) and "*" for every theme not named; any other name is a typo, refused.
     known = set(d.themes) | set(THEMES)

@@ -18,7 +18,7 @@ from ygan_mobile.atomic import write_text
 from ygan_mobile.config import Config, TrainConfig
 from ygan_mobile.errors import YganError
 from ygan_mobile.data import PatchSplit, domain_a, domain_b, restoration_target
-from ygan_mobile.data.matching import Lighting, ThemePool, luma
+from ygan_mobile.data.matching import SPREAD_PATCHES, Lighting, ThemePool, coarse_light, luma
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
@@ -56,6 +56,9 @@ def load_data(cfg: Config) -> Data:
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  replace(lighting, light=t.match_light_themes.get(theme, t.match_light)))
              for theme, split in b.items()}
+    if t.match_spread:
+        light = coarse_light(a.train.batch(0, SPREAD_PATCHES), 1).flatten()  # a pure function of the seed
+        pools = {theme: pool.spread(light) if pool.coverage(light) < t.match_spread else pool for theme, pool in pools.items()}
     # the patches' light layout is computed once per batch for every theme, so whenever any theme takes some
     lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},

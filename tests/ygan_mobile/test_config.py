@@ -76,11 +76,20 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ("train.lr_gan_themes={skulls = 0}", r"to a learning rate > 0"),
     ("train.match_light_themes={flower = 0.7}", r"match_light_themes = \{'flower': 0.7\} must map themes \(flowers"),
     ("train.match_light_themes={flowers = -1}", r"to a weight ≥ 0"),
+    ("train.match_spread=1.5", r"match_spread = 1.5 is out of range: it must be ≥ 0 and ≤ 1"),
+    ("train.match_spread=-0.1", r"match_spread = -0.1 is out of range"),
 ])
 def test_settings_are_checked_when_the_config_is_built(override, message):
     """Issue 21: nonsense settings fail before any work starts, in one line."""
     with pytest.raises(YganError, match=message):
         Config.from_dict(apply_overrides(load_preset("quick"), [override]))
+
+
+@pytest.mark.parametrize("override", ["train.match_cells=4", "train.match_centred=true"])
+def test_spread_keys_need_one_mean_light_per_tile(override):
+    with pytest.raises(YganError, match=r"match_spread = 0.3 spreads one mean light per tile: it needs match_cells = 1"):
+        Config.from_dict(apply_overrides(load_preset("quick"), ["train.match_spread=0.3", override]))
+    Config.from_dict(apply_overrides(load_preset("quick"), ["train.match_spread=0", override]))
 
 
 def test_per_theme_settings_may_name_drawn_themes_the_run_does_not_train():

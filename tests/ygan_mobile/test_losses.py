@@ -196,6 +196,31 @@ def test_theme_match_spaced_pool_keeps_tiles_whose_keys_lie_apart_in_pool_order(
     assert len(pool.spaced(1e-9).tiles) == len(pool.tiles)  # distinct keys: nothing dropped
 
 
+def test_theme_match_spread_pool_gives_each_tile_an_equal_share_of_the_photographs_light():
+    """Four paper-bright tiles (keys 0.1–0.4) over photographs lit evenly from −1 to 1: by their own
+    keys they cover 15% of the patches and the darkest tile takes every patch below 0.15 (57.5%);
+    spread, the tiles keep their order by light and take the 12.5 / 37.5 / 62.5 / 87.5% quantiles as
+    keys, so each serves a quarter of the patches, and each is still re-lit to its patch's mean light."""
+    from ygan_mobile.data.matching import ThemePool, coarse_light
+
+    tiles = torch.tensor([0.5, 0.2, 0.4, 0.3]).view(-1, 1, 1, 1).repeat(1, 3, 8, 8)
+    tiles[:, :, 2:6, 2:6] -= 0.4  # a dark stroke on each paper: mean light 0.1 below the paper
+    pool = ThemePool(tiles, coarse_light(tiles, 1), 1, relight=True)
+    light = (torch.arange(400) + 0.5) / 200 - 1  # the photographs' patches, evenly from dark to bright
+    x = (light + 0.001).view(-1, 1, 1, 1).repeat(1, 3, 8, 8)  # patches off the midpoints between keys
+    assert pool.coverage(light) == pytest.approx(60 / 400)
+    assert torch.bincount(torch.cdist(coarse_light(x, 1), pool.keys).argmin(1), minlength=4).tolist() == [130, 230, 20, 20]
+
+    spread = pool.spread(light)
+    assert torch.equal(spread.tiles, pool.tiles) and spread.relight
+    assert torch.equal(spread.keys.flatten(), light[[350, 50, 250, 150]])  # the brightest tile (0.4) takes the 87.5% quantile
+    assert torch.bincount(torch.cdist(coarse_light(x, 1), spread.keys).argmin(1), minlength=4).tolist() == [100] * 4
+    middle = x[100:300:20]  # re-lit without clipping
+    assert torch.allclose(coarse_light(spread.match(middle), 1), coarse_light(middle, 1), atol=1e-5)
+    with pytest.raises(ValueError, match="match_cells = 1"):
+        ThemePool(tiles, coarse_light(tiles, 2), 2).spread(light)
+
+
 def test_theme_match_loss_with_choices_takes_the_candidate_nearest_for_its_contrast():
     """A blurred output is nearer in absolute terms to a flat ground than to an element; the choice is
     made relative to each candidate's contrast, so the element is the target."""

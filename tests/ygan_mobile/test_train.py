@@ -186,6 +186,39 @@ def test_a_theme_may_take_its_own_share_of_the_photographs_light():
     assert off.lighting.patch_terms(x)[0] is not None
 
 
+def test_a_pool_of_paper_bright_element_tiles_takes_spread_keys_and_drawn_pools_keep_theirs(tmp_path):
+    """match_spread (the preset's 0.3): a user's sheets of thin dark outlines on paper are cut into tiles
+    that are all paper-bright, whose keys cover a sliver of the photographs' light; their keys are spread
+    over it, so one tile no longer serves most patches. The drawn themes' keys cover more and are kept."""
+    import numpy as np
+    from PIL import Image
+
+    from ygan_mobile.data.matching import SPREAD_PATCHES, coarse_light
+    from ygan_mobile.train import load_data
+
+    for k in range(8):
+        pixels = np.clip(np.random.default_rng(k).normal(236, 6, (120, 120, 3)), 0, 255)
+        for top, left in [(15, 15), (15, 70), (70, 15), (70, 70)]:
+            side = 24 + 2 * ((k + top + left) % 4)
+            pixels[top:top + side, left:left + side] = (30, 40, 110)
+            pixels[top + 3:top + side - 3, left + 3:left + side - 3] = 236  # an outline, mostly paper inside
+        Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / f"sheet{k}.png")
+    mine = [f'data.data_b="{tmp_path}"', 'data.themes=["mine"]']
+    spread, kept = load_data(tiny_config(*mine)), load_data(tiny_config(*mine, "train.match_spread=0"))
+    light = coarse_light(spread.a.train.batch(0, SPREAD_PATCHES), 1).flatten()
+    own, new = kept.pools["mine"], spread.pools["mine"]
+    assert own.coverage(light) < 0.3 and torch.equal(new.tiles, own.tiles)
+    assert torch.equal(new.keys, own.spread(light).keys)
+    share = lambda pool: torch.bincount(torch.cdist(light.view(-1, 1), pool.keys).argmin(1)).max().item() / len(light)
+    assert share(own) > 0.5 and share(new) < 1.5 / len(new.keys)
+
+    drawn, unspread = load_data(tiny_config()), load_data(tiny_config("train.match_spread=0"))
+    for theme in ("stars", "flowers"):
+        assert drawn.pools[theme].coverage(light) > 0.3
+        assert torch.equal(drawn.pools[theme].keys, unspread.pools[theme].keys)
+        assert torch.equal(drawn.pools[theme].tiles, unspread.pools[theme].tiles)
+
+
 def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed():
     """Before match_choices_from every theme's term is the single nearest tile's (the step is the
     run without choices, bit for bit); from it on, a listed theme's term is the best of its choices

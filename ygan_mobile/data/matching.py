@@ -26,6 +26,7 @@ from ygan_mobile.data.patches import PatchSplit, to_tensor
 from ygan_mobile.luma import BT601
 
 USER_CROPS = 2000
+SPREAD_PATCHES = 4000  # the photographs' training patches whose mean light a narrow pool's keys are spread over
 LUMA = torch.tensor(BT601).view(1, 3, 1, 1)
 
 
@@ -127,6 +128,27 @@ class ThemePool:
         new = (mirrored != keys).any(1)
         return cls(torch.cat([first, first.flip(-1)[new]]), torch.cat([keys, mirrored[new]]), cells, relight, fit,
                    centred, lighting)
+
+    def coverage(self, light: torch.Tensor) -> float:
+        """The share of the photographs' patches whose mean light `light` (M,) lies between the pool's
+        lowest and highest 1×1 key: the part of the photographs' light the tiles' own keys serve."""
+        keys = self.keys.flatten()
+        return ((light >= keys.min()) & (light <= keys.max())).float().mean().item()
+
+    def spread(self, light: torch.Tensor) -> "ThemePool":
+        """The tiles keep their order by key, but tile i of N takes as its key the (i + ½)/N quantile of
+        the photographs' patches' mean light `light` (M,), so each tile serves an equal share of them.
+        A pool whose elements are all alike in light (ink on paper: every tile paper-bright) otherwise
+        gives every patch darker than the paper the same tile; re-lit, a tile still takes its patch's
+        light, so only who serves whom changes (docs/training.md, "Narrow pools"). 1×1 keys only."""
+        if self.cells != 1 or self.centred:
+            raise ValueError("spread keys are one mean light per tile: match_cells = 1, match_centred = false")
+        order = self.keys.flatten().argsort(stable=True)
+        light = light.flatten().sort().values
+        n = len(order)
+        keys = torch.empty_like(self.keys)
+        keys[order, 0] = light[((torch.arange(n) + 0.5) / n * len(light)).long()]
+        return replace(self, keys=keys)
 
     def spaced(self, gap: float) -> "ThemePool":
         """The tiles whose keys lie at least `gap` from the key of every tile kept before them, in
