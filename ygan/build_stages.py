@@ -75,7 +75,7 @@ def train_run(ctx: Context, resume: bool) -> Ran:
 
 def train_numbers(bundle: Path) -> dict[str, Any]:
     m = _json(bundle / TEACHER_SUMMARY)
-    return {"step": m["step"], "psnr_auto": m["final"]["psnr_auto"]}
+    return {"step": m["step"], "psnr_auto": m["final"]["psnr_auto"], **({"spread_keys": m["spread_keys"]} if "spread_keys" in m else {})}
 
 
 # -- distill -------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ def _result(name: str, n: dict, ctx: Context) -> str:
     if not n:
         return ""
     if name == "train":
-        return f"teacher autoencoder PSNR {n['psnr_auto']:.2f} dB (step {n['step']})"
+        spread = "".join(f"; {theme}: keys spread (its tiles' light covered {100 * c:.0f}% of the photographs')"
+                         for theme, c in n.get("spread_keys", {}).items())
+        return f"teacher autoencoder PSNR {n['psnr_auto']:.2f} dB (step {n['step']}){spread}"
     if name == "distill":
         return f"student {n['mac_ratio']:.1f}× fewer MACs, {n['param_ratio']:.1f}× fewer params (step {n['step']})"
     if name == "convert":

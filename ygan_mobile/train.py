@@ -37,6 +37,7 @@ class Data:
     pools: dict[str, ThemePool] = field(default_factory=dict)  # the theme-match term's tiles
     spaced: dict[str, ThemePool] = field(default_factory=dict)  # the themes of match_spacing: their pools, spaced
     lighting: Lighting | None = None  # how every pool's matched tiles take on their patches' light and colour
+    spread: dict[str, float] = field(default_factory=dict)  # themes whose keys were spread: their own keys' coverage
 
 
 def load_data(cfg: Config) -> Data:
@@ -56,13 +57,16 @@ def load_data(cfg: Config) -> Data:
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  replace(lighting, light=t.match_light_themes.get(theme, t.match_light)))
              for theme, split in b.items()}
+    spread = {}
     if t.match_spread:
         light = coarse_light(a.train.batch(0, SPREAD_PATCHES), 1).flatten()  # a pure function of the seed
-        pools = {theme: pool.spread(light) if pool.coverage(light) < t.match_spread else pool for theme, pool in pools.items()}
+        coverage = {theme: pool.coverage(light) for theme, pool in pools.items()}
+        spread = {theme: c for theme, c in coverage.items() if c < t.match_spread}
+        pools = {theme: pool.spread(light) if theme in spread else pool for theme, pool in pools.items()}
     # the patches' light layout is computed once per batch for every theme, so whenever any theme takes some
     lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
-                lighting=lighting)
+                lighting=lighting, spread=spread)
 
 
 def make_optimizers(model: YGan, cfg: Config) -> dict[str, torch.optim.Optimizer]:
@@ -375,5 +379,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
         save(step)
         summary = {"step": step, "initial": meta.get("initial"), "final": final,
                    "cycle_improvement": meta["initial"]["cycle_rel"] / max(final["cycle_rel"], 1e-12) if meta.get("initial") else None}
+        if data.spread:
+            summary["spread_keys"] = data.spread  # the build names these themes: their tiles' light was too narrow
         write_text(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
     return TrainResult(out, step, step < cfg.train.steps, summary, world.main)

@@ -208,6 +208,7 @@ def test_a_pool_of_paper_bright_element_tiles_takes_spread_keys_and_drawn_pools_
     light = coarse_light(spread.a.train.batch(0, SPREAD_PATCHES), 1).flatten()
     own, new = kept.pools["mine"], spread.pools["mine"]
     assert own.coverage(light) < 0.3 and torch.equal(new.tiles, own.tiles)
+    assert spread.spread == {"mine": own.coverage(light)} and kept.spread == {}
     assert torch.equal(new.keys, own.spread(light).keys)
     share = lambda pool: torch.bincount(torch.cdist(light.view(-1, 1), pool.keys).argmin(1)).max().item() / len(light)
     assert share(own) > 0.5 and share(new) < 1.5 / len(new.keys)
@@ -217,6 +218,7 @@ def test_a_pool_of_paper_bright_element_tiles_takes_spread_keys_and_drawn_pools_
         assert drawn.pools[theme].coverage(light) > 0.3
         assert torch.equal(drawn.pools[theme].keys, unspread.pools[theme].keys)
         assert torch.equal(drawn.pools[theme].tiles, unspread.pools[theme].tiles)
+    assert drawn.spread == {}
 
 
 def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed():

@@ -109,8 +109,9 @@ def crop(pixels: np.ndarray, element: Element, fill: float, patch: int, shift: t
     top, left = round(cy - side / 2 + shift[0] * margin), round(cx - side / 2 + shift[1] * margin)
     top, left = (min(max(top, 0), h - side) if side <= h else top), (min(max(left, 0), w - side) if side <= w else left)
     out = np.empty((side, side, 3), np.uint8)
-    out[:] = np.round(background(pixels)).astype(np.uint8)
     y0, x0, y1, x1 = max(top, 0), max(left, 0), min(top + side, h), min(left + side, w)
+    if (y0, x0, y1, x1) != (top, left, top + side, left + side):  # the square overhangs the image: pad
+        out[:] = np.round(background(pixels)).astype(np.uint8)
     if y1 > y0 and x1 > x0:
         out[y0 - top:y1 - top, x0 - left:x1 - left] = pixels[y0:y1, x0:x1]
     if side == patch:
