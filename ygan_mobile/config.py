@@ -97,6 +97,7 @@ class TrainConfig:
     # picture to spare and blur into the photograph's light where stars do not, docs/training.md)
     match_light_sigma: float = 4.0  # px: the σ of that low pass
     match_flatten: float = 0.0  # y*: share of the tile's own low-passed light layout taken away first
+    match_flatten_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_flatten
     match_chroma: float = 0.0  # y*: share of x's colour replacing the tile's (0: the theme's colours; 1: the photograph's)
     match_chroma_sigma: float = 2.0  # px: x's chroma is low-passed with this σ first
     critic_real: str = "tiles"  # what the critic takes for real: the theme's "tiles" as drawn, or "matched": the
@@ -230,6 +231,10 @@ def _check_ranges(cfg: "Config") -> None:
     if any(n not in known for n in lights) or any(type(w) not in (int, float) or w < 0 for w in lights.values()):
         raise YganError(f"[train] match_light_themes = {lights!r} must map themes ({', '.join(d.themes)}) "
                         "to a weight ≥ 0, e.g. {flowers = 0.7}")
+    flattens = t.match_flatten_themes
+    if any(n not in known for n in flattens) or any(type(w) not in (int, float) or not 0 <= w <= 1 for w in flattens.values()):
+        raise YganError(f"[train] match_flatten_themes = {flattens!r} must map themes ({', '.join(d.themes)}) "
+                        "to a share from 0 to 1, e.g. {skulls = 0.5}")
     spacing = t.match_spacing
     if any(n not in known for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
         raise YganError(f"[train] match_spacing = {spacing!r} must map themes ({', '.join(d.themes)}) "

@@ -55,7 +55,8 @@ def load_data(cfg: Config) -> Data:
         return Data(a, b)
     lighting = Lighting(t.match_light, t.match_light_sigma, t.match_flatten, t.match_chroma, t.match_chroma_sigma)
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
-                                 replace(lighting, light=t.match_light_themes.get(theme, t.match_light)))
+                                 replace(lighting, light=t.match_light_themes.get(theme, t.match_light),
+                                         flatten=t.match_flatten_themes.get(theme, t.match_flatten)))
              for theme, split in b.items()}
     spread = {}
     if t.match_spread:

@@ -165,6 +165,24 @@ def test_a_theme_may_train_its_generator_and_critic_at_its_own_rate():
     assert rates["autoencoder"] == pytest.approx(1e-3 * 0.55)
 
 
+def test_a_theme_may_take_away_its_own_share_of_its_tiles_light():
+    """match_flatten_themes: the named theme's targets lose their own share of the tile's low-passed
+    light layout, the others the preset's match_flatten; the patches' terms are not involved."""
+    from ygan_mobile.train import load_data
+
+    base = load_data(tiny_config("train.match_light=1.0", "train.match_flatten=0.3"))
+    named = load_data(tiny_config("train.match_light=1.0", "train.match_flatten=0.3", "train.match_flatten_themes={flowers = 0.6}"))
+    assert named.pools["flowers"].lighting.flatten == 0.6 and named.pools["stars"].lighting.flatten == 0.3
+    x = torch.rand(6, 3, 8, 8) * 2 - 1
+    terms = base.lighting.patch_terms(x)
+    assert torch.equal(named.pools["stars"].match(x, terms=terms), base.pools["stars"].match(x, terms=terms))
+    flat, kept = named.pools["flowers"].match(x, terms=terms), base.pools["flowers"].match(x, terms=terms)
+    assert not torch.allclose(flat, kept, atol=1e-3)
+    # the tile's own layout around its mean varies less: 0.6 of it taken away instead of 0.3
+    spread = lambda t: (t - t.mean((1, 2, 3), keepdim=True)).std()
+    assert spread(flat) < spread(kept)
+
+
 def test_a_theme_may_take_its_own_share_of_the_photographs_light():
     """match_light_themes: the named theme's targets add its own weight of the patches' light
     layout, the others the preset's match_light; the layout is computed for the largest weight."""
