@@ -3,16 +3,18 @@
 Why train patches: int8 scales are fitted to the activation ranges the phone will see; held-out
 patches stay untouched for golden vectors, so parity is measured on data the quantiser never saw.
 The generator's calibration input is the teacher-side latent z = E(x) of the same patches.
-
-Why each train patch also as its negative −x: the train split need not hold the bright end of the pixel
-range. The seed-1 `quick` split's 128 calibration patches had a mean of at most 0.42 (x in [−1, 1]); 7 of
-its 32 golden patches, from one bright held-out photograph, had means of 0.52–0.91 and drove the skull
-generator's ReLUs to twice the calibrated range (20.6 against 10.2), so int8 clipped them and all three
-skull int8 files fell to 27.9 dB. The negative mirrors the photographs' luminance and keeps their texture,
-so calibration spans both ends of the range the app feeds; measured there: skulls 27.9 → 41.0 dB (QDQ),
-flowers and stars ±0.2 dB (docs/bundle.md, "Calibration covers both ends of the pixel range").
 onnx2tf also insists on finding its default sample file in the working directory (it downloads it
 otherwise); we write that file ourselves from the embedded photos.
+
+Why each train patch also as its negative −x: the train split need not hold the bright end of the pixel
+range, and equalisation (convert/equalise.py) brings every channel to its tensor's calibrated maximum, so
+an input brighter than any calibration patch clips. The seed-1 `quick` split's 128 calibration patches
+had means of at most 0.42 (x in [−1, 1]); 7 of its 32 golden patches, from one bright held-out
+photograph, had 0.52–0.91 and drove the skull generator's first upsampling ReLU to 20.6 against a
+calibrated 10.2, and all three skull int8 files fell to 27.9 dB. The negative mirrors the photographs'
+luminance and keeps their texture. Measured (docs/bundle.md, "Calibration covers both ends of the pixel
+range"): those files 27.9 → 39.7–41.3 dB; flowers and stars −0.3 to +0.2 dB; the seed-0 student, whose
+split had a bright photograph, −0.6 to +0.7 dB.
 """
 
 from __future__ import annotations
