@@ -32,7 +32,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stride", type=int, default=HALF_PATCH, help="pipeline stride S recorded in the manifest and used for golden frames (default: P/2)")
     parser.add_argument("--blend", choices=BLENDS, default=DEFAULTS.blend, help=f"pipeline blend for golden frames (default: {DEFAULTS.blend})")
     parser.add_argument("--calibration", type=int, default=DEFAULTS.calibration,
-                        help=f"train patches for int8 calibration (default: {DEFAULTS.calibration})")
+                        help=f"train patches for int8 calibration, each also as its negative (default: {DEFAULTS.calibration})")
     parser.add_argument("--golden", type=int, default=DEFAULTS.golden, help=f"held-out golden patches (default: {DEFAULTS.golden})")
     parser.add_argument("--threshold", action="append", default=[], metavar="PRECISION=DB",
                         help="override a parity threshold, e.g. --threshold int8-full=30 (repeatable)")

@@ -22,6 +22,11 @@ the weights (Nagel et al.'s balance). Why: in a later `full` student one channel
 output reached 82.6 against ≤ 23 for the other 31, and the galaxies int8 files fell to 31.4–31.7 dB; QDQ
 with these pairs equalised at k = sqrt(R / r): 31.8 → 41.3 dB (k = R / r: 35.1), and +1.3 to +2.5 dB on
 every other patch model measured (docs/bundle.md).
+
+The cost: a channel the calibration data leave at half range no longer has the other half as headroom, so
+an input the calibration data do not cover clips sooner (one seed-1 skull channel: 5.1 calibrated, 10.3 on
+bright held-out patches, 20.6 once equalised); the calibration data therefore span both ends of the pixel
+range (convert/calibration.py, with_negatives).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class Options:
     batch: int = 64
     stride: int = HALF_PATCH
     blend: str = DEFAULT_BLEND
-    calibration: int = 128  # train patches for int8 calibration
+    calibration: int = 128  # train patches for int8 calibration, each also fed as its negative (convert/calibration.py)
     golden: int = 32  # held-out golden patches
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS_DB))
     author: str = model_card.DEFAULT_AUTHOR  # written into every artifact's own metadata (model_card.py)

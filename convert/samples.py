@@ -2,7 +2,7 @@
 
 Why the checkpoint's own seed and holdout: they reproduce the exact train / held-out split the model
 was trained on, so golden vectors and full-pipeline frames come from images the model never saw,
-and int8 calibration from images it did.
+and int8 calibration from images it did (each patch also as its negative: convert/calibration.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convert.calibration import with_negatives
 from convert.source import Networks
 from ygan_mobile.data import domain_a
 
@@ -25,7 +26,7 @@ STAND_IN_SIZES = ((96, 128), (40, 72))
 
 @dataclass
 class Samples:
-    calibration: np.ndarray  # (n, 3, P, P) float32 in [-1, 1], train split
+    calibration: np.ndarray  # (2n, 3, P, P) float32 in [-1, 1]: n train-split patches, then their negatives
     golden: np.ndarray  # (m, 3, P, P) float32 in [-1, 1], held-out split
     frames: list[np.ndarray]  # uint8 H×W×3 crops of held-out photos, FRAME_SIZES
     stand_in_frames: list[np.ndarray]  # smaller crops of the same photos, STAND_IN_SIZES
@@ -49,7 +50,7 @@ def embedded_samples(net: Networks, calibration: int, golden: int) -> Samples:
     split = domain_a(net.patch, net.seed, net.holdout, net.data_a or None, degradation=net.degradation)
     held = split.heldout.images
     return Samples(
-        calibration=split.train.fixed(calibration).numpy(),
+        calibration=with_negatives(split.train.fixed(calibration).numpy()),
         golden=split.heldout.fixed(golden).numpy(),
         frames=_crops(held, FRAME_SIZES),
         stand_in_frames=_crops(held, STAND_IN_SIZES),
