@@ -86,6 +86,9 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
 
         model, ckpt = load_model(path)
         cfg = ckpt.config
+        if cfg.model.skip_sigma:
+            raise YganError(f"'{path}' has a smoothed skip (model.skip_sigma = {cfg.model.skip_sigma}), which convert does not "
+                            "export yet: the int8 files' skip rules assume the skip carries the input itself")
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
                         digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual,
                         model.colour)

@@ -150,7 +150,7 @@ CRITIC_REALS = ("tiles", "matched")
 POSITIVE = (0, None, True)  # > 0
 # (lowest, highest, lowest excluded) allowed, None = unbounded; a value's type is its default's (int accepted for float).
 RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
-    "model": {"latent": (1, None, False), "width": (1, None, False), "colour_block": (0, None, False)},
+    "model": {"latent": (1, None, False), "width": (1, None, False), "colour_block": (0, None, False), "skip_sigma": (0, None, False)},
     "data": {"holdout": (0, 0.95, True), "theme_tiles": (4, None, False), "noise_sigma": (0, None, False),
              "blur_sigma": POSITIVE, "scale": (2, None, False)},
     "train": {"steps": (1, None, False), "batch": (1, None, False), "lr": POSITIVE, "lr_gan": POSITIVE,
@@ -196,6 +196,9 @@ def _check_ranges(cfg: "Config") -> None:
     if cfg.model.residual and cfg.model.colour_block:
         raise YganError("[model] colour_block is for the art themes: a restoration model (residual = true) adds the "
                         "whole input already, so set colour_block = 0")
+    if cfg.model.skip_sigma and not cfg.model.residual:
+        raise YganError(f"[model] skip_sigma = {cfg.model.skip_sigma} smooths the skip of a restoration model: "
+                        "set residual = true as well, or skip_sigma = 0")
     if t.critic_real not in CRITIC_REALS:
         raise YganError(f"[train] critic_real = {t.critic_real!r} is not one of {', '.join(CRITIC_REALS)}")
     if t.critic_real == "matched" and not (t.theme_match or t.generator_init == "match"):

@@ -30,6 +30,8 @@ class ModelConfig:
     latent: int = 128
     width: int = 64  # channels of the finest feature map; doubles at each coarser level
     residual: bool = False  # restoration: the patch model outputs x + G(E(x)), G learning the correction (docs/restore.md)
+    skip_sigma: float = 0.0  # px, with `residual`: the skip carries the input smoothed by a Gaussian of this σ (Smoothing),
+    # a denoiser's; 0 = the input itself. Teacher only so far: distill and convert refuse it (docs/lab/2026-12-06-restoration.md)
     colour_block: int = 0  # px, art only: the patch model outputs G(E(x)) + the input's colour averaged over block × block
     # pixels (ColourPath), G drawing the light and the colour's finer part; 0 = none
 
@@ -143,6 +145,30 @@ class ColourPath(nn.Module):
         return self.repeat(self.average(x))
 
 
+class Smoothing(nn.Module):
+    """x → x smoothed by a Gaussian of σ px inside the patch: the skip of a denoiser, so its correction is
+    the structure the smoothing lost (which the latent can carry), not the noise. Two depthwise convs
+    (a column and a row of 2·⌈3σ⌉ + 1 taps) with zero padding, divided by the same convs of a patch of
+    ones, so a border pixel is the weighted mean of the pixels the patch has (a constant patch stays
+    constant). No weights to learn."""
+
+    def __init__(self, patch: int, sigma: float):
+        super().__init__()
+        r = math.ceil(3 * sigma)
+        taps = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float64) / sigma) ** 2)
+        taps = (taps / taps.sum()).float()
+        self.cols = nn.Conv2d(3, 3, (2 * r + 1, 1), padding=(r, 0), groups=3, bias=False)
+        self.rows = nn.Conv2d(3, 3, (1, 2 * r + 1), padding=(0, r), groups=3, bias=False)
+        with torch.no_grad():
+            self.cols.weight.copy_(taps.view(1, 1, -1, 1).expand(3, 1, -1, 1))
+            self.rows.weight.copy_(taps.view(1, 1, 1, -1).expand(3, 1, 1, -1))
+            self.register_buffer("norm", 1.0 / self.rows(self.cols(torch.ones(1, 3, patch, patch))))
+        self.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rows(self.cols(x)) * self.norm
+
+
 def colour_path(patch: int, block: int, residual: bool) -> ColourPath | None:
     """The patch model's colour path at `block` px (0: none) — the one place teacher and student make it.
     A restoration model already adds its whole input through the skip; a colour path beside it is undefined."""
@@ -151,13 +177,23 @@ def colour_path(patch: int, block: int, residual: bool) -> ColourPath | None:
     return ColourPath(patch, block) if block else None
 
 
+def fixed_path(cfg: ModelConfig) -> nn.Module | None:
+    """The teacher's fixed path beside G: the smoothed skip (skip_sigma) or the colour path, or none."""
+    if cfg.skip_sigma:
+        if not cfg.residual:
+            raise ValueError("skip_sigma smooths the skip of a restoration model: it needs residual = true")
+        return Smoothing(cfg.patch, cfg.skip_sigma)
+    return colour_path(cfg.patch, cfg.colour_block, cfg.residual)
+
+
 def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colour: nn.Module | None = None) -> torch.Tensor:
     """The patch a model emits for input x: G's patch itself, or with the skip of a restoration model
     the input plus G's correction, clamped to [-1, 1] (a clamp of the sum, not a tanh, so a correction
     of 0 gives back x exactly and the skip never squashes the input); with a colour path (ColourPath)
-    G's patch plus x's low-passed colour, clamped the same way."""
+    G's patch plus x's low-passed colour, clamped the same way. With the skip, `colour` is the skip's
+    own path if it has one (Smoothing: the input smoothed, not the input)."""
     if residual:
-        return (x + generated).clamp(-1.0, 1.0)
+        return ((x if colour is None else colour(x)) + generated).clamp(-1.0, 1.0)
     return (generated + colour(x)).clamp(-1.0, 1.0) if colour is not None else generated
 
 
@@ -187,7 +223,8 @@ class YGan:
     decoder: Generator
     generators: dict[str, Generator]
     critics: dict[str, Critic]
-    colour: ColourPath | None = None  # the fixed colour path every theme's patch model shares (no weights)
+    colour: nn.Module | None = None  # the fixed path every theme's patch model shares (no weights): the colour path
+    # (ColourPath) or, with the skip, the skip's smoothing (Smoothing)
 
     @classmethod
     def create(cls, cfg: ModelConfig, themes: list[str]) -> "YGan":
@@ -197,7 +234,7 @@ class YGan:
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
-            colour_path(cfg.patch, cfg.colour_block, cfg.residual),
+            fixed_path(cfg),
         )
         model.start_identity()
         return model

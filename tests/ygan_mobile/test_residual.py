@@ -62,3 +62,56 @@ def test_an_art_model_has_no_skip():
 def test_the_skip_is_on_in_the_restoration_presets_but_denoising_and_off_in_the_art_ones(name):
     cfg = Config.from_dict(teacher_tables(load_preset(name)))
     assert cfg.model.residual == (cfg.data.task in ("superres", "deblur", "colorize"))
+
+
+def test_the_smoothing_is_a_gaussian_inside_the_patch_and_keeps_a_constant_patch():
+    from scipy.ndimage import gaussian_filter
+
+    from ygan_mobile.models import Smoothing
+
+    smooth = Smoothing(16, 1.5)
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    assert torch.allclose(smooth(flat), flat, atol=1e-6)  # the border divides by the weight the patch has
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    want = gaussian_filter(x.double().numpy(), (0, 0, 1.5, 1.5), truncate=3.0, mode="constant")
+    inner = (slice(None), slice(None), slice(5, 11), slice(5, 11))  # ⌈3σ⌉ = 5 px from every side
+    assert abs(smooth(x).double()[inner].numpy() - want[inner]).max() < 1e-6
+    assert smooth(x)[:, :, 0].std() < x[:, :, 0].std() / 2  # the border row is smoothed too, not copied
+    assert not any(p.requires_grad for p in smooth.parameters())
+
+
+def test_a_smoothed_skip_starts_as_the_smoothed_input():
+    from ygan_mobile.models import Smoothing
+
+    torch.manual_seed(0)
+    model = YGan.create(ModelConfig(16, 16, 8, residual=True, skip_sigma=1.5), ["denoise"])
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        want = Smoothing(16, 1.5)(x).clamp(-1, 1)
+        assert torch.equal(model.patch_model("denoise")(x), want)
+        start_generators_from_decoder(model)
+        assert torch.equal(model.patch_model("denoise")(x), want)
+        g = torch.full_like(x, 0.1)
+        assert torch.allclose(model.restored(x, g), (want + 0.1).clamp(-1, 1))
+
+
+def test_skip_sigma_needs_the_skip_and_has_no_student_or_export_yet(tmp_path):
+    from convert.source import load_networks
+    from distill.config import DistillConfig
+    from distill.train import student_config
+    from ygan_mobile import checkpoint
+    from ygan_mobile.config import apply_overrides
+    from ygan_mobile.errors import YganError
+
+    denoise = teacher_tables(load_preset("denoise"))
+    with pytest.raises(YganError, match=r"skip_sigma = 1.5 smooths the skip .* set residual = true"):
+        Config.from_dict(apply_overrides(denoise, ["model.skip_sigma=1.5"]))
+    with pytest.raises(YganError, match=r"skip_sigma = -1.0 is out of range"):
+        Config.from_dict(apply_overrides(denoise, ["model.residual=true", "model.skip_sigma=-1"]))
+    cfg = Config.from_dict(apply_overrides(denoise, ["model.residual=true", "model.skip_sigma=1.5", "model.latent=16",
+                                                     "model.width=8"]))
+    with pytest.raises(YganError, match="has no student yet"):
+        student_config(cfg, DistillConfig.from_dict({}))
+    path = checkpoint.save(tmp_path / "teacher" / "checkpoint.safetensors", YGan.create(cfg.model, ["denoise"]), {}, 0, cfg, {})
+    with pytest.raises(YganError, match="convert does not export yet"):
+        load_networks(path)
