@@ -226,22 +226,18 @@ def _check_ranges(cfg: "Config") -> None:
     if any(n not in known | {"*"} for n in choices) or any(type(k) is not int or k < 1 for k in choices.values()):
         raise YganError(f"[train] match_choices = {choices!r} must map themes ({', '.join(d.themes)}, or \"*\" for "
                         "every other) to a whole number of tiles ≥ 1, e.g. {skulls = 5}")
-    rates = t.lr_gan_themes
-    if any(n not in known for n in rates) or any(type(r) not in (int, float) or not r > 0 for r in rates.values()):
-        raise YganError(f"[train] lr_gan_themes = {rates!r} must map themes ({', '.join(d.themes)}) "
-                        "to a learning rate > 0, e.g. {skulls = 1e-3}")
-    lights = t.match_light_themes
-    if any(n not in known for n in lights) or any(type(w) not in (int, float) or w < 0 for w in lights.values()):
-        raise YganError(f"[train] match_light_themes = {lights!r} must map themes ({', '.join(d.themes)}) "
-                        "to a weight ≥ 0, e.g. {flowers = 0.7}")
-    flattens = t.match_flatten_themes
-    if any(n not in known for n in flattens) or any(type(w) not in (int, float) or not 0 <= w <= 1 for w in flattens.values()):
-        raise YganError(f"[train] match_flatten_themes = {flattens!r} must map themes ({', '.join(d.themes)}) "
-                        "to a share from 0 to 1, e.g. {skulls = 0.5}")
-    spacing = t.match_spacing
-    if any(n not in known for n in spacing) or any(type(g) not in (int, float) or not g > 0 for g in spacing.values()):
-        raise YganError(f"[train] match_spacing = {spacing!r} must map themes ({', '.join(d.themes)}) "
-                        "to a key distance > 0, e.g. {skulls = 0.03}")
+    for key, allowed, words, example in (
+            ("lr_gan_themes", lambda r: r > 0, "a learning rate > 0", "{skulls = 1e-3}"),
+            ("match_light_themes", lambda w: w >= 0, "a weight ≥ 0", "{flowers = 0.7}"),
+            ("match_flatten_themes", lambda w: 0 <= w <= 1, "a share from 0 to 1", "{skulls = 0.5}"),
+            ("match_spacing", lambda g: g > 0, "a key distance > 0", "{skulls = 0.03}")):
+        _check_theme_numbers(key, getattr(t, key), known, d.themes, allowed, words, example)
+
+
+def _check_theme_numbers(key: str, mapping: dict, known: set[str], themes: list[str], allowed, words: str, example: str) -> None:
+    """A [train] setting mapping themes to a number: every name a known theme, every value a number `allowed` takes."""
+    if any(n not in known for n in mapping) or any(type(v) not in (int, float) or not allowed(v) for v in mapping.values()):
+        raise YganError(f"[train] {key} = {mapping!r} must map themes ({', '.join(themes)}) to {words}, e.g. {example}")
 
 
 def _check_task(data: DataConfig) -> None:
