@@ -41,6 +41,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="spec v2 rows (multi-scale cells): at most N cells per frame (default: the spec's default)")
     parser.add_argument("--teacher", help="teacher run directory (default: BUNDLE/checkpoints/teacher)")
     parser.add_argument("--student", help="student run directory (default: BUNDLE/checkpoints/student)")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave out the PyTorch teacher and student rows (a restoration teacher at stride 1 takes "
+                             "seconds a frame)")
     parser.add_argument("--without-amx", action="store_true",
                         help="deny this process the AMX tile permission first, so XNNPACK uses its AVX-512 VNNI int8 "
                              "kernels: a diagnosis on CPUs with AMX, recorded in bench.json (Linux x86-64)")
@@ -206,9 +209,15 @@ def bench_setup(args: argparse.Namespace) -> tuple[Setup, list[str]]:
     if theme not in bundle.themes:
         raise YganError(f"--theme {theme} is not in the bundle: it has {', '.join(bundle.themes)}")
     notes: list[str] = []
-    setup = Setup(bundle, theme, stride, _run_dir(args.teacher, bundle.root / TEACHER, "teacher", notes),
-                  _run_dir(args.student, bundle.root / STUDENT, "student", notes), multiscale_settings(args.budget, patch))
-    return setup, notes
+    if args.no_torch:
+        if args.teacher or args.student:
+            raise YganError("--no-torch times no PyTorch model: leave out --teacher and --student")
+        notes.append("no PyTorch teacher or student row (--no-torch)")
+        runs = (None, None)
+    else:
+        runs = (_run_dir(args.teacher, bundle.root / TEACHER, "teacher", notes),
+                _run_dir(args.student, bundle.root / STUDENT, "student", notes))
+    return Setup(bundle, theme, stride, *runs, multiscale_settings(args.budget, patch)), notes
 
 
 def multiscale_settings(budget: int | None, patch: int):

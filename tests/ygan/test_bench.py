@@ -119,6 +119,19 @@ def test_bench_without_a_teacher_checkpoint_says_so(bundle, tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_bench_no_torch_leaves_out_the_pytorch_models(bundle, tmp_path, capsys):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy, ignore=shutil.ignore_patterns("bench.*"))
+    assert bench(copy, "--no-torch", "--teacher", str(copy / "checkpoints" / "teacher")) == 2
+    assert "--no-torch times no PyTorch model" in capsys.readouterr().err and not (copy / "bench.json").exists()
+    assert bench(copy, "--no-torch") == 0
+    doc = json.loads((copy / "bench.json").read_text())
+    assert {r["model"] for r in doc["rows"] if r["backend"] == "pytorch"} == {"identity"}
+    assert any(r["backend"] == "litert" and r["precision"] == "int8-full" for r in doc["rows"])
+    assert "no PyTorch teacher or student row (--no-torch)" in doc["notes"]
+
+
+@pytest.mark.slow
 def test_a_budget_spec_v2_cannot_run_is_one_line_before_any_timing(bundle, tmp_path, capsys):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy, ignore=shutil.ignore_patterns("bench.*"))
