@@ -227,7 +227,8 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
     try:
         measured = measure(ctx.bundle, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
-                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(), log=log)
+                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(),
+                           retry_steps=q.retry_steps, log=log)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)

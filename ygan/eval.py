@@ -65,7 +65,7 @@ def _built_settings(bundle: Path) -> dict[str, int]:
     try:
         doc = json.loads((bundle / QUALITY).read_text())
         built = doc.get("settings", {})
-        settings.update({k: int(built[k]) for k in ("side", "steps") if k in built})
+        settings.update({k: int(built[k]) for k in ("side", "steps", "retry_steps") if k in built})
         settings["judges"] = int(built.get("judges", 1)) if built else settings["judges"]  # before stop 32: one judge
         settings.update(doc.get("targets", {}))
     except (OSError, ValueError, AttributeError, TypeError):
@@ -103,7 +103,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     targets = {k: v for k, v in built.items() if k.startswith("min_")}
     measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads, preset=preset, targets=targets,
-                       log=_log(args, lambda text: print(f"  {text}", flush=True)))
+                       retry_steps=built["retry_steps"], log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):
         print(line)

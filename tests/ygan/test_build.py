@@ -27,7 +27,8 @@ STUDENT = ["distill.student.width=4", "distill.train.steps=20", "distill.train.b
            "distill.train.threads=1", "distill.eval.frame=48", "distill.eval.timing_repeats=1", "distill.eval.sample_patches=4"]
 CONVERT = ['convert.targets=["onnx","tflite"]', 'convert.precisions=["fp32","int8-full"]', "convert.batch=4",
            "convert.calibration=16", "convert.golden=4"]
-QUALITY = ["quality.steps=40", "quality.side=64", "quality.judges=2"]  # two tiny judges on 64-px photographs: seconds
+# two tiny judges on 64-px photographs, never refitted: seconds
+QUALITY = ["quality.steps=40", "quality.side=64", "quality.judges=2", "quality.retry_steps=0"]
 STAGES = ["train", "distill", "convert", "verify", "quality", "report"]
 
 
@@ -189,7 +190,7 @@ def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkey
 
     monkeypatch.setattr(heldout, "heldout", too_few)
     with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
-        build_quality.measure(bundle, steps=1, judges=1, side=64, threads=1)
+        build_quality.measure(bundle, steps=1, judges=1, side=64, threads=1, retry_steps=0)
     build_quality.write_unavailable(tmp_path, "too few held-out tiles")
     assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
     assert load_quality(tmp_path) is None  # the report leaves the section out

@@ -21,6 +21,9 @@ def test_a_named_preset_carries_its_build_tables():
     assert resolve("quick", []).quality.judges == QualitySettings().judges == 3  # make demo's time
     with pytest.raises(YganError, match="quality.judges"):
         resolve("quick", ["quality.judges=0"])
+    assert resolve("quick", []).quality.retry_steps == 1000 and resolve("full", []).quality.retry_steps == 1000
+    with pytest.raises(YganError, match="quality.retry_steps"):
+        resolve("quick", ["quality.retry_steps=-1"])
 
 
 def test_override_keeps_types():
