@@ -132,15 +132,20 @@ def below_targets(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def weak_classes(accuracy: dict[str, float], floor: float) -> str:
+    """The judge's classes (and mean) below `floor`, as "flowers 86%, …"; "" when none is: the one test of
+    whether the judge's scores count, shared by the refit, quality.json and its warnings."""
+    return ", ".join(f"{k} {100 * v:.0f}%" for k, v in accuracy.items() if v < floor)
+
+
 def warnings(doc: dict[str, Any]) -> list[str]:
     """Why a set of numbers must not be trusted or shipped: a weak judge, a model below a target (the theme
     or the picture), or a baseline the judge calls the theme."""
     out = []
-    acc = doc["judge"]["accuracy"]
-    low = {k: v for k, v in acc.items() if v < doc["judge"]["min_accuracy"]}
+    floor = doc["judge"]["min_accuracy"]
+    low = weak_classes(doc["judge"]["accuracy"], floor)
     if low:
-        out.append("judge accuracy below {:.0f}% ({}): its recognisability numbers do not count".format(
-            100 * doc["judge"]["min_accuracy"], ", ".join(f"{k} {100 * v:.0f}%" for k, v in low.items())))
+        out.append(f"judge accuracy below {100 * floor:.0f}% ({low}): its recognisability numbers do not count")
     out += below_targets(doc)
     for model, themes in doc["models"].items():
         for theme, s in themes.items():
@@ -175,10 +180,9 @@ def fit_accurate_judges(held, seed: int, steps: int, retry_steps: int, count: in
     from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judges
 
     fitted, accuracy = fit_judges(held, seed=seed, steps=steps, count=count)
-    low = {k: v for k, v in accuracy.items() if v < MIN_JUDGE_ACCURACY}
-    if not low or retry_steps <= steps:
+    before = weak_classes(accuracy, MIN_JUDGE_ACCURACY)
+    if not before or retry_steps <= steps:
         return fitted, accuracy, steps, ""
-    before = ", ".join(f"{k} {100 * v:.0f}%" for k, v in low.items())
     log(f"judge accuracy below {100 * MIN_JUDGE_ACCURACY:.0f}% at {steps} steps ({before}): refitting at {retry_steps}")
     fitted, accuracy = fit_judges(held, seed=seed, steps=retry_steps, count=count)
     note = f"judges refitted at {retry_steps} steps: at {steps} they were below {100 * MIN_JUDGE_ACCURACY:.0f}% ({before})"
@@ -296,7 +300,7 @@ def _document(bundle: Path, cfg, held, accuracy: dict[str, float], models: dict,
                     **({"int8-full": {t: {"id": a["id"], "path": a["path"], "sha256": a["sha256"]} for t, a in artifacts.items()}}
                        if artifacts is not None else {})},
         "judge": {"accuracy": _round(accuracy), "min_accuracy": MIN_JUDGE_ACCURACY,
-                  "counts": bool(accuracy["mean"] >= MIN_JUDGE_ACCURACY and min(accuracy.values()) >= MIN_JUDGE_ACCURACY),
+                  "counts": not weak_classes(accuracy, MIN_JUDGE_ACCURACY),
                   "real_patches": {t: int(len(v)) for t, v in held.test_themes.items()}},
         "frames": [{"name": f.name, "width": int(f.pixels.shape[1]), "height": int(f.pixels.shape[0])} for f in held.frames],
         "picture_frame": " and ".join(f.name for f in shown),
