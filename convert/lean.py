@@ -19,6 +19,8 @@ graph onnx2tf sees has no op that leaves XNNPACK and no layout shuffle (measured
   adds the input and clamps the sum (ygan_mobile.models.patch_output).
 - the colour path's nearest upsampling (ygan_mobile.models.ColourPath) → its block-average conv with
   each output channel repeated block² times, then DepthToSpace(block), as for the generator's.
+  A restoration student's smoothed skip (ygan_mobile.models.Smoothing: two depthwise convs and a
+  constant Mul) exports as it is.
 - the encoder's flatten + Linear → a 4×4 VALID conv to (N, Z, 1, 1), which the patch model feeds
   straight into the generator: no NCHW TRANSPOSE + RESHAPE before a FULLY_CONNECTED.
 
@@ -160,7 +162,7 @@ def lean_colour(path: ColourPath) -> nn.Sequential:
 def lean(module: nn.Module) -> nn.Module:
     """The export form of a BatchNorm-folded student encoder, generator or patch model; anything else unchanged."""
     if isinstance(module, PatchModel) and isinstance(module.encoder, StudentEncoder) and _is_lean_able(module.generator):
-        colour = lean_colour(module.colour) if module.colour is not None else None
+        colour = lean_colour(module.colour) if isinstance(module.colour, ColourPath) else module.colour
         return PatchModel(LeanEncoder(module.encoder, spatial=True), LeanGenerator(module.generator, spatial=True),
                           module.residual, colour).eval()
     if isinstance(module, StudentEncoder):

@@ -38,7 +38,8 @@ class Networks:
     data_a: str = ""
     degradation: Degradation | None = None  # a restoration task's domain A (docs/restore.md)
     residual: bool = False  # the patch model adds the input to G's output (a restoration model's skip)
-    colour: nn.Module | None = None  # the art model's fixed colour path (ygan_mobile.models.ColourPath), added to G's output
+    colour: nn.Module | None = None  # the fixed path beside G: an art model's colour path, added to G's output, or a
+    # restoration model's smoothed skip (ygan_mobile.models.fixed_path)
 
     @property
     def themes(self) -> list[str]:
@@ -86,9 +87,6 @@ def load_networks(path: str | Path, source: str = "auto") -> Networks:
 
         model, ckpt = load_model(path)
         cfg = ckpt.config
-        if cfg.model.skip_sigma:
-            raise YganError(f"'{path}' has a smoothed skip (model.skip_sigma = {cfg.model.skip_sigma}), which convert does not "
-                            "export yet: the int8 files' skip rules assume the skip carries the input itself")
         return Networks("teacher", cfg.model.patch, cfg.model.latent, model.encoder, dict(model.generators),
                         digest, cfg.train.seed, cfg.data.holdout, cfg.data.data_a, cfg.data.degradation, cfg.model.residual,
                         model.colour)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ygan_mobile.models import ColourPath, PatchModel, colour_path, patch_output, resolution_levels
+from ygan_mobile.models import PatchModel, fixed_path, patch_output, resolution_levels
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class StudentConfig:
     max_channels: int = 128
     depth: int = 1  # depthwise-separable blocks per resolution level (≥ 1)
     residual: bool = False  # the teacher's skip (ModelConfig.residual): the patch model is x + G′(E′(x)), clamped
+    skip_sigma: float = 0.0  # the teacher's smoothed skip (ModelConfig.skip_sigma): S(x) + G′(E′(x)), S the same fixed Gaussian
     colour_block: int = 0  # > 0: the patch model is G′(E′(x)) + ColourPath(x), clamped (an art student's colour path)
 
     @property
@@ -136,11 +137,12 @@ class StudentModels:
     cfg: StudentConfig
     encoder: StudentEncoder
     generators: dict[str, StudentGenerator]
-    colour: ColourPath | None = None  # the fixed colour path every theme's patch model shares (no weights to learn)
+    colour: nn.Module | None = None  # the fixed path every theme's patch model shares, the teacher's own (no weights to
+    # learn): the colour path of an art student, the smoothing of a smoothed skip, or none
 
     @classmethod
     def create(cls, cfg: StudentConfig, themes: list[str]) -> "StudentModels":
-        colour = colour_path(cfg.patch, cfg.colour_block, cfg.residual)
+        colour = fixed_path(cfg.patch, cfg.residual, cfg.skip_sigma, cfg.colour_block)
         return cls(cfg, StudentEncoder(cfg), {t: StudentGenerator(cfg) for t in themes}, colour)
 
     def modules(self) -> dict[str, nn.Module]:

@@ -34,18 +34,15 @@ from distill.students import StudentConfig, StudentModels
 
 
 def student_config(teacher_cfg: Config, cfg: DistillConfig) -> StudentConfig:
-    """Patch, latent and the skip are the teacher's; the rest of the shape comes from the preset. The
-    student's generator learns the teacher's G output, which with the skip is the correction."""
+    """Patch, latent and the skip (smoothed or not) are the teacher's; the rest of the shape comes from
+    the preset. The student's generator learns the teacher's G output, which with the skip is the correction."""
     m = teacher_cfg.model
-    if m.skip_sigma:
-        raise YganError(f"the teacher's skip is smoothed (model.skip_sigma = {m.skip_sigma}), which has no student yet: "
-                        "distil a teacher trained with skip_sigma = 0 (docs/lab/2026-12-06-restoration.md)")
     if m.residual and cfg.student.colour_block:
         raise YganError("[student] colour_block is for art students: a restoration teacher's student keeps the input "
                         "skip, so set colour_block = 0")
     if cfg.student.colour_block and m.patch % cfg.student.colour_block:
         raise YganError(f"[student] colour_block = {cfg.student.colour_block} must divide the teacher's patch ({m.patch})")
-    return StudentConfig(patch=m.patch, latent=m.latent, residual=m.residual, **asdict(cfg.student))
+    return StudentConfig(patch=m.patch, latent=m.latent, residual=m.residual, skip_sigma=m.skip_sigma, **asdict(cfg.student))
 
 
 def load_inputs(teacher_cfg: Config):

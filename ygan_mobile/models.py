@@ -31,7 +31,7 @@ class ModelConfig:
     width: int = 64  # channels of the finest feature map; doubles at each coarser level
     residual: bool = False  # restoration: the patch model outputs x + G(E(x)), G learning the correction (docs/restore.md)
     skip_sigma: float = 0.0  # px, with `residual`: the skip carries the input smoothed by a Gaussian of this σ (Smoothing),
-    # a denoiser's; 0 = the input itself. Teacher only so far: distill and convert refuse it (docs/lab/2026-12-06-restoration.md)
+    # a denoiser's; 0 = the input itself. The student inherits it and every artifact computes it (docs/restore.md)
     colour_block: int = 0  # px, art only: the patch model outputs G(E(x)) + the input's colour averaged over block × block
     # pixels (ColourPath), G drawing the light and the colour's finer part; 0 = none
 
@@ -169,21 +169,18 @@ class Smoothing(nn.Module):
         return self.rows(self.cols(x)) * self.norm
 
 
-def colour_path(patch: int, block: int, residual: bool) -> ColourPath | None:
-    """The patch model's colour path at `block` px (0: none) — the one place teacher and student make it.
-    A restoration model already adds its whole input through the skip; a colour path beside it is undefined."""
-    if block and residual:
-        raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
-    return ColourPath(patch, block) if block else None
-
-
-def fixed_path(cfg: ModelConfig) -> nn.Module | None:
-    """The teacher's fixed path beside G: the smoothed skip (skip_sigma) or the colour path, or none."""
-    if cfg.skip_sigma:
-        if not cfg.residual:
+def fixed_path(patch: int, residual: bool, skip_sigma: float = 0.0, colour_block: int = 0) -> nn.Module | None:
+    """The fixed path beside G that every theme's patch model shares, the one place teacher and student
+    make it: the smoothed skip (skip_sigma > 0, a restoration model's), the colour path (colour_block
+    px, an art model's), or none. A restoration model already adds its input through the skip; a colour
+    path beside it is undefined."""
+    if skip_sigma:
+        if not residual:
             raise ValueError("skip_sigma smooths the skip of a restoration model: it needs residual = true")
-        return Smoothing(cfg.patch, cfg.skip_sigma)
-    return colour_path(cfg.patch, cfg.colour_block, cfg.residual)
+        return Smoothing(patch, skip_sigma)
+    if colour_block and residual:
+        raise ValueError("a restoration model has the input skip; a colour path beside it is not defined")
+    return ColourPath(patch, colour_block) if colour_block else None
 
 
 def patch_output(x: torch.Tensor, generated: torch.Tensor, residual: bool, colour: nn.Module | None = None) -> torch.Tensor:
@@ -234,7 +231,7 @@ class YGan:
             Generator(cfg),
             {t: Generator(cfg) for t in themes},
             {t: Critic(cfg) for t in themes},
-            fixed_path(cfg),
+            fixed_path(cfg.patch, cfg.residual, cfg.skip_sigma, cfg.colour_block),
         )
         model.start_identity()
         return model

@@ -1,5 +1,6 @@
 """The restoration skip travels with the model: teacher checkpoint → student config and checkpoint →
-convert's networks → the lean ONNX export, which maps the input patch to x + G′(E′(x)) clamped."""
+convert's networks → the lean ONNX export, which maps the input patch to x + G′(E′(x)) clamped, or
+with a smoothed skip (model.skip_sigma) to S(x) + G′(E′(x)) clamped, S the teacher's own Gaussian."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from distill.students import StudentModels
 from distill.train import student_config
 from ygan_mobile import checkpoint as teacher_checkpoint
 from ygan_mobile.config import Config, apply_overrides, load_preset, teacher_tables
-from ygan_mobile.models import YGan
+from ygan_mobile.models import Smoothing, YGan
 
 SMALL = ["model.patch=8", "model.latent=16", "model.width=8"]
 
 
-def _saved_student(tmp_path, preset: str):
-    cfg = Config.from_dict(apply_overrides(teacher_tables(load_preset(preset)), SMALL))
+def _saved_student(tmp_path, preset: str, overrides: list[str]):
+    cfg = Config.from_dict(apply_overrides(teacher_tables(load_preset(preset)), SMALL + overrides))
     torch.manual_seed(0)
     teacher = YGan.create(cfg.model, list(cfg.data.themes))
     teacher_path = teacher_checkpoint.save(tmp_path / "teacher" / "checkpoint.safetensors", teacher, {}, 0, cfg, {})
@@ -40,22 +41,32 @@ def _saved_student(tmp_path, preset: str):
     return cfg, teacher_path, student, path
 
 
-@pytest.mark.parametrize("preset, residual", [("superres2", True), ("quick", False)])
-def test_the_skip_round_trips_from_the_teacher_to_the_onnx_patch_model(tmp_path, preset, residual):
-    cfg, teacher_path, student, path = _saved_student(tmp_path, preset)
+@pytest.mark.parametrize("preset, overrides, residual, sigma", [
+    ("superres2", [], True, 0.0),
+    ("denoise", ["model.residual=true", "model.skip_sigma=1.5"], True, 1.5),
+    ("quick", [], False, 0.0),
+])
+def test_the_skip_round_trips_from_the_teacher_to_the_onnx_patch_model(tmp_path, preset, overrides, residual, sigma):
+    cfg, teacher_path, student, path = _saved_student(tmp_path, preset, overrides)
     theme = cfg.data.themes[0]
     assert load_networks(teacher_path).residual is residual
     net = load_networks(path)
     assert (student.cfg.residual, checkpoint.load(path).student.residual, net.residual) == (residual,) * 3
+    assert (student.cfg.skip_sigma, checkpoint.load(path).student.skip_sigma) == (sigma, sigma)
+    assert isinstance(net.colour, Smoothing) is bool(sigma) and isinstance(load_networks(teacher_path).colour, Smoothing) is bool(sigma)
     x = torch.rand(4, 3, 8, 8) * 2 - 1
     with torch.no_grad():
         generated = student.generators[theme](student.encoder(x))
-        want = (x + generated).clamp(-1, 1) if residual else generated
+        skip = Smoothing(8, sigma)(x) if sigma else x
+        want = (skip + generated).clamp(-1, 1) if residual else generated
         assert torch.allclose(net.patch_model(theme)(x), want, atol=1e-6)
+        if sigma:  # the smoothing is not the identity: the artifact must compute it
+            assert (skip - x).abs().max() > 0.1
     exported = export(net.patch_model(theme), x, tmp_path / "patch_model.onnx", "patch model", "x", "y")
     graph = onnx.load(str(exported.path)).graph
     reads_input = [n.op_type for n in graph.node if "x" in n.input]
-    assert ("Add" in reads_input) is residual  # the skip is one Add on the input inside the artifact
+    assert ("Add" in reads_input) is (residual and not sigma)  # the plain skip is one Add on the input inside the artifact
+    assert reads_input.count("Conv") == 1 + bool(sigma)  # the encoder's stem, and the smoothed skip's first depthwise Conv
     ops = [n.op_type for n in graph.node]
     assert ("Tanh" in ops) is not residual  # a correction is clamped, not squashed on int8's fixed tanh grid
     assert (ops[-1] == "Clip") is residual  # … and the sum is clamped to [-1, 1]

@@ -95,23 +95,25 @@ def test_a_smoothed_skip_starts_as_the_smoothed_input():
         assert torch.allclose(model.restored(x, g), (want + 0.1).clamp(-1, 1))
 
 
-def test_skip_sigma_needs_the_skip_and_has_no_student_or_export_yet(tmp_path):
+def test_skip_sigma_needs_the_skip_and_the_student_inherits_it(tmp_path):
     from convert.source import load_networks
     from distill.config import DistillConfig
     from distill.train import student_config
     from ygan_mobile import checkpoint
     from ygan_mobile.config import apply_overrides
     from ygan_mobile.errors import YganError
+    from ygan_mobile.models import Smoothing
 
     denoise = teacher_tables(load_preset("denoise"))
     with pytest.raises(YganError, match=r"skip_sigma = 1.5 smooths the skip .* set residual = true"):
-        Config.from_dict(apply_overrides(denoise, ["model.skip_sigma=1.5"]))
+        Config.from_dict(apply_overrides(denoise, ["model.residual=false", "model.skip_sigma=1.5"]))
     with pytest.raises(YganError, match=r"skip_sigma = -1.0 is out of range"):
         Config.from_dict(apply_overrides(denoise, ["model.residual=true", "model.skip_sigma=-1"]))
-    cfg = Config.from_dict(apply_overrides(denoise, ["model.residual=true", "model.skip_sigma=1.5", "model.latent=16",
+    cfg = Config.from_dict(apply_overrides(denoise, ["model.residual=true", "model.skip_sigma=2", "model.latent=16",
                                                      "model.width=8"]))
-    with pytest.raises(YganError, match="has no student yet"):
-        student_config(cfg, DistillConfig.from_dict({}))
+    student = student_config(cfg, DistillConfig.from_dict({}))
+    assert (student.residual, student.skip_sigma) == (True, 2.0)
     path = checkpoint.save(tmp_path / "teacher" / "checkpoint.safetensors", YGan.create(cfg.model, ["denoise"]), {}, 0, cfg, {})
-    with pytest.raises(YganError, match="convert does not export yet"):
-        load_networks(path)
+    net = load_networks(path)
+    assert net.residual and isinstance(net.colour, Smoothing)
+    assert net.colour.cols.kernel_size == (13, 1)  # 2·⌈3σ⌉ + 1 taps at σ = 2
