@@ -59,9 +59,10 @@ def test_an_art_model_has_no_skip():
 
 
 @pytest.mark.parametrize("name", ["quick", "full"] + [p + v for p in RESTORE_PRESETS for v in ("", "-full")])
-def test_the_skip_is_on_in_the_restoration_presets_but_denoising_and_off_in_the_art_ones(name):
+def test_the_skip_is_on_in_the_restoration_presets_smoothed_for_denoising_and_off_in_the_art_ones(name):
     cfg = Config.from_dict(teacher_tables(load_preset(name)))
-    assert cfg.model.residual == (cfg.data.task in ("superres", "deblur", "colorize"))
+    assert cfg.model.residual == (cfg.data.task in ("superres", "deblur", "colorize", "denoise"))
+    assert (cfg.model.skip_sigma > 0) == (cfg.data.task == "denoise")
 
 
 def test_the_smoothing_is_a_gaussian_inside_the_patch_and_keeps_a_constant_patch():
