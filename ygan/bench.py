@@ -217,13 +217,21 @@ def bench_setup(args: argparse.Namespace) -> tuple[Setup, list[str]]:
     else:
         runs = (_run_dir(args.teacher, bundle.root / TEACHER, "teacher", notes),
                 _run_dir(args.student, bundle.root / STUDENT, "student", notes))
-    return Setup(bundle, theme, stride, *runs, multiscale_settings(args.budget, patch)), notes
+    return Setup(bundle, theme, stride, *runs, multiscale_settings(args.budget, patch, theme, notes)), notes
 
 
-def multiscale_settings(budget: int | None, patch: int):
-    """Spec v2's default settings, with --budget; refused in one line if spec v2 cannot run them."""
+def multiscale_settings(budget: int | None, patch: int, theme: str, notes: list[str]):
+    """Spec v2's default settings, with --budget; refused in one line if spec v2 cannot run them. A
+    restoration bundle gets none: its models correct pixels where they are, which resampling cells
+    would undo, so its renders stay on the grid."""
     from reference_runtime.multiscale import Multiscale
+    from ygan_mobile.data.degrade import TASKS
 
+    if theme in TASKS:
+        if budget is not None:
+            raise YganError(f"--budget times spec v2's multi-scale cells, which a restoration bundle ('{theme}') does not use")
+        notes.append(f"no spec v2 rows: '{theme}' is a restoration task, rendered on the grid")
+        return None
     settings = Multiscale() if budget is None else Multiscale(budget=budget)
     try:
         settings.sizes(patch)

@@ -19,6 +19,8 @@ from convert.options import Options
 from convert.source import load_networks
 from distill.config import build as distill_config
 from distill.train import distill
+from ygan.bench import multiscale_settings
+from ygan_mobile.errors import YganError
 from ygan.bench_timing import CallTimer, Contender, measure
 from ygan.cli import main
 from ygan_mobile.config import Config, apply_overrides, load_preset
@@ -138,6 +140,16 @@ def test_a_budget_spec_v2_cannot_run_is_one_line_before_any_timing(bundle, tmp_p
     assert bench(copy, "--budget", "0") == 2
     assert "--budget 0: budget 0 must be at least 1 cell per frame" in capsys.readouterr().err
     assert not (copy / "bench.json").exists()
+
+
+def test_a_restoration_bundle_gets_no_spec_v2_rows_and_refuses_a_budget():
+    notes: list[str] = []
+    assert multiscale_settings(None, 8, "superres", notes) is None
+    assert notes == ["no spec v2 rows: 'superres' is a restoration task, rendered on the grid"]
+    with pytest.raises(YganError, match="restoration bundle \\('denoise'\\) does not use"):
+        multiscale_settings(512, 16, "denoise", [])
+    art: list[str] = []
+    assert multiscale_settings(None, 32, "flowers", art).budget == 512 and art == []
 
 
 @pytest.mark.slow
