@@ -20,10 +20,10 @@ from convert.source import load_networks
 from distill.config import build as distill_config
 from distill.train import distill
 from ygan.bench import multiscale_settings
-from ygan_mobile.errors import YganError
 from ygan.bench_timing import CallTimer, Contender, measure
 from ygan.cli import main
 from ygan_mobile.config import Config, apply_overrides, load_preset
+from ygan_mobile.errors import YganError
 from ygan_mobile.train import train
 
 TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=12",
