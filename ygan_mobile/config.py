@@ -98,6 +98,7 @@ class TrainConfig:
     match_light_sigma: float = 4.0  # px: the σ of that low pass
     match_flatten: float = 0.0  # y*: share of the tile's own low-passed light layout taken away first
     match_flatten_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_flatten
+    match_flatten_dark: float = 0.0  # y*: cells darker than this light (0-1) flatten in proportion, none at black
     match_chroma: float = 0.0  # y*: share of x's colour replacing the tile's (0: the theme's colours; 1: the photograph's)
     match_chroma_sigma: float = 2.0  # px: x's chroma is low-passed with this σ first
     critic_real: str = "tiles"  # what the critic takes for real: the theme's "tiles" as drawn, or "matched": the
@@ -161,7 +162,7 @@ RANGES: dict[str, dict[str, tuple[float, float | None, bool]]] = {
               "paired_floor": POSITIVE, "chroma": (0, None, False),
               "adversarial": (0, None, False), "theme_match": (0, None, False), "match_cells": (1, None, False),
               "match_pool": (0, None, False), "match_choices_from": (0, None, False), "match_light": (0, None, False),
-              "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE,
+              "match_light_sigma": POSITIVE, "match_flatten": (0, 1, False), "match_flatten_dark": (0, 1, False), "match_chroma": (0, 1, False), "match_chroma_sigma": POSITIVE,
               "match_spread": (0, 1, False)},
 }
 

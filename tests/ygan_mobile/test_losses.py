@@ -284,6 +284,28 @@ def test_lighting_adds_the_patch_layout_keeps_the_element_and_carries_its_colour
     assert torch.allclose(half - luma(half), 0.5 * chroma_x + 0.5 * (tile - luma(tile)), atol=1e-5)
 
 
+def test_a_dark_tile_keeps_its_layout_in_proportion_to_its_light():
+    """Lighting.flatten_dark: below that mean light the share taken away falls linearly to none at black;
+    at or above it the tile is flattened as without it."""
+    from ygan_mobile.data.matching import Lighting, gaussian_blur, luma
+
+    def tile(level: float) -> torch.Tensor:
+        t = torch.full((1, 3, 16, 16), level)
+        t[:, :, 6:10, 6:10] += 0.4  # a small element brighter than its ground
+        return t
+
+    x = torch.zeros((1, 3, 16, 16))
+    plain, faded = Lighting(flatten=0.7, light_sigma=2.0), Lighting(flatten=0.7, flatten_dark=0.4, light_sigma=2.0)
+    bright = tile(-0.1)  # mean light (0-1) about 0.47, above 0.4
+    assert torch.equal(faded.apply(bright, faded.patch_terms(x)), plain.apply(bright, plain.patch_terms(x)))
+    dark = tile(-0.9)  # mean light 0.07
+    mean = luma(dark).mean()
+    share = float((mean + 1) / 2 / 0.4)
+    layout = gaussian_blur(luma(dark), 2.0) - mean
+    assert torch.allclose(faded.apply(dark, faded.patch_terms(x)), (dark - 0.7 * share * layout).clamp(-1, 1), atol=1e-6)
+    assert luma(faded.apply(dark, faded.patch_terms(x))).std() > luma(plain.apply(dark, plain.patch_terms(x))).std()
+
+
 def test_a_layout_key_ignores_the_level_of_the_light():
     from ygan_mobile.data.matching import coarse_light
 

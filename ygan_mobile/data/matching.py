@@ -62,11 +62,15 @@ class Lighting:
     to the tile with this weight, so the photograph's edges inside the cell show through the element;
     flatten: the share of the tile's own low-passed layout taken away first (1 would replace the
     tile's light below σ entirely, which erases an element that is itself a blob of light, a star);
+    flatten_dark: below this mean light (0 black, 1 white) a tile takes away proportionally less of its
+    layout, none at black: a dark cell has no room under the tile's light for the element's own
+    contrast, and a flattened skull left only its outline there (0: the same share in every cell);
     chroma: the share of x's colour (its chroma, low-passed with σ = chroma_sigma) replacing the
     tile's (0: the theme's own colours; 1: the photograph's)."""
     light: float = 0.0
     light_sigma: float = 4.0
     flatten: float = 0.0
+    flatten_dark: float = 0.0
     chroma: float = 0.0
     chroma_sigma: float = 2.0
 
@@ -83,9 +87,13 @@ class Lighting:
         layout_x, chroma_x = terms
         if self.light or self.flatten:
             lt = luma(tiles)
-            layout_t = gaussian_blur(lt, self.light_sigma) - lt.mean((2, 3), keepdim=True)
+            mean = lt.mean((2, 3), keepdim=True)
+            layout_t = gaussian_blur(lt, self.light_sigma) - mean
             added = self.light * layout_x if self.light else 0.0
-            tiles = (tiles + added - self.flatten * layout_t).clamp(-1, 1)
+            flatten = self.flatten
+            if self.flatten_dark:
+                flatten = flatten * ((mean + 1) / (2 * self.flatten_dark)).clamp(0, 1)
+            tiles = (tiles + added - flatten * layout_t).clamp(-1, 1)
         if self.chroma:
             lt = luma(tiles)
             tiles = (lt + self.chroma * chroma_x + (1 - self.chroma) * (tiles - lt)).clamp(-1, 1)
