@@ -78,6 +78,8 @@ def run_stages(ctx: Context, tool_version: str) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if ctx.judges is not None:  # started beside convert for a quality stage that did not run
+            ctx.judges.cancel()
     return 0 if ctx.state.stages["verify"].numbers.get("ok") else 1
 
 

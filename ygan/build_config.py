@@ -52,7 +52,8 @@ class QualitySettings:
     # the AMD EPYC; docs/build.md "Five judges, not one")
     judges: int = 3
     side: int = 512  # longer side of the scored held-out photographs, pixels
-    threads: int = 0  # torch and LiteRT threads; 0: the teacher's train.threads (0 there: all cores)
+    threads: int = 0  # the renders' torch and LiteRT threads; 0: one fewer than the cores, at least one (the judges
+    # are fitted on one core beside them: ygan/build_judges.py)
     # The targets a build warns below (issue 42's quick column; `full` raises them in its [quality] table):
     # the theme (recognisability, variety) and the picture (picture, detail and colour r) both.
     min_recognisability: float = 0.6

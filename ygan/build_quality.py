@@ -12,6 +12,7 @@ output patch is one model call on one input patch and the judge sees exactly wha
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import numpy as np
 
 from reference_runtime.bundle_files import MANIFEST, PARITY, QUALITY as FILENAME
-from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.report_quality import SCHEMA
 from ygan_mobile.errors import YganError
 
 if TYPE_CHECKING:
     from reference_runtime.manifest import Bundle
+    from ygan.build_judges import JudgeJob
 
 VERSION = 1
 PICTURES = "quality"  # BUNDLE/quality/mosaic_<theme>.png
@@ -190,29 +191,67 @@ def fit_accurate_judges(held, seed: int, steps: int, retry_steps: int, count: in
 
 
 def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
-            retry_steps: int, targets: dict[str, float] | None = None, log: Log = lambda _: None) -> Measured:
+            retry_steps: int, targets: dict[str, float] | None = None, log: Log = lambda _: None,
+            job: JudgeJob | None = None) -> Measured:
     """Fit the judges on the teacher's held-out data, score every model of the bundle and the baselines,
     draw the pictures. steps, judges, side, retry_steps, targets: QualitySettings (ygan/build_config.py),
-    the one source of their defaults; quality.json records the steps the judges were fitted with."""
-    from ygan_mobile.mosaic.score import baseline_renderers
+    the one source of their defaults; quality.json records the steps the judges were fitted with.
 
-    cfg, opened = _art_bundle(bundle)
-    p, themes = cfg.model.patch, list(cfg.data.themes)
-    with _torch_threads(threads or cfg.train.threads):
-        held = _heldout(cfg, side, log)
-        log(f"{judges} judge(s) ({steps} steps each)")
-        fitted, accuracy, steps, refit = fit_accurate_judges(held, cfg.train.seed, steps, retry_steps, judges, log)
-        renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads or cfg.train.threads or DEFAULT_THREADS)
-        notes = ([refit] if refit else []) + notes
-        models = _scores(renderers, themes, held, fitted, p, log, "{}")
-        baselines = _scores(baseline_renderers(held), themes, held, fitted, p, log, "the baseline '{}'")
-        shown = [held.frames[k] for k in pick_frames(held.frames)]
-        pictures = {t: panel([(f.name, f.pixels, {n: renderers[n](f.pixels, t) for n in ("teacher", "int8-full") if n in renderers})
-                              for f in shown], models, t, preset)
-                    for t in themes}
-    doc = _document(bundle, cfg, held, accuracy, models, baselines, artifacts if "int8-full" in renderers else None,
-                    shown, notes, preset, {"steps": steps, "judges": judges, "side": side, "retry_steps": retry_steps}, targets)
+    The judges are fitted in a child process on one core (ygan/build_judges.py): `job`, when the build
+    started it beside convert, else started here; the renders run meanwhile on `threads` (0: one
+    fewer than the cores, at least one)."""
+    from ygan.build_judges import JudgeJob
+    from ygan_mobile.mosaic.score import baseline_renderers, input_classes, judge_numbers, picture_numbers, render_all
+
+    try:
+        cfg, opened = _art_bundle(bundle)
+        p, themes = cfg.model.patch, list(cfg.data.themes)
+        threads = threads or render_threads()
+        with _torch_threads(threads):
+            held = heldout_of(cfg, side, log)
+            if job is None:
+                job = JudgeJob(bundle, judge_settings(steps, retry_steps, judges, side))
+            log(f"{judges} judge(s) ({steps} steps each) fitted on one core while every model renders on {threads}")
+            renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads)
+            baselines = baseline_renderers(held)
+            rendered, pictured = {}, {}
+            for name, render in {**renderers, **baselines}.items():
+                log(f"rendering and measuring the picture of {name if name in renderers else f'the baseline {name!r}'}")
+                rendered[name] = render_all(render, themes, held)
+                pictured[name] = picture_numbers(rendered[name], held, p)
+            log("waiting for the judges")
+            fitted = job.result()
+    finally:
+        if job is not None:
+            job.cancel()
+    log("judging every model's patches")
+    notes = ([fitted.note] if fitted.note else []) + notes
+    classes = input_classes(held, fitted.judges, p)
+    scored = {name: {t: _round({**judged, **pictured[name][t]})
+                     for t, judged in judge_numbers(out, held, fitted.judges, p, classes).items()}
+              for name, out in rendered.items()}
+    models = {name: scored[name] for name in renderers}
+    shown = pick_frames(held.frames)
+    pictures = {t: panel([(held.frames[k].name, held.frames[k].pixels, {n: rendered[n][t][k] for n in ("teacher", "int8-full") if n in renderers})
+                          for k in shown], models, t, preset)
+                for t in themes}
+    settings = {"steps": fitted.steps, "judges": judges, "side": side, "retry_steps": retry_steps}
+    doc = _document(bundle, cfg, held, fitted.accuracy, models, {name: scored[name] for name in baselines},
+                    artifacts if "int8-full" in renderers else None, [held.frames[k] for k in shown], notes, preset,
+                    settings, targets)
     return Measured(doc, pictures)
+
+
+def judge_settings(steps: int, retry_steps: int, judges: int, side: int):
+    """The JudgeJob settings of these QualitySettings values."""
+    from ygan.build_judges import JudgeSettings
+
+    return JudgeSettings(steps=steps, retry_steps=retry_steps, count=judges, side=side)
+
+
+def render_threads() -> int:
+    """The renders' threads while the judges' child takes one core: the rest, at least one."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 def _art_bundle(bundle: Path):
@@ -242,7 +281,7 @@ def _torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _heldout(cfg, side: int, log: Log):
+def heldout_of(cfg, side: int, log: Log = lambda _: None):
     """The teacher's held-out photographs and theme tiles; NotMeasurable when they leave nothing to score."""
     from ygan_mobile.mosaic.heldout import heldout
 
@@ -267,18 +306,6 @@ def _renderers(bundle: Path, opened: Bundle, patch: int, themes: list[str], thre
         return renderers, artifacts, ["no int8-full TFLite patch model for every theme in this bundle: the shipped artifact is not scored"]
     renderers["int8-full"] = artifact_renderer(opened, artifacts, threads)
     return renderers, artifacts, []
-
-
-def _scores(renderers: dict[str, Callable], themes: list[str], held, fitted, patch: int, log: Log,
-            label: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """{name: {theme: rounded scores}} of every renderer, logged as `label` names it."""
-    from ygan_mobile.mosaic.score import score
-
-    out = {}
-    for name, render in renderers.items():
-        log(f"scoring {label.format(name)}")
-        out[name] = {t: _round(s) for t, s in score(render, themes, held, fitted, patch).items()}
-    return out
 
 
 def _document(bundle: Path, cfg, held, accuracy: dict[str, float], models: dict, baselines: dict,

@@ -32,6 +32,7 @@ class Context:
     progress: bool
     inputs_sha256: dict[str, str] = field(default_factory=dict)  # filled as stages are planned
     verify_threads: int = DEFAULT_THREADS
+    judges: Any = None  # ygan.build_judges.JudgeJob started beside convert for the quality stage, until it takes it
 
 
 @dataclass
@@ -115,6 +116,7 @@ def convert_run(ctx: Context, resume: bool) -> Ran:
     opts = Options(targets=list(s.targets), precisions=list(s.precisions) or None, batch=s.batch,
                    stride=s.stride, blend=s.blend, calibration=s.calibration, golden=s.golden)
     net = load_networks(ctx.bundle / STUDENT_CKPT, "student")
+    _start_judges(ctx)
     bar = _bar(step_count(precisions_for(opts.targets, opts.precisions), len(jobs(net, 1))), "convert", ctx.progress)
     started: list[str] = []
 
@@ -132,6 +134,18 @@ def convert_run(ctx: Context, resume: bool) -> Ran:
     _add_build_record(ctx, result.manifest)
     paths = [a["path"] for a in result.manifest["artifacts"]] + [g["path"] for g in result.manifest["golden"]]
     return Ran([MANIFEST, *paths])
+
+
+def _start_judges(ctx: Context) -> None:
+    """Convert keeps one core busy: the quality stage's judges are fitted on the other meanwhile
+    (ygan/build_judges.py). They depend on the teacher and the quality settings alone."""
+    from ygan.build_judges import JudgeJob
+    from ygan.build_quality import judge_settings
+
+    if quality_skip(ctx) or ctx.judges is not None:
+        return
+    q = ctx.cfg.quality
+    ctx.judges = JudgeJob(ctx.bundle, judge_settings(q.steps, q.retry_steps, q.judges, q.side))
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -225,10 +239,11 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
+    job, ctx.judges = ctx.judges, None  # measure() owns the job now and cancels it, whatever happens
     try:
         measured = measure(ctx.bundle, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
                            preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(),
-                           retry_steps=q.retry_steps, log=log)
+                           retry_steps=q.retry_steps, log=log, job=job)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)

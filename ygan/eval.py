@@ -28,7 +28,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                    "bundle's quality stage used, else quality.steps' default)")
     p.add_argument("--judges", type=int, default=None, help="art bundles: judges whose shares are averaged (default: what "
                    "the bundle's quality stage used, else quality.judges' default)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"runtime threads for the artifacts (default: {DEFAULT_THREADS})")
+    p.add_argument("--threads", type=int, default=None, help="threads of the renders: art bundles' models (default: one fewer "
+                   f"than the cores, as the build's quality stage), restoration bundles' artifacts (default: {DEFAULT_THREADS})")
     p.add_argument("-o", "--out", help="output folder (default: BUNDLE/eval)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines: print only the results and the files written")
 
@@ -102,7 +103,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
         preset = ""
     start = time.perf_counter()
     targets = {k: v for k, v in built.items() if k.startswith("min_")}
-    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads, preset=preset, targets=targets,
+    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads or 0, preset=preset, targets=targets,
                        retry_steps=built["retry_steps"], log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):
@@ -125,7 +126,7 @@ def run_restore_eval(args: argparse.Namespace) -> int:
         raise YganError(f"--side {args.side} is too small: use 32 or more")
     check_preset(args.preset, teacher_config(bundle).data.degradation_dict())
     start = time.perf_counter()
-    e = evaluate_bundle(bundle, side=args.side, threads=args.threads,
+    e = evaluate_bundle(bundle, side=args.side, threads=args.threads or DEFAULT_THREADS,
                         log=_log(args, lambda name: print(f"  evaluating {name}", flush=True)))
     written = eval_report.write(e, Path(args.out) if args.out else bundle / "eval")
     print(eval_report.markdown(e))

@@ -179,6 +179,40 @@ def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, t
 
 
 @pytest.mark.slow
+def test_judges_fitted_in_the_child_process_are_those_fitted_here_on_one_thread(bundle):
+    from ygan.build_judges import JudgeJob, JudgeSettings
+    from ygan.build_quality import fit_accurate_judges, heldout_of, teacher_config
+
+    job = JudgeJob(bundle, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))
+    fitted = job.result()
+    assert not job.folder.exists()  # its files are gone once loaded
+    cfg = teacher_config(bundle)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        here, accuracy, steps, note = fit_accurate_judges(heldout_of(cfg, 64), cfg.train.seed, 20, 0, 2, lambda _: None)
+    finally:
+        torch.set_num_threads(previous)
+    assert (fitted.accuracy, fitted.steps, fitted.note) == (accuracy, steps, note)
+    for a, b in zip(fitted.judges, here, strict=True):
+        assert a.classes == b.classes
+        for (name, x), y in zip(a.net.state_dict().items(), b.net.state_dict().values(), strict=True):
+            assert torch.equal(x, y), name
+
+
+def test_a_judge_child_that_fails_is_one_clear_error_and_one_that_is_cancelled_stops(tmp_path):
+    from ygan.build_judges import JudgeJob, JudgeSettings
+
+    job = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))  # no teacher there
+    with pytest.raises(YganError, match=r"^fitting the quality judges failed: '.*' has no checkpoints/teacher"):
+        job.result()
+    assert not job.folder.exists()
+    running = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))
+    running.cancel()
+    assert running.process.poll() is not None and not running.folder.exists()
+
+
+@pytest.mark.slow
 def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
     from reference_runtime.report_quality import load_quality
     from ygan import build_quality

@@ -116,6 +116,22 @@ def test_several_judges_give_their_mean_share_and_its_range():
     assert one["recognisability"] == one["recognisability_min"] == one["recognisability_max"] == 0.5
 
 
+def test_judged_and_unjudged_scores_are_mosaic_scores_with_the_input_classes_computed_once():
+    from ygan_mobile.mosaic.judge import Judge, JudgeNet
+    from ygan_mobile.mosaic.metrics import judged_scores, unjudged_scores
+
+    torch.manual_seed(0)
+    judges = [Judge(["photo", "stars"], JudgeNet(2).eval()) for _ in range(2)]  # untrained: fixed, uneven answers
+    inputs, outputs = [photo(64, 96, 1)], [photo(64, 96, 2)]
+    real = grid_patches(photo(64, 64, 3), 16)
+    whole = mosaic_scores(judges, "stars", inputs, outputs, 16, real)
+    cut_in = grid_patches(inputs[0], 16)
+    classes = [j.predict(cut_in) for j in judges]
+    assert 0 < np.mean([np.mean(c == 1) for c in classes]) < 1  # the baseline is not trivially 0 or 1
+    split = {**judged_scores(judges, "stars", inputs, outputs, 16, classes), **unjudged_scores(inputs, outputs, 16, real)}
+    assert split == whole
+
+
 def test_quality_table_and_warnings_flag_a_weak_judge_a_fooled_baseline_and_a_missed_target():
     from ygan.build_quality import MAX_BASELINE, SUMMARY_KEYS, manifest_summary, table, warnings
 

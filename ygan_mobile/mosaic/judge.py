@@ -77,7 +77,11 @@ class Judge:
 
     def share(self, patches: np.ndarray, name: str) -> float:
         """The share of `patches` the judge calls `name`."""
-        return float(np.mean(self.predict(patches) == self.classes.index(name))) if len(patches) else 0.0
+        return self.share_of(self.predict(patches), name)
+
+    def share_of(self, predicted: np.ndarray, name: str) -> float:
+        """The share of `name` among classes this judge predicted (predict's output)."""
+        return float(np.mean(predicted == self.classes.index(name))) if len(predicted) else 0.0
 
 
 def train_judge(photo: np.ndarray, themes: dict[str, np.ndarray], steps: int = 600, batch: int = 96,

@@ -143,6 +143,13 @@ def mosaic_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], out
                   real: np.ndarray) -> dict[str, float]:
     """The numbers of one theme over pairs of (input, rendered) uint8 frames, sides multiples of P;
     the judge-dependent ones are means over `judges`."""
+    return {**judged_scores(judges, theme, inputs, outputs, patch), **unjudged_scores(inputs, outputs, patch, real)}
+
+
+def judged_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int,
+                  input_classes: list[np.ndarray] | None = None) -> dict[str, float]:
+    """The judges' numbers of mosaic_scores. input_classes: each judge's class of every input patch, when
+    already known (they are the same for every model and theme)."""
     cut_in = np.concatenate([grid_patches(f, patch) for f in inputs])
     cut_out = np.concatenate([grid_patches(f, patch) for f in outputs])
     tinted = colour_filter(cut_in, cut_out)
@@ -151,8 +158,16 @@ def mosaic_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], out
         "recognisability": float(np.mean(shares)),
         "recognisability_min": min(shares),
         "recognisability_max": max(shares),
-        "baseline_input": float(np.mean([j.share(cut_in, theme) for j in judges])),
+        "baseline_input": float(np.mean([j.share(cut_in, theme) for j in judges] if input_classes is None
+                                        else [j.share_of(c, theme) for j, c in zip(judges, input_classes)])),
         "baseline_colour": float(np.mean([j.share(tinted, theme) for j in judges])),
+    }
+
+
+def unjudged_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int, real: np.ndarray) -> dict[str, float]:
+    """The numbers of mosaic_scores no judge decides: the picture's, the variety and the patch count."""
+    cut_out = np.concatenate([grid_patches(f, patch) for f in outputs])
+    return {
         **picture_scores(inputs, outputs, patch),
         "variety": spread(cut_out) / max(spread(real), 1e-9),
         "patches": int(len(cut_out)),

@@ -20,7 +20,7 @@ import numpy as np
 from ygan_mobile.mosaic.baselines import Photomosaic, stamp
 from ygan_mobile.mosaic.heldout import HeldOut
 from ygan_mobile.mosaic.judge import Judge, accuracy, train_judge
-from ygan_mobile.mosaic.metrics import grid_patches, mosaic_scores
+from ygan_mobile.mosaic.metrics import grid_patches, judged_scores, unjudged_scores
 
 Renderer = Callable[[np.ndarray, str], np.ndarray]
 MIN_JUDGE_ACCURACY = 0.9  # below this the judge's scores do not count (DESIGN §11)
@@ -35,14 +35,30 @@ def fit_judges(held: HeldOut, seed: int = 0, steps: int = 600, count: int = 1) -
     return judges, {k: float(np.mean([a[k] for a in each])) for k in each[0]}
 
 
-def score(render: Renderer, themes: list[str], held: HeldOut, judges: list[Judge], patch: int) -> dict[str, dict[str, float]]:
-    """Per theme: recognisability, both baselines, structure r and variety over the scored frames."""
+def render_all(render: Renderer, themes: list[str], held: HeldOut) -> dict[str, list[np.ndarray]]:
+    """Per theme: every scored frame through `render`, in held.frames' order (no judge needed yet)."""
+    return {theme: [render(f.pixels, theme) for f in held.frames] for theme in themes}
+
+
+def picture_numbers(rendered: dict[str, list[np.ndarray]], held: HeldOut, patch: int) -> dict[str, dict[str, float]]:
+    """Per theme of `rendered` (render_all's): the numbers no judge decides (picture, detail, colour and
+    structure r, variety)."""
     inputs = [f.pixels for f in held.frames]
-    out = {}
-    for theme in themes:
-        outputs = [render(f, theme) for f in inputs]
-        out[theme] = mosaic_scores(judges, theme, inputs, outputs, patch, held.test_themes[theme])
-    return out
+    return {theme: unjudged_scores(inputs, outputs, patch, held.test_themes[theme]) for theme, outputs in rendered.items()}
+
+
+def judge_numbers(rendered: dict[str, list[np.ndarray]], held: HeldOut, judges: list[Judge], patch: int,
+                  input_classes: list[np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per theme of `rendered`: recognisability, its range over the judges and both baselines' shares.
+    input_classes: input_classes(held, judges, patch), computed once for every model."""
+    inputs = [f.pixels for f in held.frames]
+    return {theme: judged_scores(judges, theme, inputs, outputs, patch, input_classes) for theme, outputs in rendered.items()}
+
+
+def input_classes(held: HeldOut, judges: list[Judge], patch: int) -> list[np.ndarray]:
+    """Each judge's class of every input patch of the scored frames."""
+    cut_in = np.concatenate([grid_patches(f.pixels, patch) for f in held.frames])
+    return [j.predict(cut_in) for j in judges]
 
 
 def baseline_renderers(held: HeldOut) -> dict[str, Renderer]:
