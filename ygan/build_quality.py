@@ -27,7 +27,6 @@ from ygan_mobile.errors import YganError
 
 if TYPE_CHECKING:
     from reference_runtime.manifest import Bundle
-    from ygan.build_judges import JudgeJob
 
 VERSION = 1
 PICTURES = "quality"  # BUNDLE/quality/mosaic_<theme>.png
@@ -190,17 +189,15 @@ def fit_accurate_judges(held, seed: int, steps: int, retry_steps: int, count: in
     return fitted, accuracy, retry_steps, note
 
 
-def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
-            retry_steps: int, targets: dict[str, float] | None = None, log: Log = lambda _: None,
-            job: JudgeJob | None = None) -> Measured:
+def measure(bundle: Path, job: Any, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
+            retry_steps: int, targets: dict[str, float] | None = None, log: Log = lambda _: None) -> Measured:
     """Fit the judges on the teacher's held-out data, score every model of the bundle and the baselines,
     draw the pictures. steps, judges, side, retry_steps, targets: QualitySettings (ygan/build_config.py),
     the one source of their defaults; quality.json records the steps the judges were fitted with.
 
-    The judges are fitted in a child process on one core (ygan/build_judges.py): `job`, when the build
-    started it beside convert, else started here; the renders run meanwhile on `threads` (0: one
-    fewer than the cores, at least one)."""
-    from ygan.build_judges import JudgeJob
+    `job`: the ygan.build_judges.JudgeJob fitting these judges in a child process on one core, which the
+    build starts beside convert and `ygan eval` just before; measure collects it, or cancels it if
+    anything fails. The renders run meanwhile on `threads` (0: one fewer than the cores, at least one)."""
     from ygan_mobile.mosaic.score import baseline_renderers, input_classes, judge_numbers, picture_numbers, render_all
 
     try:
@@ -209,8 +206,6 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
         threads = threads or render_threads()
         with _torch_threads(threads):
             held = heldout_of(cfg, side, log)
-            if job is None:
-                job = JudgeJob(bundle, judge_settings(steps, retry_steps, judges, side))
             log(f"{judges} judge(s) ({steps} steps each) fitted on one core while every model renders on {threads}")
             renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads)
             baselines = baseline_renderers(held)
@@ -222,8 +217,7 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
             log("waiting for the judges")
             fitted = job.result()
     finally:
-        if job is not None:
-            job.cancel()
+        job.cancel()
     log("judging every model's patches")
     notes = ([fitted.note] if fitted.note else []) + notes
     classes = input_classes(held, fitted.judges, p)
@@ -240,13 +234,6 @@ def measure(bundle: Path, *, steps: int, judges: int, side: int, threads: int = 
                     artifacts if "int8-full" in renderers else None, [held.frames[k] for k in shown], notes, preset,
                     settings, targets)
     return Measured(doc, pictures)
-
-
-def judge_settings(steps: int, retry_steps: int, judges: int, side: int):
-    """The JudgeJob settings of these QualitySettings values."""
-    from ygan.build_judges import JudgeSettings
-
-    return JudgeSettings(steps=steps, retry_steps=retry_steps, count=judges, side=side)
 
 
 def render_threads() -> int:

@@ -139,13 +139,16 @@ def convert_run(ctx: Context, resume: bool) -> Ran:
 def _start_judges(ctx: Context) -> None:
     """Convert keeps one core busy: the quality stage's judges are fitted on the other meanwhile
     (ygan/build_judges.py). They depend on the teacher and the quality settings alone."""
-    from ygan.build_judges import JudgeJob
-    from ygan.build_quality import judge_settings
+    if not quality_skip(ctx) and ctx.judges is None:
+        ctx.judges = _judge_job(ctx)
 
-    if quality_skip(ctx) or ctx.judges is not None:
-        return
+
+def _judge_job(ctx: Context):
+    """A JudgeJob fitting the judges the quality settings ask for, on this bundle's teacher."""
+    from ygan.build_judges import JudgeJob, JudgeSettings
+
     q = ctx.cfg.quality
-    ctx.judges = JudgeJob(ctx.bundle, judge_settings(q.steps, q.retry_steps, q.judges, q.side))
+    return JudgeJob(ctx.bundle, JudgeSettings(steps=q.steps, retry_steps=q.retry_steps, count=q.judges, side=q.side))
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -239,11 +242,11 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
 
     q = ctx.cfg.quality
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
-    job, ctx.judges = ctx.judges, None  # measure() owns the job now and cancels it, whatever happens
+    job, ctx.judges = ctx.judges or _judge_job(ctx), None  # measure() owns the job now and cancels it, whatever happens
     try:
-        measured = measure(ctx.bundle, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
+        measured = measure(ctx.bundle, job, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
                            preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(),
-                           retry_steps=q.retry_steps, log=log, job=job)
+                           retry_steps=q.retry_steps, log=log)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)

@@ -83,6 +83,7 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     written to --out (default BUNDLE/eval) so the build's own quality.json and manifest stay as built."""
     import json
 
+    from ygan.build_judges import JudgeJob, JudgeSettings
     from ygan.build_quality import measure, preset_label, table, teacher_config, write
     from ygan.build_state import FILENAME as BUILD_STATE
 
@@ -103,7 +104,8 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
         preset = ""
     start = time.perf_counter()
     targets = {k: v for k, v in built.items() if k.startswith("min_")}
-    measured = measure(bundle, steps=steps, judges=judges, side=side, threads=args.threads or 0, preset=preset, targets=targets,
+    job = JudgeJob(bundle, JudgeSettings(steps=steps, retry_steps=built["retry_steps"], count=judges, side=side))
+    measured = measure(bundle, job, steps=steps, judges=judges, side=side, threads=args.threads or 0, preset=preset, targets=targets,
                        retry_steps=built["retry_steps"], log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):

@@ -216,6 +216,7 @@ def test_a_judge_child_that_fails_is_one_clear_error_and_one_that_is_cancelled_s
 def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkeypatch):
     from reference_runtime.report_quality import load_quality
     from ygan import build_quality
+    from ygan.build_judges import JudgeJob, JudgeSettings
     from ygan.build_stages import quality_numbers
     from ygan_mobile.mosaic import heldout
 
@@ -224,7 +225,8 @@ def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkey
 
     monkeypatch.setattr(heldout, "heldout", too_few)
     with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
-        build_quality.measure(bundle, steps=1, judges=1, side=64, threads=1, retry_steps=0)
+        build_quality.measure(bundle, JudgeJob(bundle, JudgeSettings(steps=1, retry_steps=0, count=1, side=64)),
+                              steps=1, judges=1, side=64, threads=1, retry_steps=0)
     build_quality.write_unavailable(tmp_path, "too few held-out tiles")
     assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
     assert load_quality(tmp_path) is None  # the report leaves the section out
