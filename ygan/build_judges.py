@@ -106,7 +106,7 @@ def _fit_into(bundle: str, settings: JudgeSettings, folder: str) -> None:
         save_file(weights, str(out / WEIGHTS))
         meta = {"classes": [j.classes for j in fitted], "accuracy": accuracy, "steps": steps, "note": note}
         (out / META).write_text(json.dumps(meta))
-    except BaseException as exc:  # noqa: BLE001 - reported by the parent, whatever it was
+    except BaseException as exc:  # reported by the parent, whatever it was
         text = str(exc) if isinstance(exc, YganError) else "".join(traceback.format_exception_only(exc)).strip()
         (out / ERROR).write_text(text or type(exc).__name__)
         raise SystemExit(1) from None
