@@ -6,6 +6,14 @@ the model computes in int8 while the pipeline around it stays the float one. Cal
 train patches that calibrate the TFLite int8-full models (convert/calibration.py), in full chunks
 of the artifact's fixed batch (cycled, so no zero padding skews the activation ranges).
 
+Weights are uint8 (U8U8), not onnxruntime's default int8 (U8S8): on x86 CPUs without VNNI (AVX2 only,
+as an x86_64 Android emulator or a CI runner may be) onnxruntime runs U8S8 with VPMADDUBSW, whose
+16-bit sums of two u8·s8 products saturate: on an AVX2-only AMD EPYC the `full` build's QDQ golden
+frames fell to 25.5–30.8 dB against 32, and a test graph's 7.17 came out 3.67. Its U8U8 kernels give
+the unfused graph's result bit for bit there (tests/convert/test_convert_onnx_quant.py); onnxruntime's
+quantisation docs name the saturation and U8U8 or reduce_range as the remedies, and reduce_range
+would give up a bit of every weight on every CPU.
+
 A restoration model's skip (`Clip(Add(x, correction))`, docs/restore.md) stays float and reads the
 float input itself: quantised, the input x = u8/127.5 − 1 falls half-way between two uint8 codes of
 scale 2/255 and QuantizeLinear's ties merge neighbouring pixel values, and the output code lies on
@@ -38,8 +46,8 @@ class _Patches:
 
 
 def quantize(onnx_path: Path, out: Path, input_name: str, patches: np.ndarray, batch: int, label: str) -> Path:
-    """Write the QDQ int8 model of the fp32 `onnx_path` to `out`: per-channel int8 weights, uint8
-    activations (onnxruntime's defaults for QDQ), MinMax calibration."""
+    """Write the QDQ int8 model of the fp32 `onnx_path` to `out`: per-channel uint8 weights, uint8
+    activations, MinMax calibration."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
@@ -48,7 +56,7 @@ def quantize(onnx_path: Path, out: Path, input_name: str, patches: np.ndarray, b
     try:
         with quiet():
             quantize_static(str(onnx_path), str(out), _Patches(input_name, patches, batch), quant_format=QuantFormat.QDQ,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8, per_channel=True,
                             calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=[n.name for n in skip])
     except Exception as exc:
         raise YganError(f"onnxruntime could not quantise {label} to int8 QDQ: {str(exc).splitlines()[0][:200]}") from None

@@ -50,7 +50,7 @@ def test_negatives_of_dark_train_patches_calibrate_bright_held_out_ones(tmp_path
         quantised = onnx_quant.quantize(source, tmp_path / f"{name}.int8.onnx", "x", calibration, 16, name)
         scores[name] = _psnr(quantised, bright, ref)
     assert scores["train"] < 25.0, scores  # clipped at the train patches' brightest (measured 10.6 dB)
-    assert scores["with negatives"] > 40.0, scores  # measured 55.5 dB
+    assert scores["with negatives"] > 40.0, scores  # measured 51.2 dB
 
 
 def test_embedded_calibration_is_the_train_patches_then_their_negatives():
