@@ -49,6 +49,7 @@ class JudgeJob:
     """One child process fitting the judges of `bundle`'s teacher with `settings`."""
 
     def __init__(self, bundle: Path, settings: JudgeSettings):
+        self.settings = settings
         self.folder = Path(tempfile.mkdtemp(prefix="ygan-judges-"))
         # a fresh interpreter (no torch or TensorFlow threads inherited, no caller's main module re-run)
         self.process = subprocess.Popen([sys.executable, "-m", __name__, str(bundle), json.dumps(dataclasses.asdict(settings)),

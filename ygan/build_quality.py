@@ -189,24 +189,26 @@ def fit_accurate_judges(held, seed: int, steps: int, retry_steps: int, count: in
     return fitted, accuracy, retry_steps, note
 
 
-def measure(bundle: Path, job: Any, *, steps: int, judges: int, side: int, threads: int = 0, preset: str = "",
-            retry_steps: int, targets: dict[str, float] | None = None, log: Log = lambda _: None) -> Measured:
+def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targets: dict[str, float] | None = None,
+            log: Log = lambda _: None) -> Measured:
     """Fit the judges on the teacher's held-out data, score every model of the bundle and the baselines,
-    draw the pictures. steps, judges, side, retry_steps, targets: QualitySettings (ygan/build_config.py),
-    the one source of their defaults; quality.json records the steps the judges were fitted with.
+    draw the pictures. targets: QualitySettings (ygan/build_config.py), the one source of its defaults.
 
-    `job`: the ygan.build_judges.JudgeJob fitting these judges in a child process on one core, which the
-    build starts beside convert and `ygan eval` just before; measure collects it, or cancels it if
-    anything fails. The renders run meanwhile on `threads` (0: one fewer than the cores, at least one)."""
+    `job`: the ygan.build_judges.JudgeJob fitting the judges in a child process on one core, which the
+    build starts beside convert and `ygan eval` just before; its settings (steps, count, side,
+    retry_steps) are the ones measured with, and quality.json records the steps the judges were fitted
+    with. measure collects the job, or cancels it if anything fails. The renders run meanwhile on
+    `threads` (0: one fewer than the cores, at least one)."""
     from ygan_mobile.mosaic.score import baseline_renderers, input_classes, judge_numbers, picture_numbers, render_all
 
+    judged = job.settings
     try:
         cfg, opened = _art_bundle(bundle)
         p, themes = cfg.model.patch, list(cfg.data.themes)
         threads = threads or render_threads()
         with _torch_threads(threads):
-            held = heldout_of(cfg, side, log)
-            log(f"{judges} judge(s) ({steps} steps each) fitted on one core while every model renders on {threads}")
+            held = heldout_of(cfg, judged.side, log)
+            log(f"{judged.count} judge(s) ({judged.steps} steps each) fitted on one core while every model renders on {threads}")
             renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads)
             baselines = baseline_renderers(held)
             rendered, pictured = {}, {}
@@ -229,7 +231,7 @@ def measure(bundle: Path, job: Any, *, steps: int, judges: int, side: int, threa
     pictures = {t: panel([(held.frames[k].name, held.frames[k].pixels, {n: rendered[n][t][k] for n in ("teacher", "int8-full") if n in renderers})
                           for k in shown], models, t, preset)
                 for t in themes}
-    settings = {"steps": fitted.steps, "judges": judges, "side": side, "retry_steps": retry_steps}
+    settings = {"steps": fitted.steps, "judges": judged.count, "side": judged.side, "retry_steps": judged.retry_steps}
     doc = _document(bundle, cfg, held, fitted.accuracy, models, {name: scored[name] for name in baselines},
                     artifacts if "int8-full" in renderers else None, [held.frames[k] for k in shown], notes, preset,
                     settings, targets)

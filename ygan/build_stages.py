@@ -244,9 +244,8 @@ def quality_run(ctx: Context, resume: bool) -> Ran:
     log = (lambda text: print(f"  quality: {text}", file=sys.stderr, flush=True)) if ctx.progress else (lambda _: None)
     job, ctx.judges = ctx.judges or _judge_job(ctx), None  # measure() owns the job now and cancels it, whatever happens
     try:
-        measured = measure(ctx.bundle, job, steps=q.steps, judges=q.judges, side=q.side, threads=q.threads,
-                           preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides), targets=q.targets(),
-                           retry_steps=q.retry_steps, log=log)
+        measured = measure(ctx.bundle, job, threads=q.threads, preset=preset_label(ctx.cfg.preset, ctx.cfg.overrides),
+                           targets=q.targets(), log=log)
     except NotMeasurable as exc:  # too little held-out data is no reason to throw the bundle away
         return Ran([write_unavailable(ctx.bundle, str(exc)).relative_to(ctx.bundle).as_posix()])
     written = write(measured, ctx.bundle)

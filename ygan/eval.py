@@ -105,8 +105,8 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     targets = {k: v for k, v in built.items() if k.startswith("min_")}
     job = JudgeJob(bundle, JudgeSettings(steps=steps, retry_steps=built["retry_steps"], count=judges, side=side))
-    measured = measure(bundle, job, steps=steps, judges=judges, side=side, threads=args.threads or 0, preset=preset, targets=targets,
-                       retry_steps=built["retry_steps"], log=_log(args, lambda text: print(f"  {text}", flush=True)))
+    measured = measure(bundle, job, threads=args.threads or 0, preset=preset, targets=targets,
+                       log=_log(args, lambda text: print(f"  {text}", flush=True)))
     written = write(measured, Path(args.out) if args.out else bundle / "eval")
     for line in table(measured.doc):
         print(line)

@@ -225,8 +225,7 @@ def test_too_little_held_out_data_is_recorded_not_fatal(bundle, tmp_path, monkey
 
     monkeypatch.setattr(heldout, "heldout", too_few)
     with pytest.raises(build_quality.NotMeasurable, match="too few held-out tiles"):
-        build_quality.measure(bundle, JudgeJob(bundle, JudgeSettings(steps=1, retry_steps=0, count=1, side=64)),
-                              steps=1, judges=1, side=64, threads=1, retry_steps=0)
+        build_quality.measure(bundle, JudgeJob(bundle, JudgeSettings(steps=1, retry_steps=0, count=1, side=64)), threads=1)
     build_quality.write_unavailable(tmp_path, "too few held-out tiles")
     assert quality_numbers(tmp_path) == {"skipped": "not measured: too few held-out tiles"}
     assert load_quality(tmp_path) is None  # the report leaves the section out
