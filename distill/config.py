@@ -47,6 +47,8 @@ class DistillTrain:
     colour_pool: int = 4  # px: the colour term's blocks (4: 8×8 blocks per 32-px patch; P: the patch's mean)
     pixel_form: str = "mean"  # the l1 and mse terms as plain means over the batch, or "relative": each patch's error
     # over the size of the teacher's output on it (with the skip: its correction), distill.losses.pixel_losses
+    paired: float = 0.0  # restoration students: MSE of the restored patch against the clean patch it was degraded
+    # from (the pairs the teacher learnt from), beside the teacher's terms; 0 turns it off (docs/restore.md)
     pixel_floor: float = 1e-3  # added to each patch's mean square in "relative" ([−1, 1] range; one u8 level is 6.2e-5): at
     # 3e-5, the teacher's floor, the patches the teacher leaves alone outweighed the rest and the deblurring student
     # learnt the identity (docs/lab/2026-12-05-residual-restoration.md)
@@ -89,8 +91,9 @@ def _validate(cfg: DistillConfig) -> None:
         raise YganError(f"[student] colour_block must be ≥ 0 px (0 = no colour path), got {s.colour_block}")
     if t.steps < 0 or t.batch < 2:
         raise YganError(f"[train] steps must be ≥ 0 and batch ≥ 2 (BatchNorm needs a batch), got {t.steps} and {t.batch}")
-    if min(t.l1, t.mse, t.feature, t.latent, t.adversarial, t.edge, t.colour) < 0 or t.l1 + t.mse == 0:
-        raise YganError("[train] loss weights must be ≥ 0 with l1 or mse > 0: the student must match the teacher's pixels")
+    if min(t.l1, t.mse, t.feature, t.latent, t.adversarial, t.edge, t.colour, t.paired) < 0 or t.l1 + t.mse + t.paired == 0:
+        raise YganError("[train] loss weights must be ≥ 0 with l1, mse or paired > 0: the student must match the teacher's "
+                        "pixels or the clean ones")
     if t.pixel_form not in PIXEL_FORMS or not t.pixel_floor > 0:
         raise YganError(f"[train] pixel_form = {t.pixel_form!r} must be one of {', '.join(PIXEL_FORMS)} and pixel_floor "
                         f"= {t.pixel_floor} > 0")

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ygan_mobile.losses import paired_loss
 from ygan_mobile.models import YGan
 
 from distill.config import PIXEL_FORMS, DistillTrain
@@ -31,6 +32,9 @@ class Weights:
     edge: float = 0.0
     colour: float = 0.0
     colour_pool: int = 4
+    paired: float = 0.0
+    paired_form: str = "mse"  # the teacher's train.paired_form and paired_floor: the student is priced as its teacher was
+    paired_floor: float = 3e-5
     pixel_form: str = DistillTrain.pixel_form
     pixel_floor: float = DistillTrain.pixel_floor
 
@@ -139,8 +143,9 @@ def teacher_targets(teacher: YGan, x: torch.Tensor, themes: list[str]) -> Target
 
 
 def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan, x: torch.Tensor,
-                 w: Weights, targets: Targets | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total loss over every theme for the batch x, and its parts for the log."""
+                 w: Weights, targets: Targets | None = None, clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total loss over every theme for the batch x, and its parts for the log; `clean` is x's ground
+    truth for a restoration student's paired term."""
     themes = list(student.generators)
     targets = targets or teacher_targets(teacher, x, themes)
     z = student.encoder(x)
@@ -166,6 +171,10 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
             colour = colour_loss(y, y_t, w.colour_pool)
             total = total + w.colour * colour
             parts[f"colour.{theme}"] = colour.item()
+        if w.paired > 0:
+            paired = paired_loss(student.patch_output(x, y), clean, x, w.paired_form, w.paired_floor)
+            total = total + w.paired * paired
+            parts[f"paired.{theme}"] = paired.item()
         if w.adversarial > 0:
             adv = critic_hinge(teacher.critics[theme], student.patch_output(x, y), teacher.restored(x, targets.outputs[theme]))
             total = total + w.adversarial * adv

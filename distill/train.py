@@ -54,6 +54,19 @@ def load_inputs(teacher_cfg: Config):
                     path=teacher_cfg.data.data_a or None, degradation=teacher_cfg.data.degradation)
 
 
+def paired_targets(teacher_cfg: Config):
+    """The clean patches of a restoration teacher's task, drawn like its inputs: batch k of this split is
+    the ground truth of batch k of load_inputs' (the same seed, split and crops)."""
+    from ygan_mobile.data import restoration_target
+
+    d = teacher_cfg.data.degradation
+    if d is None:
+        raise YganError("distill.train.paired needs a restoration teacher (its clean patches are the targets); "
+                        "this teacher was trained for art themes: set distill.train.paired = 0")
+    return restoration_target(teacher_cfg.model.patch, teacher_cfg.train.seed, teacher_cfg.data.holdout, d,
+                              path=teacher_cfg.data.data_a or None)
+
+
 def measure_cost(teacher: YGan, student: StudentModels) -> dict[str, Any]:
     """MACs and parameters of both fused patch models of the first theme (every theme's generator
     has the same shape)."""
@@ -90,8 +103,8 @@ class Objective(nn.Module):
         self.student, self.weights = student, weights
         self.teacher = [teacher]  # a list keeps the teacher out of the registered submodules
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        return distill_loss(self.student, self.adapters, self.teacher[0], x, self.weights)
+    def forward(self, x: torch.Tensor, clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        return distill_loss(self.student, self.adapters, self.teacher[0], x, self.weights, clean=clean)
 
 
 @dataclass
@@ -134,6 +147,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
     # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
     torch.set_flush_denormal(True)
     data = data if data is not None else load_inputs(tckpt.config)
+    clean = paired_targets(tckpt.config) if cfg.train.paired > 0 else None
     torch.manual_seed(cfg.train.seed)
     student = StudentModels.create(student_config(tckpt.config, cfg), list(teacher.generators))
     adapters = make_adapters(student, teacher)
@@ -148,13 +162,16 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
         checkpoint.restore(ckpt, student, adapters, opt)
         start, meta = ckpt.step, {k: v for k, v in ckpt.meta.items() if k != "param_groups"}
     student.train()
-    weights = Weights(**{f.name: getattr(cfg.train, f.name) for f in fields(Weights)})  # every weight, by name
+    weights = Weights(**{f.name: getattr(cfg.train, f.name) for f in fields(Weights) if hasattr(cfg.train, f.name)},
+                      paired_form=tckpt.config.train.paired_form, paired_floor=tckpt.config.train.paired_floor)
     objective = world.wrap(Objective(student, adapters, teacher, weights))
 
     def step_fn(step: int) -> dict[str, float]:
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
-        loss, parts = objective(world.shard(data.train.batch(step, cfg.train.batch)))
+        x = world.shard(data.train.batch(step, cfg.train.batch))
+        y = world.shard(clean.train.batch(step, cfg.train.batch)) if clean is not None else None
+        loss, parts = objective(x, y)
         opt.zero_grad()
         loss.backward()
         opt.step()

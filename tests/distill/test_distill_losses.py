@@ -121,3 +121,24 @@ def test_a_bad_pixel_form_or_floor_is_refused(train):
         DistillConfig.from_dict({"train": train})
     with pytest.raises(ValueError, match="'median' is not one of mean, relative"):
         pixel_losses(*_corrections(0.0), "median", 1e-3)
+
+
+def test_the_paired_term_prices_the_restored_patch_against_its_clean_truth():
+    """A residual student's paired part is the MSE of x + G′(E′(x)) against the clean patch: zero
+    when the truth is what the student restores, the plain MSE of the difference otherwise."""
+    torch.manual_seed(0)
+    teacher = YGan.create(ModelConfig(16, 16, 8, residual=True), ["denoise"])
+    for m in teacher.modules().values():
+        m.eval().requires_grad_(False)
+    student = StudentModels.create(StudentConfig(16, 16, 4, residual=True), ["denoise"]).eval()
+    adapters = make_adapters(student, teacher)
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        restored = student.patch_model("denoise")(x)
+    _, parts = distill_loss(student, adapters, teacher, x, Weights(paired=10.0), clean=restored)
+    assert parts["paired.denoise"] == pytest.approx(0.0, abs=1e-12)
+    off = restored + 0.1
+    loss_on, parts = distill_loss(student, adapters, teacher, x, Weights(paired=10.0), clean=off)
+    assert parts["paired.denoise"] == pytest.approx(0.01, rel=1e-4)
+    loss_off, _ = distill_loss(student, adapters, teacher, x, Weights(), clean=off)
+    assert loss_on.item() - loss_off.item() == pytest.approx(10 * 0.01, rel=1e-3)

@@ -73,3 +73,19 @@ def test_the_skip_round_trips_from_the_teacher_to_the_onnx_patch_model(tmp_path,
     session = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
     got = session.run(None, {"x": x.numpy()})[0]
     assert abs(got - want.numpy()).max() < 1e-5
+
+
+def test_the_paired_targets_are_the_clean_patches_of_the_distillation_inputs():
+    """Batch k of paired_targets is the ground truth of batch k of load_inputs: for denoising their
+    difference is the σ = 25 noise (0.196 on the [−1, 1] range, less what uint8 clipping cuts), and a
+    batch of another step is no pair at all."""
+    from distill.train import load_inputs, paired_targets
+    from ygan_mobile.errors import YganError
+
+    cfg = Config.from_dict(apply_overrides(teacher_tables(load_preset("denoise")), SMALL))
+    noisy, clean = load_inputs(cfg).train, paired_targets(cfg).train
+    assert 0.15 < (noisy.batch(3, 64) - clean.batch(3, 64)).std().item() < 0.2
+    assert (noisy.batch(3, 64) - clean.batch(4, 64)).std().item() > 0.3
+    art = Config.from_dict(apply_overrides(teacher_tables(load_preset("quick")), SMALL))
+    with pytest.raises(YganError, match="paired needs a restoration teacher"):
+        paired_targets(art)
