@@ -140,6 +140,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
                         "retrain it with 'ygan train'") from None
     for module in teacher.modules().values():
         module.requires_grad_(False)
+    clean = paired_targets(tckpt.config) if cfg.train.paired > 0 else None  # refused before anything is written
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(world.threads(cfg.train.threads))
@@ -147,7 +148,6 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
     # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
     torch.set_flush_denormal(True)
     data = data if data is not None else load_inputs(tckpt.config)
-    clean = paired_targets(tckpt.config) if cfg.train.paired > 0 else None
     torch.manual_seed(cfg.train.seed)
     student = StudentModels.create(student_config(tckpt.config, cfg), list(teacher.generators))
     adapters = make_adapters(student, teacher)

@@ -68,3 +68,6 @@ def test_resume_with_other_math_and_bad_teacher_are_refused(teacher, tmp_path):
     with pytest.raises(YganError, match="not a ygan-mobile checkpoint|not a readable"):
         (tmp_path / "fake.safetensors").write_bytes(b"garbage")
         run_distill(parse("--teacher", str(tmp_path / "fake.safetensors"), "--out", str(out)))
+    with pytest.raises(YganError, match="paired needs a restoration teacher"):
+        run_distill(parse("--teacher", str(teacher), "--out", str(tmp_path / "paired"), *sets, "--set", "train.paired=1"))
+    assert not (tmp_path / "paired").exists()

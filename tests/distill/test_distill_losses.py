@@ -142,3 +142,9 @@ def test_the_paired_term_prices_the_restored_patch_against_its_clean_truth():
     assert parts["paired.denoise"] == pytest.approx(0.01, rel=1e-4)
     loss_off, _ = distill_loss(student, adapters, teacher, x, Weights(), clean=off)
     assert loss_on.item() - loss_off.item() == pytest.approx(10 * 0.01, rel=1e-3)
+
+
+def test_a_student_needs_a_pixel_term_of_the_teacher_or_of_the_truth():
+    assert DistillConfig.from_dict({"train": {"l1": 0.0, "mse": 0.0, "paired": 100.0}}).train.paired == 100.0
+    with pytest.raises(YganError, match="l1, mse or paired > 0"):
+        DistillConfig.from_dict({"train": {"l1": 0.0, "mse": 0.0}})
