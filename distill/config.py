@@ -47,8 +47,8 @@ class DistillTrain:
     colour_pool: int = 4  # px: the colour term's blocks (4: 8×8 blocks per 32-px patch; P: the patch's mean)
     pixel_form: str = "mean"  # the l1 and mse terms as plain means over the batch, or "relative": each patch's error
     # over the size of the teacher's output on it (with the skip: its correction), distill.losses.pixel_losses
-    paired: float = 0.0  # restoration students: MSE of the restored patch against the clean patch it was degraded
-    # from (the pairs the teacher learnt from), beside the teacher's terms; 0 turns it off (docs/restore.md)
+    paired: float = 0.0  # restoration students: the teacher's paired loss (its paired_form and paired_floor) on the
+    # restored patch against the clean patch it was degraded from, beside the teacher's terms; 0 turns it off (docs/restore.md)
     pixel_floor: float = 1e-3  # added to each patch's mean square in "relative" ([−1, 1] range; one u8 level is 6.2e-5): at
     # 3e-5, the teacher's floor, the patches the teacher leaves alone outweighed the rest and the deblurring student
     # learnt the identity (docs/lab/2026-12-05-residual-restoration.md)
