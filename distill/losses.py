@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ygan_mobile.config import TrainConfig
 from ygan_mobile.losses import paired_loss
 from ygan_mobile.models import YGan
 
@@ -33,8 +34,8 @@ class Weights:
     colour: float = 0.0
     colour_pool: int = 4
     paired: float = 0.0
-    paired_form: str = "mse"  # the teacher's train.paired_form and paired_floor: the student is priced as its teacher was
-    paired_floor: float = 3e-5
+    paired_form: str = TrainConfig.paired_form  # the teacher's own form and floor: the student is priced as its teacher was
+    paired_floor: float = TrainConfig.paired_floor
     pixel_form: str = DistillTrain.pixel_form
     pixel_floor: float = DistillTrain.pixel_floor
 
