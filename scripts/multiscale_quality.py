@@ -24,7 +24,7 @@ from PIL import Image
 
 from reference_runtime.api import open_model, render_frame, render_multiscale
 from reference_runtime.multiscale import Multiscale
-from ygan.build_quality import _art_bundle, _heldout, int8_full_artifacts
+from ygan.build_quality import art_bundle, heldout_of, int8_full_artifacts
 from ygan_mobile.mosaic.metrics import mosaic_scores, picture_scores, spread
 from ygan_mobile.mosaic.score import fit_judges
 
@@ -63,9 +63,9 @@ def main(argv: list[str]) -> int:
     configs = [Multiscale(threshold=int(t), hysteresis=min(16, int(t)), budget=int(n), smallest=int(small) if small else None,
                           largest=int(large) if large else None)
                for t, n, small, large in ((s.split(":") + ["", ""])[:4] for s in args.settings)]
-    cfg, bundle = _art_bundle(args.bundle)
+    cfg, bundle = art_bundle(args.bundle)
     patch, themes = cfg.model.patch, list(cfg.data.themes)
-    held = _heldout(cfg, args.side, print)
+    held = heldout_of(cfg, args.side, print)
     judges, accuracy = fit_judges(held, seed=cfg.train.seed, steps=args.steps, count=args.judges)
     print("judge accuracy", {k: round(v, 3) for k, v in accuracy.items()})
     models = {t: open_model(bundle, a["id"]) for t, a in int8_full_artifacts(bundle.data).items()}

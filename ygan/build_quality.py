@@ -203,13 +203,13 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
 
     judged = job.settings
     try:
-        cfg, opened = _art_bundle(bundle)
+        cfg, opened = art_bundle(bundle)
         p, themes = cfg.model.patch, list(cfg.data.themes)
         threads = threads or render_threads()
-        with _torch_threads(threads):
+        with torch_threads(threads):
             held = heldout_of(cfg, judged.side, log)
             log(f"{judged.count} judge(s) ({judged.steps} steps each) fitted on one core while every model renders on {threads}")
-            renderers, artifacts, notes = _renderers(bundle, opened, p, themes, threads)
+            renderers, artifacts, notes = model_renderers(bundle, opened, p, themes, threads)
             baselines = baseline_renderers(held)
             rendered, pictured = {}, {}
             for name, render in {**renderers, **baselines}.items():
@@ -243,7 +243,7 @@ def render_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
-def _art_bundle(bundle: Path):
+def art_bundle(bundle: Path):
     """The teacher's config and the opened bundle (every sha256 checked); a restoration bundle is
     measured by `ygan eval TASK` instead."""
     from reference_runtime.manifest import ManifestError, read_manifest
@@ -258,7 +258,7 @@ def _art_bundle(bundle: Path):
 
 
 @contextmanager
-def _torch_threads(count: int) -> Iterator[None]:
+def torch_threads(count: int) -> Iterator[None]:
     """torch's thread count set to `count` (0: left as it is) for the block, then put back."""
     import torch
 
@@ -286,7 +286,7 @@ def heldout_of(cfg, side: int, log: Log = lambda _: None):
     return held
 
 
-def _renderers(bundle: Path, opened: Bundle, patch: int, themes: list[str], threads: int):
+def model_renderers(bundle: Path, opened: Bundle, patch: int, themes: list[str], threads: int):
     """{model name: renderer} for the teacher, the student and, when every theme has one, the int8-full
     artifacts; those artifacts by theme; and a note when they are not scored."""
     renderers = {"teacher": teacher_renderer(bundle, patch), "student": student_renderer(bundle, patch, themes)}
