@@ -18,7 +18,7 @@ from ygan_mobile.errors import YganError
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--judges N] [--threads N] [-o DIR] [-q] [PRESET] BUNDLE"
+    p.usage = "%(prog)s [-h] [--side N] [--steps N] [--judges N] [--clip VIDEO] [--frames N] [--threads N] [-o DIR] [-q] [PRESET] BUNDLE"
     p.add_argument("targets", nargs="+", metavar="[PRESET] BUNDLE",
                    help="a bundle written by 'ygan build'; for a restoration bundle first the preset it was built with "
                    "(colorize, denoise, superres2, superres4, deblur, NAME-full, or a TOML path), for art themes none")
@@ -28,6 +28,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                    "bundle's quality stage used, else quality.steps' default)")
     p.add_argument("--judges", type=int, default=None, help="art bundles: judges whose shares are averaged (default: what "
                    "the bundle's quality stage used, else quality.judges' default)")
+    p.add_argument("--clip", help="art bundles: measure flicker (DESIGN §11) on this video, every frame at its own rate, "
+                   "instead of the photographs' quality")
+    p.add_argument("--frames", type=int, default=0, help="--clip: the clip's first N frames (default: all)")
     p.add_argument("--threads", type=int, default=None, help="threads of the renders: art bundles' models (default: one fewer "
                    f"than the cores, as the build's quality stage), restoration bundles' artifacts (default: {DEFAULT_THREADS})")
     p.add_argument("-o", "--out", help="output folder (default: BUNDLE/eval)")
@@ -48,8 +51,12 @@ def check_preset(preset: str, bundle_degradation: dict) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     if len(args.targets) > 2:
         raise YganError(f"ygan eval takes [PRESET] BUNDLE, got {len(args.targets)} arguments: {' '.join(args.targets)}")
+    if args.frames and not args.clip:
+        raise YganError("--frames counts the frames of --clip VIDEO: pass --clip too")
     if len(args.targets) == 1:
-        return run_mosaic_eval(Path(args.targets[0]), args)
+        return run_clip_eval(Path(args.targets[0]), args) if args.clip else run_mosaic_eval(Path(args.targets[0]), args)
+    if args.clip:
+        raise YganError("--clip measures an art bundle's flicker: pass the bundle alone, without a restoration preset")
     args.preset, args.bundle = args.targets
     return run_restore_eval(args)
 
@@ -112,6 +119,29 @@ def run_mosaic_eval(bundle: Path, args: argparse.Namespace) -> int:
         print(line)
     print(f"scored {len(measured.doc['models'])} models on {len(measured.doc['frames'])} held-out photographs "
           f"in {time.perf_counter() - start:.0f} s")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def run_clip_eval(bundle: Path, args: argparse.Namespace) -> int:
+    """Flicker of an art bundle's models on a video (ygan.eval_clip), written to --out (default BUNDLE/eval)."""
+    from ygan import eval_clip
+    from ygan.build_quality import teacher_config
+
+    side = args.side if args.side is not None else _built_settings(bundle)["side"]
+    patch = teacher_config(bundle).model.patch
+    if side < 2 * patch or args.frames < 0 or args.frames == 1:
+        raise YganError(f"--side must be at least two patches ({2 * patch}) and --frames 0 (all) or at least 2")
+    if args.steps is not None or args.judges is not None:
+        raise YganError("--steps and --judges set the judges of the photographs' quality: --clip fits none")
+    start = time.perf_counter()
+    measured = eval_clip.measure_clip(bundle, Path(args.clip), side=side, limit=args.frames, threads=args.threads or 0,
+                                      log=_log(args, lambda text: print(f"  {text}", flush=True)))
+    written = eval_clip.write(measured, Path(args.out) if args.out else bundle / "eval")
+    for line in eval_clip.table(measured["doc"]):
+        print(line)
+    print(f"rendered {measured['doc']['frames']} frames per model and theme in {time.perf_counter() - start:.0f} s")
     for path in written:
         print(f"  {path}")
     return 0

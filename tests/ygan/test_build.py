@@ -12,11 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from conftest import model_tensors
+from conftest import face_clip, model_tensors
 from ygan.cli import main
 from ygan_mobile.errors import YganError
 
@@ -176,6 +177,41 @@ def test_eval_of_an_art_bundle_repeats_the_build_measurement_elsewhere(bundle, t
     assert mtimes(bundle) == before  # the bundle's own quality.json and manifest stay as built
     assert main(["eval", "denoise", str(bundle)]) == 2
     assert f"'ygan eval {bundle}'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_eval_of_a_clip_measures_each_models_flicker_on_every_frame(bundle, tmp_path, capsys):
+    from ygan.build_quality import artifact_renderer, int8_full_artifacts
+    from ygan.eval_clip import clip_frames
+    from ygan_mobile.mosaic.metrics import flicker
+    from reference_runtime.manifest import read_manifest
+
+    out = tmp_path / "eval"
+    before = mtimes(bundle)
+    assert main(["eval", str(bundle), "--clip", str(face_clip()), "--frames", "6", "--side", "64", "--threads", "1",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "flicker on carphone_pristine.mp4 (6 frames, 64×48 px, 29.97 fps; target ≤ 1.5)" in printed
+    doc = json.loads((out / "flicker.json").read_text())
+    assert set(doc["flicker"]) == {"teacher", "student", "int8-full"} and doc["frames"] == 6 and doc["size"] == [64, 48]
+    frames, _ = clip_frames(face_clip(), side=64, patch=16, limit=6)
+    opened = read_manifest(bundle)
+    render = artifact_renderer(opened, int8_full_artifacts(opened.data), threads=1)
+    assert doc["flicker"]["int8-full"]["stars"] == pytest.approx(flicker(frames, [render(f, "stars") for f in frames]), abs=1e-4)
+    assert all(0 < v < 50 for per in doc["flicker"].values() for v in per.values())
+    assert doc["above_target"] == [f"{m} stars" for m, per in doc["flicker"].items() if per["stars"] > 1.5]
+    picture = np.asarray(Image.open(out / "flicker_stars.png"))
+    assert picture.shape == (4 * 48 + 3 * 4, 3 * 64 + 2 * 4, 3)  # input + three models, first / middle / last frame
+    assert np.array_equal(picture[:48, :64], frames[0])
+    assert mtimes(bundle) == before
+    for bad, message in ((["--frames", "1"], "--frames 0 (all) or at least 2"), (["--steps", "5"], "--clip fits none"),
+                         (["--clip", str(tmp_path / "none.mp4")], "none.mp4")):
+        args = ["eval", str(bundle), "--out", str(tmp_path / "bad"), *(["--clip", str(face_clip())] if "--clip" not in bad else []), *bad]
+        assert main(args) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "bad").exists()
+    assert main(["eval", "denoise", str(bundle), "--clip", str(face_clip())]) == 2
+    assert main(["eval", str(bundle), "--frames", "5"]) == 2
 
 
 @pytest.mark.slow

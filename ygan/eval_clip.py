@@ -1,0 +1,117 @@
+"""`ygan eval BUNDLE --clip VIDEO`: how much an art bundle's mosaic boils on a real clip (DESIGN §11's
+flicker) for the teacher, the student and the int8-full TFLite patch models, each theme.
+
+Why a clip and not the held-out photographs: flicker is a property of a video at its own rate (a still
+camera must not make the mosaic boil), so the frames are the clip's, every one, resized as the
+quality stage resizes a photograph (longer side --side, cropped to whole patches) and rendered by the
+same renderers on the same stride-P grid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ygan_mobile.errors import YganError
+
+FILENAME = "flicker.json"
+PICTURE = "flicker_{theme}.png"  # input and each model at the clip's first, middle and last frame
+TARGET = 1.5  # issue 42: flicker ≤ 1.5 on a real clip of a face with the `make demo` bundle
+VERSION = 1
+
+Log = Callable[[str], None]
+
+
+def clip_frames(path: Path, side: int, patch: int, limit: int = 0) -> tuple[list[np.ndarray], float]:
+    """The clip's frames at its own rate (the first `limit`, 0: all), each fitted to --side and whole
+    patches, and the clip's frame rate; a clip of fewer than two frames cannot flicker."""
+    from ygan_mobile.ingest import read_video_frames, video_info
+    from ygan_mobile.mosaic.heldout import fit
+
+    fps = video_info(path).fps
+    frames = []
+    for frame in read_video_frames(path):
+        frames.append(fit(frame, side, patch))
+        if limit and len(frames) == limit:
+            break
+    if len(frames) < 2:
+        raise YganError(f"{path}: {len(frames)} frame(s): flicker needs a clip of two or more frames")
+    if not any(np.any(a != b) for a, b in zip(frames, frames[1:])):
+        raise YganError(f"{path}: every frame is the same, so the clip has no change to compare the mosaic's with")
+    return frames, fps
+
+
+def measure_clip(bundle: Path, clip: Path, *, side: int, limit: int = 0, threads: int = 0, log: Log = lambda _: None) -> dict[str, Any]:
+    """flicker.json's document and, per theme, a picture: every model over every frame of the clip."""
+    from ygan.build_quality import art_bundle, model_renderers, render_threads, torch_threads
+    from ygan_mobile.mosaic.metrics import flicker
+
+    cfg, opened = art_bundle(bundle)
+    p, themes = cfg.model.patch, list(cfg.data.themes)
+    frames, fps = clip_frames(clip, side, p, limit)
+    log(f"{len(frames)} frames of {frames[0].shape[1]}×{frames[0].shape[0]} px at {fps:.2f} fps")
+    threads = threads or render_threads()
+    shown = [0, len(frames) // 2, len(frames) - 1]
+    scores: dict[str, dict[str, float]] = {}
+    strips: dict[str, dict[str, list[np.ndarray]]] = {t: {"input": [frames[k] for k in shown]} for t in themes}
+    with torch_threads(threads):
+        renderers, _, notes = model_renderers(bundle, opened, p, themes, threads)
+        for name, render in renderers.items():
+            scores[name] = {}
+            for theme in themes:
+                log(f"rendering the clip with {name}, {theme}")
+                out = [render(f, theme) for f in frames]
+                scores[name][theme] = round(flicker(frames, out), 4)
+                strips[theme][name] = [out[k] for k in shown]
+    doc = {"version": VERSION, "clip": clip.name, "frames": len(frames), "fps": round(fps, 3),
+           "size": [int(frames[0].shape[1]), int(frames[0].shape[0])], "patch": p, "target": TARGET,
+           "flicker": scores, "notes": notes,
+           "above_target": [f"{m} {t}" for m, per in scores.items() for t, v in per.items() if v > TARGET]}
+    return {"doc": doc, "pictures": {t: _strip(rows) for t, rows in strips.items()}}
+
+
+def _strip(rows: dict[str, list[np.ndarray]]) -> np.ndarray:
+    """One row per source (the input, then each model), the chosen frames side by side, 4 px apart."""
+    gap = 4
+    lines = []
+    for frames in rows.values():
+        h = frames[0].shape[0]
+        pad = np.full((h, gap, 3), 255, np.uint8)
+        lines.append(np.concatenate([x for f in frames for x in (f, pad)][:-1], axis=1))
+        lines.append(np.full((gap, lines[-1].shape[1], 3), 255, np.uint8))
+    return np.concatenate(lines[:-1], axis=0)
+
+
+def write(measured: dict[str, Any], folder: Path) -> list[Path]:
+    """flicker.json and flicker_<theme>.png into `folder` (the pictures first, the JSON last)."""
+    from PIL import Image
+
+    from ygan_mobile.atomic import write_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for theme, image in measured["pictures"].items():
+        path = folder / PICTURE.format(theme=theme)
+        tmp = path.with_suffix(".png.tmp")
+        Image.fromarray(image).save(tmp, format="PNG")
+        tmp.replace(path)
+        written.append(path)
+    write_text(folder / FILENAME, json.dumps(measured["doc"], indent=2, allow_nan=False) + "\n")
+    return [folder / FILENAME, *written]
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    """Plain-text lines: flicker per model (rows) and theme (columns), the target beside them."""
+    themes = list(next(iter(doc["flicker"].values())))
+    lines = [f"flicker on {doc['clip']} ({doc['frames']} frames, {doc['size'][0]}×{doc['size'][1]} px, {doc['fps']:g} fps; "
+             f"target ≤ {doc['target']:g})",
+             f"{'model':<10} " + " ".join(f"{t:>9}" for t in themes)]
+    for model, per in doc["flicker"].items():
+        lines.append(f"{model:<10} " + " ".join(f"{per[t]:>9.2f}" for t in themes))
+    lines += [f"note: {n}" for n in doc["notes"]]
+    if doc["above_target"]:
+        lines.append(f"WARNING: flicker above {doc['target']:g}: {', '.join(doc['above_target'])}")
+    return lines
