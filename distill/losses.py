@@ -39,6 +39,12 @@ class Weights:
     pixel_form: str = DistillTrain.pixel_form
     pixel_floor: float = DistillTrain.pixel_floor
 
+    @property
+    def imitates(self) -> bool:
+        """Whether any term compares the student with the teacher's output: a student taught only by the
+        clean patches (and z) needs neither the teacher's generators nor its own pixel and feature terms."""
+        return any(v > 0 for v in (self.l1, self.mse, self.feature, self.edge, self.colour, self.adversarial))
+
 
 def teacher_features(generator: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The teacher generator's output and its map after each ReLU (4×4 … P/2): one per level."""
@@ -148,16 +154,23 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
     """Total loss over every theme for the batch x, and its parts for the log; `clean` is x's ground
     truth for a restoration student's paired term."""
     themes = list(student.generators)
-    targets = targets or teacher_targets(teacher, x, themes)
+    targets = targets or teacher_targets(teacher, x, themes if w.imitates else [])
     z = student.encoder(x)
-    # G′ draws the teacher's patch (its G and its colour path) minus what the student's own colour path adds
-    shift = ((teacher.colour(x) if teacher.colour is not None else 0.0)
-             - (student.colour(x) if student.colour is not None else 0.0))
     latent = relative_mse(z, targets.z)
     total = w.latent * latent
     parts = {"latent": latent.item()}
+    if w.imitates:
+        # G′ draws the teacher's patch (its G and its colour path) minus what the student's own colour path adds
+        shift = ((teacher.colour(x) if teacher.colour is not None else 0.0)
+                 - (student.colour(x) if student.colour is not None else 0.0))
     for theme in themes:
         y, feats = student.generators[theme].features(z)
+        if w.paired > 0:
+            paired = paired_loss(student.patch_output(x, y), clean, x, w.paired_form, w.paired_floor)
+            total = total + w.paired * paired
+            parts[f"paired.{theme}"] = paired.item()
+        if not w.imitates:
+            continue
         y_t = targets.outputs[theme] + shift
         l1, mse = pixel_losses(y, y_t, w.pixel_form, w.pixel_floor)
         feat = feature_loss(feats, targets.features[theme], adapters[theme])
@@ -172,10 +185,6 @@ def distill_loss(student: StudentModels, adapters: nn.ModuleDict, teacher: YGan,
             colour = colour_loss(y, y_t, w.colour_pool)
             total = total + w.colour * colour
             parts[f"colour.{theme}"] = colour.item()
-        if w.paired > 0:
-            paired = paired_loss(student.patch_output(x, y), clean, x, w.paired_form, w.paired_floor)
-            total = total + w.paired * paired
-            parts[f"paired.{theme}"] = paired.item()
         if w.adversarial > 0:
             adv = critic_hinge(teacher.critics[theme], student.patch_output(x, y), teacher.restored(x, targets.outputs[theme]))
             total = total + w.adversarial * adv

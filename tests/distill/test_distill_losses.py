@@ -144,6 +144,40 @@ def test_the_paired_term_prices_the_restored_patch_against_its_clean_truth():
     assert loss_on.item() - loss_off.item() == pytest.approx(10 * 0.01, rel=1e-3)
 
 
+def test_a_student_taught_only_by_the_truth_never_runs_the_teachers_generator():
+    """paired + latent alone: the teacher's generators are not run, the total is exactly its two terms, and
+    its gradient is the one the zero-weighted imitation terms left it before."""
+    torch.manual_seed(0)
+    teacher = YGan.create(ModelConfig(16, 16, 8, residual=True), ["denoise"])
+    for m in teacher.modules().values():
+        m.eval().requires_grad_(False)
+    student = StudentModels.create(StudentConfig(16, 16, 4, residual=True), ["denoise"])
+    adapters = make_adapters(student, teacher)
+    x, clean = torch.rand(4, 3, 16, 16) * 2 - 1, torch.rand(4, 3, 16, 16) * 2 - 1
+    truth_only = Weights(l1=0.0, mse=0.0, feature=0.0, latent=0.01, paired=100.0)
+    assert not truth_only.imitates and Weights().imitates and Weights(l1=0, mse=0, feature=0, edge=0.1).imitates
+
+    params = [p for m in student.modules().values() for p in m.parameters()]
+
+    def gradient(w: Weights) -> tuple[float, dict, torch.Tensor]:
+        for p in params:
+            p.grad = None
+        loss, parts = distill_loss(student, adapters, teacher, x, w, clean=clean)
+        loss.backward()
+        return loss.item(), parts, torch.cat([p.grad.flatten() for p in params if p.grad is not None])
+
+    calls = []
+    hook = teacher.generators["denoise"].register_forward_hook(lambda *_: calls.append(1))
+    loss, parts, grad = gradient(truth_only)
+    assert calls == [] and set(parts) == {"latent", "paired.denoise", "loss"}
+    assert loss == pytest.approx(0.01 * parts["latent"] + 100 * parts["paired.denoise"], rel=1e-6)
+    hook.remove()
+    tiny = Weights(l1=1e-30, mse=0.0, feature=0.0, latent=0.01, paired=100.0)  # imitates, at no weight to speak of
+    loss_before, parts_before, grad_before = gradient(tiny)
+    assert "mse.denoise" in parts_before and loss_before == pytest.approx(loss, rel=1e-6)
+    assert torch.allclose(grad, grad_before, rtol=1e-5, atol=1e-9)
+
+
 def test_a_student_needs_a_pixel_term_of_the_teacher_or_of_the_truth():
     assert DistillConfig.from_dict({"train": {"l1": 0.0, "mse": 0.0, "paired": 100.0}}).train.paired == 100.0
     with pytest.raises(YganError, match="l1, mse or paired > 0"):
