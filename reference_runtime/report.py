@@ -23,6 +23,7 @@ from PIL import Image
 
 from reference_runtime import report_html as html
 from reference_runtime.api import open_model
+from reference_runtime.backends import BackendError
 from reference_runtime.bundle_files import BENCH, MANIFEST, PARITY
 from reference_runtime.defaults import DEFAULT_THREADS
 from reference_runtime.manifest import Bundle, read_manifest
@@ -111,9 +112,14 @@ def theme_pictures(b: Bundle, parity: dict, folder: Path, amplify: float, thread
             if a["role"] != "patch_model" or a["theme"] != theme:
                 continue
             log(f"pictures: {a['id']}")
-            y_float, y_u8 = frame_outputs(b, open_model(b, a["id"], threads=threads))[FRAME]
-            stem = _safe(a["id"].replace("/", "."))
             check = pipeline_entry(parity, a["id"], FRAME) or {}
+            try:
+                runner = open_model(b, a["id"], threads=threads)
+            except BackendError as exc:  # verify has failed it for the same reason: the report shows why, not a traceback
+                cards.append(html.ArtifactCard(a["id"], None, None, [f"not run: {exc}"]))
+                continue
+            y_float, y_u8 = frame_outputs(b, runner)[FRAME]
+            stem = _safe(a["id"].replace("/", "."))
             lines = [f"max |Δ| {difference_levels(y_float, torch_float).max():.3g} levels"]
             if check:
                 psnr = "∞ (identical)" if check.get("psnr_u8_db") is None else f"{check['psnr_u8_db']:.2f} dB"

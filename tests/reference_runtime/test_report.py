@@ -211,6 +211,32 @@ def test_a_failing_artifact_and_the_bench_table_are_shown(bundle, index, tmp_pat
     assert "bench.png" in page.images and np.asarray(Image.open(index.parent / "bench.png"))[0, 0].tolist() == [40, 90, 160]
 
 
+def test_an_artifact_the_runtime_cannot_load_is_shown_with_the_reason_not_a_traceback(bundle, index, tmp_path, monkeypatch):
+    """A student whose units died gives an int8-full file XNNPACK refuses to prepare: verify fails it, and
+    the report still writes every other picture and says why that one has none."""
+    from reference_runtime import report
+    from reference_runtime.backends import BackendError
+
+    copy = _copy(bundle, tmp_path)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    victim = next(a["id"] for a in manifest["artifacts"] if a["precision"] == "int8-full" and a["role"] == "patch_model")
+    opened = report.open_model
+
+    def open_model(b, artifact_id, **kw):
+        if artifact_id == victim:
+            raise BackendError(f"{artifact_id}: LiteRT cannot load it: failed to prepare")
+        return opened(b, artifact_id, **kw)
+
+    monkeypatch.setattr(report, "open_model", open_model)
+    page_text = report.write_report(copy).read_text(encoding="utf-8")
+    assert f"not run: {victim}: LiteRT cannot load it: failed to prepare" in page_text
+    pictures = {p.name for p in (copy / "report" / "img").iterdir()}
+    stem = victim.replace("/", ".")
+    assert f"{stem}.out.png" not in pictures
+    others = [a["id"] for a in manifest["artifacts"] if a["role"] == "patch_model" and a["id"] != victim]
+    assert others and all(f"{a.replace('/', '.')}.out.png" in pictures for a in others)
+
+
 @pytest.mark.slow
 def test_bad_input_keeps_the_previous_report(bundle, index, tmp_path):
     from reference_runtime.report import ReportError, write_report
