@@ -29,6 +29,18 @@ def patch_psnr(teacher: YGan, student: StudentModels, x: torch.Tensor) -> dict[s
     return {theme: psnr(student.patch_model(theme)(x), teacher.patch_model(theme)(x)) for theme in student.generators}
 
 
+@torch.no_grad()
+def restoration_gains(teacher: YGan, student: StudentModels, x: torch.Tensor, clean: torch.Tensor) -> dict[str, Any]:
+    """Held-out patches of a restoration task against their clean truth: the degraded input's PSNR and, per
+    theme, the dB the teacher and the student add to it. Imitating the teacher, a student that gives
+    back its input still scores a high patch PSNR where the teacher's corrections are small; against the
+    truth its gain is 0."""
+    base = psnr(x, clean)
+    return {"input_psnr": base,
+            "teacher_gain": {t: psnr(teacher.patch_model(t)(x), clean) - base for t in student.generators},
+            "student_gain": {t: psnr(student.patch_model(t)(x), clean) - base for t in student.generators}}
+
+
 def _sheet(columns: list[tuple[str, np.ndarray]], scale: int) -> Image.Image:
     """Columns of uint8 tiles (N,H,W,3) side by side under a title each."""
     n, h, w = columns[0][1].shape[:3]
@@ -61,12 +73,15 @@ def write_frame_sheet(frame: np.ndarray, teacher_out: np.ndarray, student_out: n
     _save_png(_sheet(cols, scale=1), png)
 
 
-def evaluate(teacher: YGan, student: StudentModels, data: Any, cfg: DistillConfig, out: Path) -> dict[str, Any]:
+def evaluate(teacher: YGan, student: StudentModels, data: Any, cfg: DistillConfig, out: Path,
+             clean: Any = None) -> dict[str, Any]:
     """Patch PSNR per theme, frame PSNR per theme through the render pipeline, the frame-time
-    ratio, and the side-by-side pictures in `out`."""
+    ratio, and the side-by-side pictures in `out`; with `clean` (a restoration task's clean split, drawn
+    like `data`) also each model's gain over the input on the held-out patches."""
     student.eval()
     x = data.heldout.fixed(cfg.train.eval_patches)
     patches = patch_psnr(teacher, student, x)
+    gains = {"restoration": restoration_gains(teacher, student, x, clean.heldout.fixed(cfg.train.eval_patches))} if clean is not None else {}
     shown = x[: cfg.eval.sample_patches]
     for theme in student.generators:
         write_patch_sheet(teacher, student, theme, shown, out / f"patches_{theme}.png")
@@ -90,4 +105,5 @@ def evaluate(teacher: YGan, student: StudentModels, data: Any, cfg: DistillConfi
         "frame_psnr_min": min(frame_psnr.values()),
         "frame": {"size": cfg.eval.frame, "stride": stride, "patch": patch},
         "timing": timing,
+        **gains,
     }

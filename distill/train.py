@@ -191,7 +191,8 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
     save(step)
     metrics = {"step": step, "interrupted": interrupted, "distill_seconds": meta["distill_seconds"], "cost": cost}
     if not interrupted:
-        metrics.update(evaluate(teacher, student, data, cfg, out))
+        truth = clean if clean is not None or tckpt.config.data.degradation is None else paired_targets(tckpt.config)
+        metrics.update(evaluate(teacher, student, data, cfg, out, clean=truth))
         meta["evaluation"] = {k: v for k, v in metrics.items() if k not in ("cost",)}
         save(step)
     write_text(out / SUMMARY, json.dumps(metrics, indent=2) + "\n")

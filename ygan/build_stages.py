@@ -97,6 +97,9 @@ def distill_numbers(bundle: Path) -> dict[str, Any]:
     out = {"step": m["step"], "mac_ratio": m["cost"]["mac_ratio"], "param_ratio": m["cost"]["param_ratio"]}
     if "patch_psnr_min" in m:
         out["patch_psnr_min"] = m["patch_psnr_min"]
+    if "restoration" in m:
+        out["student_gain_min"] = min(m["restoration"]["student_gain"].values())
+        out["teacher_gain_min"] = min(m["restoration"]["teacher_gain"].values())
     return out
 
 

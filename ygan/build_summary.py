@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ygan.build_stages import STAGES, Context
 
+GIVES_BACK_DB = 0.005  # a restoration student this close to its input's PSNR changes (almost) nothing: its units died
+
 
 def _result(name: str, n: dict, ctx: Context) -> str:
     if not n:
@@ -13,7 +15,10 @@ def _result(name: str, n: dict, ctx: Context) -> str:
                          for theme, c in n.get("spread_keys", {}).items())
         return f"teacher autoencoder PSNR {n['psnr_auto']:.2f} dB (step {n['step']}){spread}"
     if name == "distill":
-        return f"student {n['mac_ratio']:.1f}× fewer MACs, {n['param_ratio']:.1f}× fewer params (step {n['step']})"
+        gain = (f"; held-out patches {n['student_gain_min']:+.2f} dB over the input (teacher {n['teacher_gain_min']:+.2f})"
+                + (" — the student gives back its input" if abs(n["student_gain_min"]) < GIVES_BACK_DB else "")
+                if "student_gain_min" in n else "")
+        return f"student {n['mac_ratio']:.1f}× fewer MACs, {n['param_ratio']:.1f}× fewer params (step {n['step']}){gain}"
     if name == "convert":
         return f"{n['artifacts']} artifacts ({', '.join(n['formats'])})"
     if name == "verify":

@@ -33,6 +33,17 @@ def test_paired_training_restores_better_than_the_noisy_input(bundle):
 
 
 @pytest.mark.slow
+def test_the_distillation_measures_each_models_gain_over_the_input_and_the_build_records_it(bundle):
+    gains = json.loads((bundle / "checkpoints" / "student" / "metrics.json").read_text())["restoration"]
+    teacher = json.loads((bundle / "checkpoints" / "teacher" / "metrics.json").read_text())["final"]["themes"]["denoise"]
+    assert 18 < gains["input_psnr"] < 26  # σ = 25 levels: about 20 dB
+    assert gains["teacher_gain"]["denoise"] > 1.0, teacher  # the teacher restores, as its own metrics say
+    numbers = json.loads((bundle / "build.json").read_text())["stages"]["distill"]["numbers"]
+    assert numbers["student_gain_min"] == gains["student_gain"]["denoise"]
+    assert numbers["teacher_gain_min"] == gains["teacher_gain"]["denoise"]
+
+
+@pytest.mark.slow
 def test_eval_table_has_every_method_with_sane_numbers(bundle, capsys):
     assert main(["eval", "denoise", str(bundle), "--side", "64"]) == 0
     doc = json.loads((bundle / "eval" / "eval.json").read_text())
