@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -25,52 +25,63 @@ VERSION = 1
 Log = Callable[[str], None]
 
 
-def clip_frames(path: Path, side: int, patch: int, limit: int = 0) -> tuple[list[np.ndarray], float]:
+def clip_frames(path: Path, side: int, patch: int, limit: int = 0) -> Iterator[np.ndarray]:
     """The clip's frames at its own rate (the first `limit`, 0: all), each fitted to --side and whole
-    patches, and the clip's frame rate; a clip of fewer than two frames cannot flicker."""
-    from ygan_mobile.ingest import read_video_frames, video_info
+    patches, decoded one at a time so a long clip never sits in memory (a bad file is refused at once)."""
+    from ygan_mobile.ingest import read_video_frames
     from ygan_mobile.mosaic.heldout import fit
 
-    fps = video_info(path).fps
-    frames = []
-    for frame in read_video_frames(path):
-        frames.append(fit(frame, side, patch))
-        if limit and len(frames) == limit:
-            break
-    if len(frames) < 2:
-        raise YganError(f"{path}: {len(frames)} frame(s): flicker needs a clip of two or more frames")
-    if not any(np.any(a != b) for a, b in zip(frames, frames[1:])):
-        raise YganError(f"{path}: every frame is the same, so the clip has no change to compare the mosaic's with")
-    return frames, fps
+    decoded = read_video_frames(path)
+
+    def fitted() -> Iterator[np.ndarray]:
+        for k, frame in enumerate(decoded):
+            if limit and k == limit:
+                return
+            yield fit(frame, side, patch)
+
+    return fitted()
 
 
 def measure_clip(bundle: Path, clip: Path, *, side: int, limit: int = 0, threads: int = 0, log: Log = lambda _: None) -> dict[str, Any]:
-    """flicker.json's document and, per theme, a picture: every model over every frame of the clip."""
+    """flicker.json's document and, per theme, a picture: every model over every frame of the clip,
+    frame by frame, summing the input's and each output's frame-to-frame change (flicker is their ratio)."""
     from ygan.build_quality import art_bundle, model_renderers, render_threads, torch_threads
-    from ygan_mobile.mosaic.metrics import flicker
+    from ygan_mobile.ingest import video_info
+    from ygan_mobile.mosaic.metrics import change_ratio, frame_change
 
     cfg, opened = art_bundle(bundle)
     p, themes = cfg.model.patch, list(cfg.data.themes)
-    frames, fps = clip_frames(clip, side, p, limit)
-    log(f"{len(frames)} frames of {frames[0].shape[1]}×{frames[0].shape[0]} px at {fps:.2f} fps")
+    info = video_info(clip)
+    middle = (min(limit, info.frames) if limit else info.frames) // 2
     threads = threads or render_threads()
-    shown = [0, len(frames) // 2, len(frames) - 1]
-    scores: dict[str, dict[str, float]] = {}
-    strips: dict[str, dict[str, list[np.ndarray]]] = {t: {"input": [frames[k] for k in shown]} for t in themes}
+    moved, drawn, shown, count = 0.0, {}, [], 0
+    previous: tuple[np.ndarray, dict[tuple[str, str], np.ndarray]] | None = None
     with torch_threads(threads):
         renderers, _, notes = model_renderers(bundle, opened, p, themes, threads)
-        for name, render in renderers.items():
-            scores[name] = {}
-            for theme in themes:
-                log(f"rendering the clip with {name}, {theme}")
-                out = [render(f, theme) for f in frames]
-                scores[name][theme] = round(flicker(frames, out), 4)
-                strips[theme][name] = [out[k] for k in shown]
-    doc = {"version": VERSION, "clip": clip.name, "frames": len(frames), "fps": round(fps, 3),
-           "size": [int(frames[0].shape[1]), int(frames[0].shape[0])], "patch": p, "target": TARGET,
-           "flicker": scores, "notes": notes,
+        for k, frame in enumerate(clip_frames(clip, side, p, limit)):
+            outs = {(name, theme): render(frame, theme) for name, render in renderers.items() for theme in themes}
+            if previous is None:
+                log(f"frames of {frame.shape[1]}×{frame.shape[0]} px at {info.fps:.2f} fps through {len(outs)} model-theme pairs")
+            else:
+                moved += frame_change(previous[0], frame)
+                for key, out in outs.items():
+                    drawn[key] = drawn.get(key, 0.0) + frame_change(previous[1][key], out)
+            if k in (0, middle):
+                shown.append((frame, outs))
+            previous, count = (frame, outs), k + 1
+    if count < 2:
+        raise YganError(f"{clip}: {count} frame(s): flicker needs a clip of two or more frames")
+    if moved == 0:
+        raise YganError(f"{clip}: every frame is the same, so the clip has no change to compare the mosaic's with")
+    shown.append(previous)
+    scores = {name: {t: round(change_ratio(moved, drawn[(name, t)]), 4) for t in themes} for name in renderers}
+    size = previous[0].shape
+    doc = {"version": VERSION, "clip": clip.name, "frames": count, "fps": round(info.fps, 3),
+           "size": [int(size[1]), int(size[0])], "patch": p, "target": TARGET, "flicker": scores, "notes": notes,
            "above_target": [f"{m} {t}" for m, per in scores.items() for t, v in per.items() if v > TARGET]}
-    return {"doc": doc, "pictures": {t: _strip(rows) for t, rows in strips.items()}}
+    pictures = {t: _strip({"input": [f for f, _ in shown], **{n: [o[(n, t)] for _, o in shown] for n in renderers}})
+                for t in themes}
+    return {"doc": doc, "pictures": pictures}
 
 
 def _strip(rows: dict[str, list[np.ndarray]]) -> np.ndarray:

@@ -20,6 +20,7 @@ from PIL import Image
 from conftest import face_clip, model_tensors
 from ygan.cli import main
 from ygan_mobile.errors import YganError
+from ygan_mobile.ingest import write_video
 
 TEACHER = ["model.patch=16", "model.latent=16", "model.width=8", 'data.themes=["stars"]', "data.theme_tiles=40",
            "train.steps=200", "train.warmup=200", "train.batch=8", "train.eval_patches=16", "train.checkpoint_every=10",
@@ -194,7 +195,7 @@ def test_eval_of_a_clip_measures_each_models_flicker_on_every_frame(bundle, tmp_
     assert "flicker on carphone_pristine.mp4 (6 frames, 64×48 px, 29.97 fps; target ≤ 1.5)" in printed
     doc = json.loads((out / "flicker.json").read_text())
     assert set(doc["flicker"]) == {"teacher", "student", "int8-full"} and doc["frames"] == 6 and doc["size"] == [64, 48]
-    frames, _ = clip_frames(face_clip(), side=64, patch=16, limit=6)
+    frames = list(clip_frames(face_clip(), side=64, patch=16, limit=6))
     opened = read_manifest(bundle)
     render = artifact_renderer(opened, int8_full_artifacts(opened.data), threads=1)
     assert doc["flicker"]["int8-full"]["stars"] == pytest.approx(flicker(frames, [render(f, "stars") for f in frames]), abs=1e-4)
@@ -211,6 +212,12 @@ def test_eval_of_a_clip_measures_each_models_flicker_on_every_frame(bundle, tmp_
         assert message in capsys.readouterr().err
         assert not (tmp_path / "bad").exists()
     assert main(["eval", "denoise", str(bundle), "--clip", str(face_clip())]) == 2
+    still = np.full((48, 64, 3), 90, np.uint8)
+    write_video(tmp_path / "still.mp4", [still] * 4, fps=10)
+    write_video(tmp_path / "one.mp4", [still], fps=10)
+    for clip, message in (("still.mp4", "every frame is the same"), ("one.mp4", "1 frame(s): flicker needs")):
+        assert main(["eval", str(bundle), "--clip", str(tmp_path / clip), "--out", str(tmp_path / "bad")]) == 2
+        assert message in capsys.readouterr().err and not (tmp_path / "bad").exists()
     assert main(["eval", str(bundle), "--frames", "5"]) == 2
 
 

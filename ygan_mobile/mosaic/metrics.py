@@ -104,8 +104,17 @@ def flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> float:
     if len(inputs) < 2 or len(inputs) != len(outputs):
         raise ValueError("flicker needs two or more frames, as many outputs as inputs")
     def change(frames: list[np.ndarray]) -> float:
-        return float(np.mean([np.abs(b.astype(np.int16) - a.astype(np.int16)).mean() for a, b in zip(frames, frames[1:])]))
-    moved, drawn = change(inputs), change(outputs)
+        return float(np.mean([frame_change(a, b) for a, b in zip(frames, frames[1:])]))
+    return change_ratio(change(inputs), change(outputs))
+
+
+def frame_change(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two uint8 frames, in levels: flicker's step, for a clip read one frame at a time."""
+    return float(np.abs(b.astype(np.int16) - a.astype(np.int16)).mean())
+
+
+def change_ratio(moved: float, drawn: float) -> float:
+    """Flicker from the input's and the output's frame changes (both means, or both sums, over the same pairs)."""
     return drawn / moved if moved > 0 else float("inf") if drawn > 0 else 1.0
 
 
