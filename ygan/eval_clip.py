@@ -100,15 +100,13 @@ def write(measured: dict[str, Any], folder: Path) -> list[Path]:
     """flicker.json and flicker_<theme>.png into `folder` (the pictures first, the JSON last)."""
     from PIL import Image
 
-    from ygan_mobile.atomic import write_text
+    from ygan_mobile.atomic import atomic_path, write_text
 
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for theme, image in measured["pictures"].items():
         path = folder / PICTURE.format(theme=theme)
-        tmp = path.with_suffix(".png.tmp")
-        Image.fromarray(image).save(tmp, format="PNG")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            Image.fromarray(image).save(tmp, format="PNG")
         written.append(path)
     write_text(folder / FILENAME, json.dumps(measured["doc"], indent=2, allow_nan=False) + "\n")
     return [folder / FILENAME, *written]
