@@ -37,7 +37,6 @@ class DataConfig:
     noise_sigma: float = 25.0
     blur_sigma: float = 2.0
     scale: int = 2
-    turns: bool = False  # restoration only: training crops also turned by quarter turns (PatchSampler.turns)
 
     @property
     def degradation(self) -> Degradation | None:
@@ -210,9 +209,6 @@ def _check_ranges(cfg: "Config") -> None:
     if t.chroma and not d.task:
         raise YganError(f"[train] chroma = {t.chroma} needs a restoration task's clean targets (data.task): "
                         "the art themes have none, so set chroma = 0")
-    if d.turns and not d.task:
-        raise YganError("[data] turns = true turns a restoration task's paired crops: the art themes' photographs "
-                        "and tiles are not turned, so set turns = false")
     if t.generator_init not in GENERATOR_INITS:
         raise YganError(f"[train] generator_init = {t.generator_init!r} is not one of {', '.join(GENERATOR_INITS)}")
     if t.match_cells > cfg.model.patch:

@@ -43,11 +43,9 @@ class Data:
 def load_data(cfg: Config) -> Data:
     seed, patch, holdout = cfg.train.seed, cfg.model.patch, cfg.data.holdout
     d = cfg.data.degradation
-    turns = cfg.data.turns
-    a = domain_a(patch, seed, holdout, path=cfg.data.data_a or None, degradation=d, turns=turns)
+    a = domain_a(patch, seed, holdout, path=cfg.data.data_a or None, degradation=d)
     if d is not None:
-        b = restoration_target(patch, seed, holdout, d, path=cfg.data.data_a or None, turns=turns)
-        return Data(a, {d.task: b}, paired=True)
+        return Data(a, {d.task: restoration_target(patch, seed, holdout, d, path=cfg.data.data_a or None)}, paired=True)
     b = {
         theme: domain_b(theme, patch, seed + 1 + i, holdout, path=cfg.data.data_b or None, count=cfg.data.theme_tiles)
         for i, theme in enumerate(cfg.data.themes)

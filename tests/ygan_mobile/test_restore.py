@@ -66,15 +66,12 @@ def test_bad_degradation_is_refused(kw, message):
         Degradation(**kw)
 
 
-@pytest.mark.parametrize("turns", [False, True])
 @pytest.mark.parametrize("task", ["colorize", "deblur", "superres"])
-def test_degraded_and_clean_batches_are_the_same_crops(task, turns):
-    """Patch k of the degraded batch is the degraded patch k of the clean batch (turned alike with
-    data.turns): for colourisation exactly its luma, for blur and super-resolution close to it (they mix
-    in pixels beyond the crop)."""
+def test_degraded_and_clean_batches_are_the_same_crops(task):
+    """Patch k of the degraded batch is the degraded patch k of the clean batch: for colourisation
+    exactly its luma, for blur and super-resolution close to it (they mix in pixels beyond the crop)."""
     d = Degradation(task)
-    a = domain_a(16, 3, 0.25, degradation=d, turns=turns)
-    b = restoration_target(16, 3, 0.25, d, turns=turns)
+    a, b = domain_a(16, 3, 0.25, degradation=d), restoration_target(16, 3, 0.25, d)
     assert a.train.names == b.train.names and a.heldout.names == b.heldout.names
     x, y = a.train.batch(5, 32), b.train.batch(5, 32)
     if task == "colorize":
@@ -210,11 +207,6 @@ def test_restoration_presets_load_with_a_bundle_config(name):
 def test_restoration_config_errors(sets, message):
     with pytest.raises(YganError, match=message):
         Config.from_dict(apply_overrides(teacher_tables(load_preset("denoise")), sets))
-
-
-def test_turns_are_refused_for_the_art_themes():
-    with pytest.raises(YganError, match="turns = true turns a restoration task"):
-        Config.from_dict(apply_overrides(teacher_tables(load_preset("quick")), ["data.turns=true"]))
 
 
 def test_distill_reads_a_restoration_presets_distill_tables():

@@ -34,25 +34,24 @@ def photographs(patch: int, path: str | os.PathLike | None = None) -> list[Named
 
 
 def domain_a(patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,
-             degradation: "Degradation | None" = None, turns: bool = False) -> PatchSplit:
-    """Photographs; with a restoration `degradation`, their degraded copies (docs/restore.md), their
-    training crops turned by quarter turns when `turns` (PatchSampler)."""
+             degradation: "Degradation | None" = None) -> PatchSplit:
+    """Photographs; with a restoration `degradation`, their degraded copies (docs/restore.md)."""
     images = photographs(patch, path)
     if degradation is not None:
         from ygan_mobile.data.restoration import degraded_split
 
-        return degraded_split(images, patch, seed, holdout, degradation, turns)
+        return degraded_split(images, patch, seed, holdout, degradation)
     return make_split(images, patch, seed, holdout)
 
 
 def restoration_target(patch: int, seed: int, holdout: float, degradation: "Degradation",
-                       path: str | os.PathLike | None = None, turns: bool = False) -> PatchSplit:
+                       path: str | os.PathLike | None = None) -> PatchSplit:
     """Domain B of a restoration task: the clean photographs, split and cropped like domain A, so
-    the same step draws the same crops (and turns) from both."""
+    the same step draws the same crops from both."""
     from ygan_mobile.data.restoration import clean_split
 
     images = photographs(patch, path)
-    return clean_split(images, patch, seed, holdout, degradation, turns)
+    return clean_split(images, patch, seed, holdout, degradation)
 
 
 def theme_split(theme: str, patch: int, seed: int, holdout: float, path: str | os.PathLike | None = None,

@@ -35,11 +35,6 @@ def to_tensor(patches: np.ndarray) -> torch.Tensor:
 class PatchSampler:
     """Random P×P crops (and, when `augment`, horizontal flips) from in-memory uint8 images.
 
-    With `turns` each training crop is also turned by a random number of quarter turns: with the flip,
-    the eight symmetries of the square, so a few photographs give eight times the distinct patches. Only
-    for tasks whose degradation turns with the image (every restoration task); the draw comes after the
-    flips', so a sampler without turns draws what it always did.
-
     Images are drawn with probability proportional to their area, so one big photograph counts as
     much as the several small ones it would cut into. No state changes between calls.
     """
@@ -49,7 +44,6 @@ class PatchSampler:
     seed: int
     stream: int = _TRAIN
     augment: bool = True
-    turns: bool = False
     _weights: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,14 +78,13 @@ class PatchSampler:
         which = rng.choice(len(self.images), size=n, p=self._weights)
         corners = rng.random((n, 2))
         flips = rng.random(n) < 0.5
-        quarters = rng.integers(0, 4, n) if augment and self.turns else np.zeros(n, np.int64)
         out = np.empty((n, p, p, 3), dtype=np.uint8)
         for k, (index, (fy, fx)) in enumerate(zip(which, corners)):
             pixels = self.images[index].pixels
             y = int(fy * (pixels.shape[0] - p + 1))
             x = int(fx * (pixels.shape[1] - p + 1))
             crop = pixels[y:y + p, x:x + p]
-            out[k] = np.rot90(crop[:, ::-1] if augment and flips[k] else crop, int(quarters[k]))
+            out[k] = crop[:, ::-1] if augment and flips[k] else crop
         return out
 
 
@@ -133,18 +126,17 @@ def _split_strips(images: list[NamedImage], holdout: float) -> tuple[list[NamedI
     return train, heldout
 
 
-def make_split(images: list[NamedImage], patch: int, seed: int, holdout: float, turns: bool = False) -> PatchSplit:
+def make_split(images: list[NamedImage], patch: int, seed: int, holdout: float) -> PatchSplit:
     """Training batches come from the train images only; held-out patches only from the others."""
-    return samplers(*split_by_source(images, holdout, seed), patch, seed, turns)
+    return samplers(*split_by_source(images, holdout, seed), patch, seed)
 
 
-def samplers(train: list[NamedImage], heldout: list[NamedImage], patch: int, seed: int,
-             turns: bool = False) -> PatchSplit:
+def samplers(train: list[NamedImage], heldout: list[NamedImage], patch: int, seed: int) -> PatchSplit:
     """The samplers of a train / held-out split, each image checked to hold a patch."""
     for part in train + heldout:
         h, w = part.pixels.shape[:2]
         if h < patch or w < patch:
             raise YganError(f"{part.name}: after the train / held-out cut the image is {w}×{h}, smaller than the "
                             f"{patch}×{patch} patch — add a second image or use a larger one")
-    return PatchSplit(PatchSampler(tuple(train), patch, seed, _TRAIN, turns=turns),
+    return PatchSplit(PatchSampler(tuple(train), patch, seed, _TRAIN),
                       PatchSampler(tuple(heldout), patch, seed, _HELDOUT))

@@ -67,16 +67,14 @@ def degraded_images(images: list[NamedImage], d: Degradation) -> list[NamedImage
     return [NamedImage(i.name, d.fixed_part(i.pixels), i.group) for i in clean_images(images, d)]
 
 
-def clean_split(images: list[NamedImage], patch: int, seed: int, holdout: float, d: Degradation,
-                turns: bool = False) -> PatchSplit:
-    return make_split(clean_images(images, d), patch, seed, holdout, turns)
+def clean_split(images: list[NamedImage], patch: int, seed: int, holdout: float, d: Degradation) -> PatchSplit:
+    return make_split(clean_images(images, d), patch, seed, holdout)
 
 
-def degraded_split(images: list[NamedImage], patch: int, seed: int, holdout: float, d: Degradation,
-                   turns: bool = False) -> PatchSplit:
+def degraded_split(images: list[NamedImage], patch: int, seed: int, holdout: float, d: Degradation) -> PatchSplit:
     """Domain A. With noise: training batches get fresh noise every step; the held-out images get
     one fixed noise draw each (evaluation must see the same input every time)."""
-    split = make_split(degraded_images(images, d), patch, seed, holdout, turns)
+    split = make_split(degraded_images(images, d), patch, seed, holdout)
     if not d.noisy:
         return split
     rng = np.random.default_rng([seed, _HELDOUT_NOISE])
