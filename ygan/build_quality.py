@@ -397,9 +397,8 @@ def write_unavailable(folder: Path, reason: str) -> Path:
 
 def write(measured: Measured, folder: Path) -> list[Path]:
     """quality.json and quality/mosaic_<theme>.png into `folder` (the pictures first, the JSON last)."""
-    from PIL import Image
-
-    from ygan_mobile.atomic import atomic_path, write_text
+    from ygan_mobile.atomic import write_text
+    from ygan_mobile.ingest import save_image
 
     pics = folder / PICTURES
     pics.mkdir(parents=True, exist_ok=True)
@@ -410,8 +409,7 @@ def write(measured: Measured, folder: Path) -> list[Path]:
     doc["pictures"] = {}
     for theme, image in measured.pictures.items():
         path = pics / f"mosaic_{theme}.png"
-        with atomic_path(path) as tmp:
-            Image.fromarray(image).save(tmp, format="PNG")
+        save_image(path, image)
         doc["pictures"][theme] = f"{PICTURES}/{path.name}"
         written.append(path)
     write_text(folder / FILENAME, json.dumps(doc, indent=2, allow_nan=False) + "\n")

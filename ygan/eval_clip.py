@@ -98,15 +98,13 @@ def _strip(rows: dict[str, list[np.ndarray]]) -> np.ndarray:
 
 def write(measured: dict[str, Any], folder: Path) -> list[Path]:
     """flicker.json and flicker_<theme>.png into `folder` (the pictures first, the JSON last)."""
-    from PIL import Image
-
-    from ygan_mobile.atomic import atomic_path, write_text
+    from ygan_mobile.atomic import write_text
+    from ygan_mobile.ingest import save_image
 
     written = []
     for theme, image in measured["pictures"].items():
         path = folder / PICTURE.format(theme=theme)
-        with atomic_path(path) as tmp:
-            Image.fromarray(image).save(tmp, format="PNG")
+        save_image(path, image)
         written.append(path)
     write_text(folder / FILENAME, json.dumps(measured["doc"], indent=2, allow_nan=False) + "\n")
     return [folder / FILENAME, *written]
