@@ -22,7 +22,7 @@ from ygan_mobile.config import Config
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.errors import YganError
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
-from ygan_mobile.models import YGan
+from ygan_mobile.models import YGan, channels_last
 from ygan_mobile.train import METRICS, SUMMARY  # the same file names as the teacher's run
 
 from distill import checkpoint
@@ -151,6 +151,7 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
     torch.manual_seed(cfg.train.seed)
     student = StudentModels.create(student_config(tckpt.config, cfg), list(teacher.generators))
     adapters = make_adapters(student, teacher)
+    channels_last(*teacher.modules().values(), *student.modules().values(), adapters)
     params = [p for m in student.modules().values() for p in m.parameters()] + list(adapters.parameters())
     opt = torch.optim.Adam(params, lr=cfg.train.lr)
     cost = measure_cost(teacher, student)

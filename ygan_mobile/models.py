@@ -169,6 +169,15 @@ class Smoothing(nn.Module):
         return self.rows(self.cols(x)) * self.norm
 
 
+def channels_last(*modules: nn.Module) -> None:
+    """Store every 4-D weight channels-last (NHWC), the layout oneDNN's CPU convolutions run fastest in:
+    training and distillation steps took 10% and 38% less time on an AMD EPYC (AVX2; docs/training.md).
+    The math is the same up to the order of a convolution's sums; checkpoints store plain contiguous
+    tensors, so nothing that loads one sees the layout."""
+    for module in modules:
+        module.to(memory_format=torch.channels_last)
+
+
 def fixed_path(patch: int, residual: bool, skip_sigma: float = 0.0, colour_block: int = 0) -> nn.Module | None:
     """The fixed path beside G that every theme's patch model shares, the one place teacher and student
     make it: the smoothed skip (skip_sigma > 0, a restoration model's), the colour path (colour_block

@@ -22,7 +22,7 @@ from ygan_mobile.data.matching import SPREAD_PATCHES, Lighting, ThemePool, coars
 from ygan_mobile.distributed import World, join, leave
 from ygan_mobile.evaluate import evaluate
 from ygan_mobile.loop import Schedule, cosine_decay, run_steps
-from ygan_mobile.models import YGan
+from ygan_mobile.models import YGan, channels_last
 from ygan_mobile.plots import loss_curve, sample_grid
 
 METRICS = "metrics.jsonl"
@@ -347,6 +347,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool, world: World) -
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.train.seed)
     model = YGan.create(cfg.model, list(cfg.data.themes))
+    channels_last(*model.modules().values())
     opts = make_optimizers(model, cfg)
     start, meta = 0, {}
     if resume:
