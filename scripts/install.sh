@@ -64,11 +64,30 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 EXTRAS=dev
 [[ "${1:-}" != "--test" ]] || EXTRAS=test  # test = dev + import-linter (the layer contracts)
-# pip compiles what it installs on one core (about 50 of its 110 s on the Intel Xeon); compileall -j 0 does it on
-# every core. The one file Python 3.11 cannot compile (3.12 syntax; pip skips it quietly) is left out by name.
-.venv/bin/pip install -q --no-compile -c constraints.txt -e ".[$EXTRAS]"
-.venv/bin/python -m compileall -q -q -j 0 -x 'torch/testing/_internal/py312_intrinsics\.py$' \
-  "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+# uv installs the pinned set and compiles its bytecode on every core: 34 s into a new venv from its cache (about
+# 60 s with an empty cache) where pip took 61 s and compileall 36 s more (docs/lab/2026-12-07-demo-install.md).
+# uv does not read pip's configuration, so the package sources pip is configured with here (the machine's wheel
+# folders and extra indexes, its constraints file, its CA bundle) are handed to it, environment over files, and like
+# pip it takes the best version over all indexes.
+.venv/bin/pip install -q -c constraints.txt uv
+declare -A pip_conf=()
+while IFS= read -r line; do
+  key=${line%%=*} value=${line#*=}
+  value=${value#\'} value=${value%\'}
+  if [[ $key == :env:.* ]]; then
+    pip_conf[${key#:env:.}]=$value
+  elif [[ $key =~ ^(global|install)\.(.*)$ && -z ${pip_conf[${BASH_REMATCH[2]}]:-} ]]; then
+    pip_conf[${BASH_REMATCH[2]}]=$value
+  fi
+done < <(.venv/bin/pip config list)
+uv_sources=()
+for url in ${pip_conf[index-url]:-}; do uv_sources+=(--index-url "$url"); done
+for url in ${pip_conf[extra-index-url]:-}; do uv_sources+=(--extra-index-url "$url"); done
+for place in ${pip_conf[find-links]:-}; do uv_sources+=(--find-links "$place"); done
+for file in ${pip_conf[constraint]:-}; do uv_sources+=(--constraint "$file"); done
+[[ -z ${pip_conf[cert]:-} ]] || export SSL_CERT_FILE=${pip_conf[cert]}
+.venv/bin/uv pip install -q --python .venv/bin/python --index-strategy unsafe-best-match --compile-bytecode \
+  "${uv_sources[@]}" -c constraints.txt -e ".[$EXTRAS]"
 .venv/bin/pip check
 
 # "Carphone" (176×144, 120 frames at 29.97 fps), a real clip of a face for the flicker test: the one such clip a package
