@@ -1,20 +1,24 @@
-"""The quality stage's judges, fitted in a child process on one core while the parent works on.
+"""The quality stage's judges, fitted in child processes on one core each while the parent works on.
 
-Why a child: the judges (`quality.judges` small CNNs, about 140 core-seconds on the Intel Xeon for the
-quick preset) depend only on the teacher's held-out data, never on a model the build makes, and the
-convert stage keeps one of two cores busy for about 70 s. `ygan build` starts them as convert starts;
-the quality stage renders every model meanwhile and collects them before it scores
-(docs/build.md "Mosaic quality"). Why one thread in every schedule: the judges come out the same
-whether they were fitted beside convert, beside the renders or alone, on a machine of any size.
+Why children: the judges (`quality.judges` small CNNs, about 50 core-seconds each on the AMD EPYC for
+the quick preset) depend only on the teacher's held-out data, never on a model the build makes, and the
+convert stage keeps one of two cores busy for about 80 s. `ygan build` starts one child as convert
+starts; when the quality stage begins it starts a second, which takes the judges the first has not
+begun, so both cores fit judges while the renders run (docs/build.md "Mosaic quality"). Each judge is
+claimed by one child through a file created exclusively (`claim.K`): the first child takes them from
+the first, the second from the last. Why one thread in every schedule: a judge comes out the same
+whichever child fitted it, beside convert, beside the renders or alone, on a machine of any size.
 
-The judges come back as a safetensors file (their weights) and a JSON file (classes, accuracy, steps,
-note) in a temporary folder, never as pickles.
+Each judge comes back as a safetensors file (its weights; classes and accuracy in the header) in a
+temporary folder, never as a pickle. When the judges' mean accuracy is below the floor, the parent fits
+them all again at `retry_steps` with two children at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from ygan_mobile.errors import YganError
 
-WEIGHTS, META, ERROR = "judges.safetensors", "judges.json", "error.txt"
+ERROR = "error"  # a child's error file: error.PID.txt
 
 
 @dataclass(frozen=True)
@@ -45,72 +49,130 @@ class Fitted:
     note: str  # why they were refitted, or ""
 
 
+def judge_file(folder: Path, k: int) -> Path:
+    return folder / f"judge.{k}.safetensors"
+
+
 class JudgeJob:
-    """One child process fitting the judges of `bundle`'s teacher with `settings`."""
+    """The child processes fitting the judges of `bundle`'s teacher with `settings`: one from the
+    start, another from add_worker()."""
 
     def __init__(self, bundle: Path, settings: JudgeSettings):
-        self.settings = settings
+        self.bundle, self.settings = bundle, settings
         self.folder = Path(tempfile.mkdtemp(prefix="ygan-judges-"))
+        self.processes: list[subprocess.Popen] = []
+        self.round = self._round(settings.steps, workers=1)
+
+    def _round(self, steps: int, workers: int) -> Path:
+        """A folder of its own for fitting every judge at `steps`, and its first `workers` children."""
+        folder = self.folder / f"steps-{steps}"
+        folder.mkdir()
+        for _ in range(workers):
+            self._start(folder, steps)
+        return folder
+
+    def _start(self, folder: Path, steps: int) -> None:
+        settings = dataclasses.replace(self.settings, steps=steps)
+        order = "last" if self.processes else "first"  # the second child claims from the last judge backwards
         # a fresh interpreter (no torch or TensorFlow threads inherited, no caller's main module re-run)
-        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(bundle), json.dumps(dataclasses.asdict(settings)),
-                                         str(self.folder)], stdin=subprocess.DEVNULL)
+        self.processes.append(subprocess.Popen(
+            [sys.executable, "-m", __name__, str(self.bundle), json.dumps(dataclasses.asdict(settings)), str(folder), order],
+            stdin=subprocess.DEVNULL))
+
+    def add_worker(self) -> None:
+        """A second child for the judges the first has not begun (no more than one, and none once the
+        first has ended)."""
+        if len(self.processes) == 1 and self.processes[0].poll() is None and self.settings.count > 1:
+            self._start(self.round, self.settings.steps)
 
     def result(self) -> Fitted:
-        """Wait for the child and load its judges; its error as one YganError line if it failed."""
+        """Wait for the children and load the judges, refitted at retry_steps (with two children) when
+        their accuracy is below the floor; a child's error as one YganError line."""
+        from ygan.build_quality import retry_note
+
+        try:
+            judges, accuracy = self._collect(self.round)
+            steps, note = self.settings.steps, retry_note(accuracy, self.settings.steps, self.settings.retry_steps)
+            if note:
+                steps = self.settings.retry_steps
+                self.processes = []
+                judges, accuracy = self._collect(self._round(steps, workers=min(2, self.settings.count)))
+        finally:
+            self.cancel()
+        return Fitted(judges, accuracy, steps, note)
+
+    def _collect(self, folder: Path) -> tuple[list, dict[str, float]]:
+        """Every judge of `folder`'s round once its children have ended, and their mean accuracy per class
+        (as ygan_mobile.mosaic.score.fit_judges averages it)."""
+        import numpy as np
         import torch
-        from safetensors.torch import load_file
+        from safetensors import safe_open
 
         from ygan_mobile.mosaic.judge import Judge, JudgeNet
 
-        try:
-            code = self.process.wait()
-            error = self.folder / ERROR
-            if error.is_file():
-                raise YganError(f"fitting the quality judges failed: {error.read_text().strip()}")
-            if code != 0:
-                raise YganError(f"fitting the quality judges failed: the child process ended with code {code}")
-            meta = json.loads((self.folder / META).read_text())
-            weights = load_file(str(self.folder / WEIGHTS))
-        finally:
-            self.cancel()
-        judges = []
-        for k, classes in enumerate(meta["classes"]):
-            net = JudgeNet(len(classes)).to(memory_format=torch.channels_last)  # as fitted: ~30% faster here
-            net.load_state_dict({name[len(f"{k}."):]: t for name, t in weights.items() if name.startswith(f"{k}.")})
-            judges.append(Judge(classes, net.eval()))
-        return Fitted(judges, meta["accuracy"], meta["steps"], meta["note"])
+        codes = [p.wait() for p in self.processes]
+        errors = sorted(folder.glob(f"{ERROR}.*.txt"))
+        if errors:
+            raise YganError(f"fitting the quality judges failed: {errors[0].read_text().strip()}")
+        if any(codes) or not all(judge_file(folder, k).is_file() for k in range(self.settings.count)):
+            raise YganError(f"fitting the quality judges failed: a child process ended with code {max(codes, key=abs)}")
+        judges, each = [], []
+        for k in range(self.settings.count):
+            with safe_open(str(judge_file(folder, k)), "pt") as f:
+                meta = json.loads(f.metadata()["judge"])
+                net = JudgeNet(len(meta["classes"])).to(memory_format=torch.channels_last)  # as fitted: ~30% faster here
+                net.load_state_dict({name: f.get_tensor(name) for name in f.keys()})
+            judges.append(Judge(meta["classes"], net.eval()))
+            each.append(meta["accuracy"])
+        return judges, {key: float(np.mean([a[key] for a in each])) for key in each[0]}
 
     def cancel(self) -> None:
-        """Stop the child if it still runs and remove its folder."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait()
+        """Stop the children that still run and remove the folder."""
+        for p in self.processes:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _fit_into(bundle: str, settings: JudgeSettings, folder: str) -> None:
-    """The child: held-out data, judges, files. Any error is written for the parent to report."""
+def claim(folder: Path, k: int) -> bool:
+    """True for the one child whose exclusive create of claim.K succeeds."""
+    try:
+        os.close(os.open(folder / f"claim.{k}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str) -> None:
+    """A child: held-out data, then every judge it can claim, each written atomically. Any error is
+    written for the parent to report."""
     out = Path(folder)
     try:
         import torch
         from safetensors.torch import save_file
 
-        from ygan.build_quality import fit_accurate_judges, heldout_of, teacher_config
+        from ygan.build_quality import heldout_of, teacher_config
+        from ygan_mobile.atomic import atomic_path
+        from ygan_mobile.mosaic.score import fit_judges
 
         torch.set_num_threads(1)
         cfg = teacher_config(Path(bundle))
         held = heldout_of(cfg, settings.side)
-        fitted, accuracy, steps, note = fit_accurate_judges(held, cfg.train.seed, settings.steps, settings.retry_steps,
-                                                             settings.count, lambda _: None)
-        weights = {f"{k}.{name}": t.detach().contiguous() for k, j in enumerate(fitted) for name, t in j.net.state_dict().items()}
-        save_file(weights, str(out / WEIGHTS))
-        meta = {"classes": [j.classes for j in fitted], "accuracy": accuracy, "steps": steps, "note": note}
-        (out / META).write_text(json.dumps(meta))
+        ks = range(settings.count) if order == "first" else range(settings.count - 1, -1, -1)
+        for k in ks:
+            if not claim(out, k):
+                continue
+            # fit_judges' k-th judge (seed + k) and its accuracy on the same test patches
+            (judge,), accuracy = fit_judges(held, seed=cfg.train.seed + k, steps=settings.steps, count=1)
+            weights = {name: t.detach().contiguous() for name, t in judge.net.state_dict().items()}
+            with atomic_path(judge_file(out, k)) as tmp:
+                save_file(weights, str(tmp), metadata={"judge": json.dumps({"classes": judge.classes, "accuracy": accuracy})})
     except BaseException as exc:  # reported by the parent, whatever it was
         text = str(exc) if isinstance(exc, YganError) else "".join(traceback.format_exception_only(exc)).strip()
-        (out / ERROR).write_text(text or type(exc).__name__)
+        (out / f"{ERROR}.{os.getpid()}.txt").write_text(text or type(exc).__name__)
         raise SystemExit(1) from None
 
 
-if __name__ == "__main__":  # the child: BUNDLE SETTINGS_JSON FOLDER
-    _fit_into(sys.argv[1], JudgeSettings(**json.loads(sys.argv[2])), sys.argv[3])
+if __name__ == "__main__":  # a child: BUNDLE SETTINGS_JSON FOLDER first|last
+    _fit_into(sys.argv[1], JudgeSettings(**json.loads(sys.argv[2])), sys.argv[3], sys.argv[4])

@@ -172,21 +172,17 @@ def pick_frames(frames: list) -> list[int]:
     return portraits + ([largest] if largest is not None else [])
 
 
-def fit_accurate_judges(held, seed: int, steps: int, retry_steps: int, count: int, log: Log):
-    """(judges, accuracy, steps used, note or ""): fitted at `steps`, and again from scratch at `retry_steps`
-    when a class (or the mean) is below MIN_JUDGE_ACCURACY and retry_steps is more than steps. Some
-    held-out photographs need longer training before the judge can be trusted; a longer fit for every
-    build would cost `make demo` a minute it does not have."""
-    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY, fit_judges
+def retry_note(accuracy: dict[str, float], steps: int, retry_steps: int) -> str:
+    """Why judges fitted at `steps` are fitted again from scratch at `retry_steps`, or "" when they are
+    not: only when a class (or the mean) is below MIN_JUDGE_ACCURACY and retry_steps is more than steps.
+    Some held-out photographs need longer training before the judge can be trusted; a longer fit for
+    every build would cost `make demo` a minute it does not have."""
+    from ygan_mobile.mosaic.score import MIN_JUDGE_ACCURACY
 
-    fitted, accuracy = fit_judges(held, seed=seed, steps=steps, count=count)
     before = weak_classes(accuracy, MIN_JUDGE_ACCURACY)
     if not before or retry_steps <= steps:
-        return fitted, accuracy, steps, ""
-    log(f"judge accuracy below {100 * MIN_JUDGE_ACCURACY:.0f}% at {steps} steps ({before}): refitting at {retry_steps}")
-    fitted, accuracy = fit_judges(held, seed=seed, steps=retry_steps, count=count)
-    note = f"judges refitted at {retry_steps} steps: at {steps} they were below {100 * MIN_JUDGE_ACCURACY:.0f}% ({before})"
-    return fitted, accuracy, retry_steps, note
+        return ""
+    return f"judges refitted at {retry_steps} steps: at {steps} they were below {100 * MIN_JUDGE_ACCURACY:.0f}% ({before})"
 
 
 def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targets: dict[str, float] | None = None,
@@ -195,14 +191,16 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
     draw the pictures. targets: QualitySettings (ygan/build_config.py), the one source of its defaults.
 
     `job`: the ygan.build_judges.JudgeJob fitting the judges in a child process on one core, which the
-    build starts beside convert and `ygan eval` just before; its settings (steps, count, side,
-    retry_steps) are the ones measured with, and quality.json records the steps the judges were fitted
-    with. measure collects the job, or cancels it if anything fails. The renders run meanwhile on
-    `threads` (0: one fewer than the cores, at least one)."""
+    build starts beside convert and `ygan eval` just before; measure adds its second child, for the
+    judges the first has not begun. Its settings (steps, count, side, retry_steps) are the ones measured
+    with, and quality.json records the steps the judges were fitted with. measure collects the job, or
+    cancels it if anything fails. The renders run meanwhile on `threads` (0: one fewer than the cores,
+    at least one)."""
     from ygan_mobile.mosaic.score import baseline_renderers, input_classes, judge_numbers, picture_numbers, render_all
 
     judged = job.settings
     try:
+        job.add_worker()
         cfg, opened = art_bundle(bundle)
         p, themes = cfg.model.patch, list(cfg.data.themes)
         threads = threads or render_threads()

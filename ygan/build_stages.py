@@ -196,6 +196,8 @@ def verify_run(ctx: Context, resume: bool) -> Ran:
         from reference_runtime.verify import verify_bundle
     except ImportError as exc:
         raise YganError(f"the verify stage needs reference_runtime.verify, which this installation lacks ({exc})") from None
+    if ctx.judges is not None:  # its held-out data drawn while verify runs, it fits judges from the quality stage's start
+        ctx.judges.add_worker()
     verify_bundle(ctx.bundle, thresholds=None, threads=ctx.verify_threads)
     return Ran([PARITY])
 

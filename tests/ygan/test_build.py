@@ -222,37 +222,50 @@ def test_eval_of_a_clip_measures_each_models_flicker_on_every_frame(bundle, tmp_
 
 
 @pytest.mark.slow
-def test_judges_fitted_in_the_child_process_are_those_fitted_here_on_one_thread(bundle):
+def test_judges_fitted_by_two_children_are_those_fitted_here_on_one_thread(bundle):
     from ygan.build_judges import JudgeJob, JudgeSettings
-    from ygan.build_quality import fit_accurate_judges, heldout_of, teacher_config
+    from ygan.build_quality import heldout_of, teacher_config
+    from ygan_mobile.mosaic.score import fit_judges
 
-    job = JudgeJob(bundle, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))
+    job = JudgeJob(bundle, JudgeSettings(steps=20, retry_steps=0, count=3, side=64))
+    job.add_worker()
+    assert len(job.processes) == 2
     fitted = job.result()
     assert not job.folder.exists()  # its files are gone once loaded
     cfg = teacher_config(bundle)
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        here, accuracy, steps, note = fit_accurate_judges(heldout_of(cfg, 64), cfg.train.seed, 20, 0, 2, lambda _: None)
+        here, accuracy = fit_judges(heldout_of(cfg, 64), seed=cfg.train.seed, steps=20, count=3)
     finally:
         torch.set_num_threads(previous)
-    assert (fitted.accuracy, fitted.steps, fitted.note) == (accuracy, steps, note)
+    assert fitted.accuracy == pytest.approx(accuracy, abs=1e-12) and (fitted.steps, fitted.note) == (20, "")
     for a, b in zip(fitted.judges, here, strict=True):
         assert a.classes == b.classes
         for (name, x), y in zip(a.net.state_dict().items(), b.net.state_dict().values(), strict=True):
             assert torch.equal(x, y), name
 
 
+@pytest.mark.slow
+def test_judges_below_the_floor_are_refitted_by_the_job_at_the_retry_steps(bundle):
+    from ygan.build_judges import JudgeJob, JudgeSettings
+
+    fitted = JudgeJob(bundle, JudgeSettings(steps=1, retry_steps=30, count=2, side=64)).result()
+    assert fitted.steps == 30 and fitted.note.startswith("judges refitted at 30 steps: at 1 they were below 90% (")
+    assert len(fitted.judges) == 2
+
+
 def test_a_judge_child_that_fails_is_one_clear_error_and_one_that_is_cancelled_stops(tmp_path):
     from ygan.build_judges import JudgeJob, JudgeSettings
 
     job = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))  # no teacher there
+    job.add_worker()
     with pytest.raises(YganError, match=r"^fitting the quality judges failed: '.*' has no checkpoints/teacher"):
         job.result()
     assert not job.folder.exists()
     running = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))
     running.cancel()
-    assert running.process.poll() is not None and not running.folder.exists()
+    assert all(p.poll() is not None for p in running.processes) and not running.folder.exists()
 
 
 @pytest.mark.slow

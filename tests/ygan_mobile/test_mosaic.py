@@ -156,27 +156,14 @@ def test_quality_table_and_warnings_flag_a_weak_judge_a_fooled_baseline_and_a_mi
     assert summary["baselines"]["one stamp per cell"]["stars"]["detail_r"] == 0.01
 
 
-def test_judges_below_the_accuracy_floor_are_refitted_once_at_the_retry_steps(monkeypatch):
-    from ygan.build_quality import fit_accurate_judges
-    from ygan_mobile.mosaic import score
+def test_judges_below_the_accuracy_floor_are_refitted_at_the_retry_steps_only_when_those_are_more():
+    from ygan.build_quality import retry_note
 
-    fits = []
-
-    def fake_fit(held, seed, steps, count):  # accuracy grows with training, as the real judges' does
-        fits.append(steps)
-        return [f"judge-{steps}"] * count, {"photo": 0.95, "flowers": 0.8 if steps < 1000 else 0.93, "mean": 0.9}
-
-    monkeypatch.setattr(score, "fit_judges", fake_fit)
-    logged = []
-    judges, acc, steps, note = fit_accurate_judges(None, 0, 600, 1000, 3, logged.append)
-    assert fits == [600, 1000] and steps == 1000 and judges == ["judge-1000"] * 3 and acc["flowers"] == 0.93
-    assert note == "judges refitted at 1000 steps: at 600 they were below 90% (flowers 80%)" and len(logged) == 1
-    fits.clear()
-    assert fit_accurate_judges(None, 0, 600, 0, 3, logged.append)[2:] == (600, "")  # 0: never refitted
-    assert fit_accurate_judges(None, 0, 2000, 1000, 3, logged.append)[2] == 2000  # already longer than the retry
-    assert fits == [600, 2000]
-    monkeypatch.setattr(score, "fit_judges", lambda held, seed, steps, count: (["j"], {"photo": 0.95, "mean": 0.95}))
-    assert fit_accurate_judges(None, 0, 600, 1000, 1, logged.append)[2:] == (600, "")  # accurate: no refit
+    weak = {"photo": 0.95, "flowers": 0.8, "mean": 0.9}
+    assert retry_note(weak, 600, 1000) == "judges refitted at 1000 steps: at 600 they were below 90% (flowers 80%)"
+    assert retry_note(weak, 600, 0) == ""  # 0: never refitted
+    assert retry_note(weak, 2000, 1000) == ""  # already longer than the retry
+    assert retry_note({"photo": 0.95, "flowers": 0.93, "mean": 0.94}, 600, 1000) == ""  # accurate: no refit
 
 
 def test_picture_detail_and_colour_r_of_a_frame_with_itself_are_one():
