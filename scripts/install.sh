@@ -65,11 +65,11 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 EXTRAS=dev
 [[ "${1:-}" != "--test" ]] || EXTRAS=test  # test = dev + import-linter (the layer contracts)
 # uv installs the pinned set and compiles its bytecode on every core: 34 s into a new venv from its cache (about
-# 60 s with an empty cache) where pip took 61 s and compileall 36 s more (docs/lab/2026-12-07-demo-install.md).
+# 60 s with an empty cache) where pip took 61 s and compileall 36 s more (docs/lab/2026-12-07-demo-time.md).
 # uv does not read pip's configuration, so the package sources pip is configured with here (the machine's wheel
 # folders and extra indexes, its constraints file, its CA bundle) are handed to it, environment over files, and like
 # pip it takes the best version over all indexes.
-.venv/bin/pip install -q -c constraints.txt uv
+.venv/bin/pip install -qq -c constraints.txt uv  # -qq: not the warnings about indexes that do not hold uv
 declare -A pip_conf=()
 while IFS= read -r line; do
   key=${line%%=*} value=${line#*=}

@@ -171,7 +171,8 @@ class Smoothing(nn.Module):
 
 def channels_last(*modules: nn.Module) -> None:
     """Store every 4-D weight channels-last (NHWC), the layout oneDNN's CPU convolutions run fastest in:
-    training and distillation steps took 10% and 38% less time on an AMD EPYC (AVX2; docs/training.md).
+    training and distillation steps took 10% and 38% less time on an AMD EPYC (AVX2; docs/training.md,
+    "Reproducibility and checkpoints").
     The math is the same up to the order of a convolution's sums; checkpoints store plain contiguous
     tensors, so nothing that loads one sees the layout."""
     for module in modules:
