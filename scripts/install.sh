@@ -64,8 +64,8 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 EXTRAS=dev
 [[ "${1:-}" != "--test" ]] || EXTRAS=test  # test = dev + import-linter (the layer contracts)
-# uv installs the pinned set and compiles its bytecode on every core: 34 s into a new venv from its cache (about
-# 60 s with an empty cache) where pip took 61 s and compileall 36 s more (docs/lab/2026-12-07-demo-time.md).
+# uv installs the pinned set and compiles its bytecode on every core: 34 s into a new venv from its cache, bytecode
+# included, where pip took 61 s and compileall 36 s more (docs/lab/2026-12-07-demo-time.md).
 # uv does not read pip's configuration, so the package sources pip is configured with here (the machine's wheel
 # folders and extra indexes, its constraints file, its CA bundle) are handed to it, environment over files, and like
 # pip it takes the best version over all indexes.

@@ -3,8 +3,9 @@
 Why children: the judges (`quality.judges` small CNNs, about 50 core-seconds each on the AMD EPYC for
 the quick preset) depend only on the teacher's held-out data, never on a model the build makes, and the
 convert stage keeps one of two cores busy for about 80 s. `ygan build` starts one child as convert
-starts; when the quality stage begins it starts a second, which takes the judges the first has not
-begun, so both cores fit judges while the renders run (docs/build.md "Mosaic quality"). Each judge is
+starts and a second as verify starts (the quality stage starts both where convert and verify did not
+run); the second takes the judges the first has not begun, so both cores fit judges while the renders
+run (docs/build.md "Mosaic quality"). Each judge is
 claimed by one child through a file created exclusively (`claim.K`): the first child takes them from
 the first, the second from the last. Why one thread in every schedule: a judge comes out the same
 whichever child fitted it, beside convert, beside the renders or alone, on a machine of any size.
@@ -145,8 +146,8 @@ def claim(folder: Path, k: int) -> bool:
 
 
 def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str) -> None:
-    """A child: held-out data, then every judge it can claim, each written atomically. Any error is
-    written for the parent to report."""
+    """A child: every judge it can claim, each written atomically (the held-out data drawn at its first
+    claim). Any error is written for the parent to report."""
     out = Path(folder)
     try:
         import torch
@@ -158,11 +159,13 @@ def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str) -> 
 
         torch.set_num_threads(1)
         cfg = teacher_config(Path(bundle))
-        held = heldout_of(cfg, settings.side)
+        held = None  # drawn after the first claim: a child that finds every judge taken ends at once
         ks = range(settings.count) if order == "first" else range(settings.count - 1, -1, -1)
         for k in ks:
             if not claim(out, k):
                 continue
+            if held is None:
+                held = heldout_of(cfg, settings.side)
             # fit_judges' k-th judge (seed + k) and its accuracy on the same test patches
             (judge,), accuracy = fit_judges(held, seed=cfg.train.seed + k, steps=settings.steps, count=1)
             weights = {name: t.detach().contiguous() for name, t in judge.net.state_dict().items()}

@@ -191,8 +191,8 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
     draw the pictures. targets: QualitySettings (ygan/build_config.py), the one source of its defaults.
 
     `job`: the ygan.build_judges.JudgeJob fitting the judges in a child process on one core, which the
-    build starts beside convert and `ygan eval` just before; measure adds its second child, for the
-    judges the first has not begun. Its settings (steps, count, side, retry_steps) are the ones measured
+    build starts beside convert and `ygan eval` just before; measure adds its second child (the build
+    has at verify), for the judges the first has not begun. Its settings (steps, count, side, retry_steps) are the ones measured
     with, and quality.json records the steps the judges were fitted with. measure collects the job, or
     cancels it if anything fails. The renders run meanwhile on `threads` (0: one fewer than the cores,
     at least one)."""
