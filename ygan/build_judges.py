@@ -5,9 +5,8 @@ the quick preset) depend only on the teacher's held-out data, never on a model t
 convert stage keeps one of two cores busy for about 80 s. `ygan build` starts one child as convert
 starts and a second as verify starts (the quality stage starts both where convert and verify did not
 run); the second takes the judges the first has not begun, so both cores fit judges while the renders
-run (docs/build.md "Mosaic quality"). Each judge is
-claimed by one child through a file created exclusively (`claim.K`): the first child takes them from
-the first, the second from the last. Why one thread in every schedule: a judge comes out the same
+run (docs/build.md "Mosaic quality"). Each judge is claimed by one child through a file created
+exclusively (`claim.K`): the first child takes them from the first, the second from the last. Why one thread in every schedule: a judge comes out the same
 whichever child fitted it, beside convert, beside the renders or alone, on a machine of any size.
 
 Each judge comes back as a safetensors file (its weights; classes and accuracy in the header) in a
@@ -105,11 +104,11 @@ class JudgeJob:
     def _collect(self, folder: Path) -> tuple[list, dict[str, float]]:
         """Every judge of `folder`'s round once its children have ended, and their mean accuracy per class
         (as ygan_mobile.mosaic.score.fit_judges averages it)."""
-        import numpy as np
         import torch
         from safetensors import safe_open
 
         from ygan_mobile.mosaic.judge import Judge, JudgeNet
+        from ygan_mobile.mosaic.score import mean_accuracy
 
         codes = [p.wait() for p in self.processes]
         errors = sorted(folder.glob(f"{ERROR}.*.txt"))
@@ -125,7 +124,7 @@ class JudgeJob:
                 net.load_state_dict({name: f.get_tensor(name) for name in f.keys()})
             judges.append(Judge(meta["classes"], net.eval()))
             each.append(meta["accuracy"])
-        return judges, {key: float(np.mean([a[key] for a in each])) for key in each[0]}
+        return judges, mean_accuracy(each)
 
     def cancel(self) -> None:
         """Stop the children that still run and remove the folder."""

@@ -31,8 +31,12 @@ def fit_judges(held: HeldOut, seed: int = 0, steps: int = 600, count: int = 1) -
     from (per class and mean)."""
     judges = [train_judge(held.judge_photo, held.judge_themes, steps=steps, seed=seed + k) for k in range(count)]
     test_photo = np.concatenate([grid_patches(f.pixels, held.judge_photo.shape[1]) for f in held.frames])
-    each = [accuracy(j, test_photo, held.test_themes) for j in judges]
-    return judges, {k: float(np.mean([a[k] for a in each])) for k in each[0]}
+    return judges, mean_accuracy([accuracy(j, test_photo, held.test_themes) for j in judges])
+
+
+def mean_accuracy(each: list[dict[str, float]]) -> dict[str, float]:
+    """Several judges' accuracies (judge.accuracy's, in judge order) averaged per class."""
+    return {k: float(np.mean([a[k] for a in each])) for k in each[0]}
 
 
 def render_all(render: Renderer, themes: list[str], held: HeldOut) -> dict[str, list[np.ndarray]]:
