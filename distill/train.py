@@ -26,9 +26,10 @@ from ygan_mobile.models import YGan, channels_last
 from ygan_mobile.train import METRICS, SUMMARY  # the same file names as the teacher's run
 
 from distill import checkpoint
+from distill.ahead import one_ahead
 from distill.config import DistillConfig
 from distill.evaluate import evaluate
-from distill.losses import Weights, distill_loss, make_adapters
+from distill.losses import Targets, Weights, distill_loss, make_adapters, teacher_targets
 from distill.macs import patch_cost
 from distill.students import StudentConfig, StudentModels
 
@@ -103,8 +104,9 @@ class Objective(nn.Module):
         self.student, self.weights = student, weights
         self.teacher = [teacher]  # a list keeps the teacher out of the registered submodules
 
-    def forward(self, x: torch.Tensor, clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-        return distill_loss(self.student, self.adapters, self.teacher[0], x, self.weights, clean=clean)
+    def forward(self, x: torch.Tensor, clean: torch.Tensor | None = None,
+                targets: Targets | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        return distill_loss(self.student, self.adapters, self.teacher[0], x, self.weights, targets, clean=clean)
 
 
 @dataclass
@@ -143,7 +145,9 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
     clean = paired_targets(tckpt.config) if cfg.train.paired > 0 else None  # refused before anything is written
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(world.threads(cfg.train.threads))
+    threads = world.threads(cfg.train.threads)
+    split = threads >= 2  # the teacher's forward one step ahead on half the cores, the student on the other half (distill.ahead)
+    torch.set_num_threads(threads // 2 if split else threads)
     # Adam's second moments and small feature differences drift into subnormal floats, which x86
     # CPUs process up to 100× slower: measured as minutes-long stalls mid-run. Flush them to zero.
     torch.set_flush_denormal(True)
@@ -167,22 +171,29 @@ def _distill(teacher_path: Path, cfg: DistillConfig, out: Path, resume: bool, pr
                       paired_form=tckpt.config.train.paired_form, paired_floor=tckpt.config.train.paired_floor)
     objective = world.wrap(Objective(student, adapters, teacher, weights))
 
-    def step_fn(step: int) -> dict[str, float]:
-        for group in opt.param_groups:
-            group["lr"] = learning_rate(cfg, step)
+    themes = list(student.generators) if weights.imitates else []
+
+    def inputs(step: int) -> tuple[torch.Tensor, torch.Tensor | None, Targets]:
         x = world.shard(data.train.batch(step, cfg.train.batch))
         y = world.shard(clean.train.batch(step, cfg.train.batch)) if clean is not None else None
-        loss, parts = objective(x, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return parts
+        return x, y, teacher_targets(teacher, x, themes)
 
     def save(at: int) -> None:
         checkpoint.save(out, student, adapters, opt, at, cfg, cost, provenance, meta)
 
-    end = run_steps(step_fn, save, start=start, schedule=Schedule(cfg.train.steps, cfg.train.log_every, cfg.train.checkpoint_every),
-                    log_path=out / METRICS, world=world, desc="distill", headline="loss", progress=progress)
+    with one_ahead(inputs, cfg.train.steps, enabled=split) as batch:
+        def step_fn(step: int) -> dict[str, float]:
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(cfg, step)
+            loss, parts = objective(*batch(step))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return parts
+
+        end = run_steps(step_fn, save, start=start, schedule=Schedule(cfg.train.steps, cfg.train.log_every, cfg.train.checkpoint_every),
+                        log_path=out / METRICS, world=world, desc="distill", headline="loss", progress=progress)
+    torch.set_num_threads(threads)  # the evaluation below has every core again
     step, seconds = end.step, end.seconds
     student.eval()
     interrupted = step < cfg.train.steps
