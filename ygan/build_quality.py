@@ -196,7 +196,7 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
     with, and quality.json records the steps the judges were fitted with. measure collects the job, or
     cancels it if anything fails. The renders run meanwhile on `threads` (0: one fewer than the cores,
     at least one)."""
-    from ygan_mobile.mosaic.score import baseline_renderers, input_classes, judge_numbers, picture_numbers, render_all
+    from ygan_mobile.mosaic.score import baseline_renderers, input_classes, input_views, judge_numbers, picture_numbers, render_all
 
     judged = job.settings
     try:
@@ -209,11 +209,11 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
             log(f"{judged.count} judge(s) ({judged.steps} steps each) fitted on one core while every model renders on {threads}")
             renderers, artifacts, notes = model_renderers(bundle, opened, p, themes, threads)
             baselines = baseline_renderers(held)
-            rendered, pictured = {}, {}
+            rendered, pictured, seen = {}, {}, input_views(held, p)
             for name, render in {**renderers, **baselines}.items():
                 log(f"rendering and measuring the picture of {name if name in renderers else f'the baseline {name!r}'}")
                 rendered[name] = render_all(render, themes, held)
-                pictured[name] = picture_numbers(rendered[name], held, p)
+                pictured[name] = picture_numbers(rendered[name], held, p, seen)
             log("waiting for the judges")
             fitted = job.result()
     finally:

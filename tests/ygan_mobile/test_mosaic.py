@@ -196,6 +196,25 @@ def test_colour_r_ignores_light_and_follows_chroma():
     assert scores["colour_r"] is None and scores["picture_r"] == pytest.approx(1.0)
 
 
+def test_picture_scores_from_the_inputs_views_are_the_frame_by_frame_numbers():
+    from ygan_mobile.mosaic.metrics import views
+
+    inputs = [photo(64, 96, seed=8), photo(96, 64, seed=9)]
+    grey = np.repeat(luminance(inputs[1][None])[0][..., None] * 255, 3, axis=2).round().astype(np.uint8)
+    inputs.append(grey)  # no colour: left out of colour r only
+    outputs = [np.clip(i.astype(int) + np.random.default_rng(k).integers(-60, 60, i.shape), 0, 255).astype(np.uint8)
+               for k, i in enumerate(inputs)]
+    seen = [views(i, 16) for i in inputs]
+    for scores in (picture_scores(inputs, outputs, 16), picture_scores(inputs, outputs, 16, seen)):
+        assert scores == {
+            "picture_r": float(np.mean([picture_r(o, i) for i, o in zip(inputs, outputs)])),
+            "detail_r": float(np.mean([detail_r(o, i, 16) for i, o in zip(inputs, outputs)])),
+            "colour_r": float(np.mean([colour_r(o, i) for i, o in zip(inputs[:2], outputs[:2])])),
+            "structure_r": float(np.mean([structure_r(o, i, 16) for i, o in zip(inputs, outputs)])),
+        }
+        assert 0.2 < scores["picture_r"] < 1 and 0.2 < scores["colour_r"] < 1
+
+
 def test_photomosaic_picks_the_tile_with_the_cells_layout_and_mean_colour():
     rng = np.random.default_rng(6)
     tiles = rng.integers(40, 200, (20, 16, 16, 3)).astype(np.uint8)

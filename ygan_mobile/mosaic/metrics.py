@@ -20,6 +20,8 @@ input patch scaled channel-wise to its output patch's mean colour (a pure colour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
@@ -118,15 +120,36 @@ def change_ratio(moved: float, drawn: float) -> float:
     return drawn / moved if moved > 0 else float("inf") if drawn > 0 else 1.0
 
 
-def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int) -> dict[str, float | None]:
+@dataclass(frozen=True)
+class Views:
+    """What the picture numbers compare of one uint8 frame: its σ = 3 px and σ = P low-passed luminance,
+    its cells' layouts and its σ = 3 px opponent chroma. A scored photograph's views are computed once,
+    not once per model and theme: they are most of the picture numbers' time."""
+    light: np.ndarray
+    coarse: np.ndarray
+    cells: np.ndarray
+    chroma: np.ndarray
+
+
+def views(frame: np.ndarray, patch: int) -> Views:
+    return Views(_lowpass_luma(frame, PICTURE_SIGMA), _lowpass_luma(frame, patch), cell_layout(frame, patch), opponent(frame))
+
+
+def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int,
+                   seen: list[Views] | None = None) -> dict[str, float | None]:
     """The picture numbers over pairs of uint8 frames, each the mean over frames (colour r over the
-    frames whose input has colour; None when none has)."""
-    coloured = [(i, o) for i, o in zip(inputs, outputs) if has_colour(i)]
+    frames whose input has colour; None when none has); `seen`: the inputs' views, when already known.
+    The same numbers as picture_r, detail_r, colour_r and structure_r frame by frame."""
+    seen = seen if seen is not None else [views(i, patch) for i in inputs]
+    drawn = [views(o, patch) for o in outputs]
+    pairs = list(zip(seen, drawn, strict=True))
+    coloured = [(i, o) for i, o in pairs if i.chroma.std(axis=(1, 2)).max() >= MIN_CHROMA]
     return {
-        "picture_r": float(np.mean([picture_r(o, i) for i, o in zip(inputs, outputs)])),
-        "detail_r": float(np.mean([detail_r(o, i, patch) for i, o in zip(inputs, outputs)])),
-        "colour_r": float(np.mean([colour_r(o, i) for i, o in coloured])) if coloured else None,
-        "structure_r": float(np.mean([structure_r(o, i, patch) for i, o in zip(inputs, outputs)])),
+        "picture_r": float(np.mean([pearson(o.light, i.light) for i, o in pairs])),
+        "detail_r": float(np.mean([pearson(o.cells, i.cells) for i, o in pairs])),
+        "colour_r": float(np.mean([np.mean([pearson(o.chroma[c], i.chroma[c]) for c in range(2)]) for i, o in coloured]))
+        if coloured else None,
+        "structure_r": float(np.mean([pearson(o.coarse, i.coarse) for i, o in pairs])),
     }
 
 
@@ -173,11 +196,13 @@ def judged_scores(judges: list[Judge], theme: str, inputs: list[np.ndarray], out
     }
 
 
-def unjudged_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int, real: np.ndarray) -> dict[str, float]:
-    """The numbers of mosaic_scores no judge decides: the picture's, the variety and the patch count."""
+def unjudged_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: int, real: np.ndarray,
+                    seen: list[Views] | None = None) -> dict[str, float]:
+    """The numbers of mosaic_scores no judge decides: the picture's, the variety and the patch count
+    (`seen`: picture_scores')."""
     cut_out = np.concatenate([grid_patches(f, patch) for f in outputs])
     return {
-        **picture_scores(inputs, outputs, patch),
+        **picture_scores(inputs, outputs, patch, seen),
         "variety": spread(cut_out) / max(spread(real), 1e-9),
         "patches": int(len(cut_out)),
     }

@@ -20,7 +20,7 @@ import numpy as np
 from ygan_mobile.mosaic.baselines import Photomosaic, stamp
 from ygan_mobile.mosaic.heldout import HeldOut
 from ygan_mobile.mosaic.judge import Judge, accuracy, train_judge
-from ygan_mobile.mosaic.metrics import grid_patches, judged_scores, unjudged_scores
+from ygan_mobile.mosaic.metrics import Views, grid_patches, judged_scores, unjudged_scores, views
 
 Renderer = Callable[[np.ndarray, str], np.ndarray]
 MIN_JUDGE_ACCURACY = 0.9  # below this the judge's scores do not count (DESIGN §11)
@@ -44,11 +44,18 @@ def render_all(render: Renderer, themes: list[str], held: HeldOut) -> dict[str, 
     return {theme: [render(f.pixels, theme) for f in held.frames] for theme in themes}
 
 
-def picture_numbers(rendered: dict[str, list[np.ndarray]], held: HeldOut, patch: int) -> dict[str, dict[str, float]]:
+def picture_numbers(rendered: dict[str, list[np.ndarray]], held: HeldOut, patch: int,
+                    seen: list[Views] | None = None) -> dict[str, dict[str, float]]:
     """Per theme of `rendered` (render_all's): the numbers no judge decides (picture, detail, colour and
-    structure r, variety)."""
+    structure r, variety). seen: input_views(held, patch), computed once for every model."""
     inputs = [f.pixels for f in held.frames]
-    return {theme: unjudged_scores(inputs, outputs, patch, held.test_themes[theme]) for theme, outputs in rendered.items()}
+    seen = seen if seen is not None else input_views(held, patch)
+    return {theme: unjudged_scores(inputs, outputs, patch, held.test_themes[theme], seen) for theme, outputs in rendered.items()}
+
+
+def input_views(held: HeldOut, patch: int) -> list[Views]:
+    """What the picture numbers compare of every scored photograph (metrics.views)."""
+    return [views(f.pixels, patch) for f in held.frames]
 
 
 def judge_numbers(rendered: dict[str, list[np.ndarray]], held: HeldOut, judges: list[Judge], patch: int,
