@@ -9,7 +9,8 @@ run (docs/build.md "Mosaic quality"). Each judge is claimed by one child through
 exclusively (`claim.K`): the first child takes them from the first, the second from the last. Why one thread in every schedule: a judge comes out the same
 whichever child fitted it, beside convert, beside the renders or alone, on a machine of any size.
 
-Each judge comes back as a safetensors file (its weights; classes and accuracy in the header) in a
+The held-out data is drawn once, by the parent as it starts the job, and read by the children from a
+safetensors file: drawing the theme tiles again took each child about 11 s of its core. Each judge comes back as a safetensors file (its weights; classes and accuracy in the header) in a
 temporary folder, never as a pickle. When the judges' mean accuracy is below the floor, the parent fits
 them all again at `retry_steps` with two children at once.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 from ygan_mobile.errors import YganError
 
 ERROR = "error"  # a child's error file: error.PID.txt
+HELD = "held.safetensors"  # the held-out data, drawn once by the parent (ygan_mobile.mosaic.heldout.save)
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,32 @@ def judge_file(folder: Path, k: int) -> Path:
 
 class JudgeJob:
     """The child processes fitting the judges of `bundle`'s teacher with `settings`: one from the
-    start, another from add_worker()."""
+    start, another from add_worker(). The held-out data is drawn here, once, and handed to the
+    children as a file (`held`: what the quality stage scores); when there is too little of it, no
+    child starts and `held` and result() raise NotMeasurable. `held` may be given instead (tests)."""
 
-    def __init__(self, bundle: Path, settings: JudgeSettings):
+    def __init__(self, bundle: Path, settings: JudgeSettings, held=None):
+        from ygan.build_quality import NotMeasurable, heldout_of, teacher_config
+        from ygan_mobile.mosaic import heldout
+
         self.bundle, self.settings = bundle, settings
-        self.folder = Path(tempfile.mkdtemp(prefix="ygan-judges-"))
         self.processes: list[subprocess.Popen] = []
-        self.round = self._round(settings.steps, workers=1)
+        self.unmeasurable: NotMeasurable | None = None
+        try:
+            self._held = held if held is not None else heldout_of(teacher_config(bundle), settings.side)
+        except NotMeasurable as exc:
+            self._held, self.unmeasurable = None, exc
+        self.folder = Path(tempfile.mkdtemp(prefix="ygan-judges-"))
+        if self._held is not None:
+            heldout.save(self._held, self.folder / HELD)
+            self.round = self._round(settings.steps, workers=1)
+
+    @property
+    def held(self):
+        """The teacher's held-out data (ygan_mobile.mosaic.heldout.HeldOut) the judges are fitted on."""
+        if self.unmeasurable is not None:
+            raise self.unmeasurable
+        return self._held
 
     def _round(self, steps: int, workers: int) -> Path:
         """A folder of its own for fitting every judge at `steps`, and its first `workers` children."""
@@ -76,13 +97,14 @@ class JudgeJob:
         order = "last" if self.processes else "first"  # the second child claims from the last judge backwards
         # a fresh interpreter (no torch or TensorFlow threads inherited, no caller's main module re-run)
         self.processes.append(subprocess.Popen(
-            [sys.executable, "-m", __name__, str(self.bundle), json.dumps(dataclasses.asdict(settings)), str(folder), order],
+            [sys.executable, "-m", __name__, str(self.bundle), json.dumps(dataclasses.asdict(settings)), str(folder), order,
+             str(self.folder / HELD)],
             stdin=subprocess.DEVNULL))
 
     def add_worker(self) -> None:
         """A second child for the judges the first has not begun (no more than one, and none once the
         first has ended)."""
-        if len(self.processes) == 1 and self.processes[0].poll() is None and self.settings.count > 1:
+        if self._held is not None and len(self.processes) == 1 and self.processes[0].poll() is None and self.settings.count > 1:
             self._start(self.round, self.settings.steps)
 
     def result(self) -> Fitted:
@@ -90,6 +112,9 @@ class JudgeJob:
         their accuracy is below the floor; a child's error as one YganError line."""
         from ygan.build_quality import retry_note
 
+        if self.unmeasurable is not None:
+            self.cancel()
+            raise self.unmeasurable
         try:
             judges, accuracy = self._collect(self.round)
             steps, note = self.settings.steps, retry_note(accuracy, self.settings.steps, self.settings.retry_steps)
@@ -144,29 +169,30 @@ def claim(folder: Path, k: int) -> bool:
         return False
 
 
-def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str) -> None:
-    """A child: every judge it can claim, each written atomically (the held-out data drawn at its first
-    claim). Any error is written for the parent to report."""
+def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str, held_file: str) -> None:
+    """A child: every judge it can claim, each written atomically, fitted on the held-out data in
+    `held_file` (read at its first claim). Any error is written for the parent to report."""
     out = Path(folder)
     try:
         import torch
         from safetensors.torch import save_file
 
-        from ygan.build_quality import heldout_of, teacher_config
+        from ygan.build_quality import teacher_config
         from ygan_mobile.atomic import atomic_path
+        from ygan_mobile.mosaic import heldout
         from ygan_mobile.mosaic.score import fit_judges
 
         torch.set_num_threads(1)
-        cfg = teacher_config(Path(bundle))
-        held = None  # drawn after the first claim: a child that finds every judge taken ends at once
+        seed = teacher_config(Path(bundle)).train.seed
+        held = None  # read after the first claim: a child that finds every judge taken ends at once
         ks = range(settings.count) if order == "first" else range(settings.count - 1, -1, -1)
         for k in ks:
             if not claim(out, k):
                 continue
             if held is None:
-                held = heldout_of(cfg, settings.side)
+                held = heldout.load(held_file)
             # fit_judges' k-th judge (seed + k) and its accuracy on the same test patches
-            (judge,), accuracy = fit_judges(held, seed=cfg.train.seed + k, steps=settings.steps, count=1)
+            (judge,), accuracy = fit_judges(held, seed=seed + k, steps=settings.steps, count=1)
             weights = {name: t.detach().contiguous() for name, t in judge.net.state_dict().items()}
             with atomic_path(judge_file(out, k)) as tmp:
                 save_file(weights, str(tmp), metadata={"judge": json.dumps({"classes": judge.classes, "accuracy": accuracy})})
@@ -176,5 +202,5 @@ def _fit_into(bundle: str, settings: JudgeSettings, folder: str, order: str) -> 
         raise SystemExit(1) from None
 
 
-if __name__ == "__main__":  # a child: BUNDLE SETTINGS_JSON FOLDER first|last
-    _fit_into(sys.argv[1], JudgeSettings(**json.loads(sys.argv[2])), sys.argv[3], sys.argv[4])
+if __name__ == "__main__":  # a child: BUNDLE SETTINGS_JSON FOLDER first|last HELD_FILE
+    _fit_into(sys.argv[1], JudgeSettings(**json.loads(sys.argv[2])), sys.argv[3], sys.argv[4], sys.argv[5])

@@ -205,7 +205,7 @@ def measure(bundle: Path, job: Any, *, threads: int = 0, preset: str = "", targe
         p, themes = cfg.model.patch, list(cfg.data.themes)
         threads = threads or render_threads()
         with torch_threads(threads):
-            held = heldout_of(cfg, judged.side, log)
+            held = job.held  # drawn by the job, as its children's judges were fitted on
             log(f"{judged.count} judge(s) ({judged.steps} steps each) fitted on one core while every model renders on {threads}")
             renderers, artifacts, notes = model_renderers(bundle, opened, p, themes, threads)
             baselines = baseline_renderers(held)

@@ -255,15 +255,45 @@ def test_judges_below_the_floor_are_refitted_by_the_job_at_the_retry_steps(bundl
     assert len(fitted.judges) == 2
 
 
+def tiny_heldout():
+    from ygan_mobile.data import NamedImage
+    from ygan_mobile.mosaic.heldout import HeldOut
+
+    rng = np.random.default_rng(0)
+
+    def patches(n: int) -> np.ndarray:
+        return rng.integers(0, 256, (n, 16, 16, 3), dtype=np.uint8)
+
+    frame = NamedImage("portrait", rng.integers(0, 256, (32, 48, 3), dtype=np.uint8), "faces", True)
+    return HeldOut([frame], patches(6), {"stars": patches(5)}, {"stars": patches(4)}, {"stars": patches(3)})
+
+
+def test_held_out_data_is_written_and_read_back_as_it_was(tmp_path):
+    from ygan_mobile.mosaic import heldout
+
+    held = tiny_heldout()
+    heldout.save(held, tmp_path / "held.safetensors")
+    back = heldout.load(tmp_path / "held.safetensors")
+    assert [(f.name, f.group, f.held) for f in back.frames] == [("portrait", "faces", True)]
+    np.testing.assert_array_equal(back.frames[0].pixels, held.frames[0].pixels)
+    np.testing.assert_array_equal(back.judge_photo, held.judge_photo)
+    for kind in heldout.KINDS:
+        assert getattr(back, kind).keys() == {"stars"}
+        np.testing.assert_array_equal(getattr(back, kind)["stars"], getattr(held, kind)["stars"])
+
+
 def test_a_judge_child_that_fails_is_one_clear_error_and_one_that_is_cancelled_stops(tmp_path):
     from ygan.build_judges import JudgeJob, JudgeSettings
 
-    job = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))  # no teacher there
+    settings = JudgeSettings(steps=20, retry_steps=0, count=2, side=64)
+    with pytest.raises(YganError, match=r"^'.*' has no checkpoints/teacher"):
+        JudgeJob(tmp_path, settings)  # no teacher to draw the held-out data of
+    job = JudgeJob(tmp_path, settings, held=tiny_heldout())  # its children find no teacher's seed
     job.add_worker()
     with pytest.raises(YganError, match=r"^fitting the quality judges failed: '.*' has no checkpoints/teacher"):
         job.result()
     assert not job.folder.exists()
-    running = JudgeJob(tmp_path, JudgeSettings(steps=20, retry_steps=0, count=2, side=64))
+    running = JudgeJob(tmp_path, settings, held=tiny_heldout())
     running.cancel()
     assert all(p.poll() is not None for p in running.processes) and not running.folder.exists()
 
