@@ -10,9 +10,10 @@ exclusively (`claim.K`): the first child takes them from the first, the second f
 whichever child fitted it, beside convert, beside the renders or alone, on a machine of any size.
 
 The held-out data is drawn once, by the parent as it starts the job, and read by the children from a
-safetensors file: drawing the theme tiles again took each child about 11 s of its core. Each judge comes back as a safetensors file (its weights; classes and accuracy in the header) in a
-temporary folder, never as a pickle. When the judges' mean accuracy is below the floor, the parent fits
-them all again at `retry_steps` with two children at once.
+safetensors file: drawing the theme tiles again took each child about 11 s of its core. Each judge
+comes back as a safetensors file (its weights; classes and accuracy in the header) in a temporary
+folder, never as a pickle. When the judges' mean accuracy is below the floor, the parent fits them all
+again at `retry_steps` with two children at once.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ygan_mobile.data import NamedImage, photographs, split_by_source, theme_split
 from ygan_mobile.atomic import atomic_path
+from ygan_mobile.data import NamedImage, photographs, split_by_source, theme_split
 from ygan_mobile.errors import YganError
 
 JUDGE_PHOTO_PATCHES = 4000

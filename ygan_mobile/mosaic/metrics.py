@@ -91,7 +91,12 @@ def opponent(frame: np.ndarray, sigma: float = PICTURE_SIGMA) -> np.ndarray:
 
 
 def has_colour(frame: np.ndarray) -> bool:
-    return bool(opponent(frame).std(axis=(1, 2)).max() >= MIN_CHROMA)
+    return coloured(opponent(frame))
+
+
+def coloured(chroma: np.ndarray) -> bool:
+    """Whether a frame's opponent channels (opponent's) deviate enough for colour r to mean anything."""
+    return bool(chroma.std(axis=(1, 2)).max() >= MIN_CHROMA)
 
 
 def colour_r(out: np.ndarray, inp: np.ndarray) -> float:
@@ -143,12 +148,12 @@ def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: i
     seen = seen if seen is not None else [views(i, patch) for i in inputs]
     drawn = [views(o, patch) for o in outputs]
     pairs = list(zip(seen, drawn, strict=True))
-    coloured = [(i, o) for i, o in pairs if i.chroma.std(axis=(1, 2)).max() >= MIN_CHROMA]
+    in_colour = [(i, o) for i, o in pairs if coloured(i.chroma)]
     return {
         "picture_r": float(np.mean([pearson(o.light, i.light) for i, o in pairs])),
         "detail_r": float(np.mean([pearson(o.cells, i.cells) for i, o in pairs])),
-        "colour_r": float(np.mean([np.mean([pearson(o.chroma[c], i.chroma[c]) for c in range(2)]) for i, o in coloured]))
-        if coloured else None,
+        "colour_r": float(np.mean([np.mean([pearson(o.chroma[c], i.chroma[c]) for c in range(2)]) for i, o in in_colour]))
+        if in_colour else None,
         "structure_r": float(np.mean([pearson(o.coarse, i.coarse) for i, o in pairs])),
     }
 
