@@ -101,8 +101,12 @@ def coloured(chroma: np.ndarray) -> bool:
 
 def colour_r(out: np.ndarray, inp: np.ndarray) -> float:
     """Mean over the two opponent channels of Pearson r, output against input (σ = 3 px)."""
-    a, b = opponent(out), opponent(inp)
-    return float(np.mean([pearson(a[c], b[c]) for c in range(2)]))
+    return chroma_r(opponent(out), opponent(inp))
+
+
+def chroma_r(out: np.ndarray, inp: np.ndarray) -> float:
+    """colour_r from the two frames' opponent channels (opponent's)."""
+    return float(np.mean([pearson(out[c], inp[c]) for c in range(2)]))
 
 
 def flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> float:
@@ -152,8 +156,7 @@ def picture_scores(inputs: list[np.ndarray], outputs: list[np.ndarray], patch: i
     return {
         "picture_r": float(np.mean([pearson(o.light, i.light) for i, o in pairs])),
         "detail_r": float(np.mean([pearson(o.cells, i.cells) for i, o in pairs])),
-        "colour_r": float(np.mean([np.mean([pearson(o.chroma[c], i.chroma[c]) for c in range(2)]) for i, o in in_colour]))
-        if in_colour else None,
+        "colour_r": float(np.mean([chroma_r(o.chroma, i.chroma) for i, o in in_colour])) if in_colour else None,
         "structure_r": float(np.mean([pearson(o.coarse, i.coarse) for i, o in pairs])),
     }
 
