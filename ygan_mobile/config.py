@@ -89,8 +89,7 @@ class TrainConfig:
     match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
     # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
-    match_choices_from_themes: dict[str, int] = field(default_factory=dict)  # theme → its own match_choices_from (stars
-    # and skulls gain from an early choice on both judges where flowers gain on one and lose on the other, docs/training.md)
+    match_choices_from_themes: dict[str, int] = field(default_factory=dict)  # theme → its own match_choices_from
     match_spread: float = 0.0  # a pool whose keys take in less than this share of the photographs' patches (by mean
     # light) has its keys spread over the photographs' light, its tiles kept in order (ThemePool.spread); 0 = never
     match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
