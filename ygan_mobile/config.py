@@ -89,7 +89,6 @@ class TrainConfig:
     match_spacing: dict[str, float] = field(default_factory=dict)  # theme → gap: from match_choices_from on, the
     # theme's pool keeps only tiles whose keys lie at least gap apart (ThemePool.spaced)
     match_choices_from: int = 0
-    match_choices_from_themes: dict[str, int] = field(default_factory=dict)  # theme → its own match_choices_from
     match_spread: float = 0.0  # a pool whose keys take in less than this share of the photographs' patches (by mean
     # light) has its keys spread over the photographs' light, its tiles kept in order (ThemePool.spread); 0 = never
     match_centred: bool = False  # y*: compared on the light's layout (the grid minus its mean), not its level
@@ -232,8 +231,7 @@ def _check_ranges(cfg: "Config") -> None:
             ("lr_gan_themes", lambda r: r > 0, "a learning rate > 0", "{skulls = 1e-3}"),
             ("match_light_themes", lambda w: w >= 0, "a weight ≥ 0", "{flowers = 0.7}"),
             ("match_flatten_themes", lambda w: 0 <= w <= 1, "a share from 0 to 1", "{skulls = 0.5}"),
-            ("match_spacing", lambda g: g > 0, "a key distance > 0", "{skulls = 0.03}"),
-            ("match_choices_from_themes", lambda s: type(s) is int and s >= 0, "a whole step ≥ 0", "{skulls = 300}")):
+            ("match_spacing", lambda g: g > 0, "a key distance > 0", "{skulls = 0.03}")):
         _check_theme_numbers(key, getattr(t, key), known, d.themes, allowed, words, example)
 
 

@@ -116,9 +116,8 @@ def _match(data: Data, t: TrainConfig, theme: str, step: int, x: torch.Tensor, t
     """The theme-match term's target y*(x) at this step: the single nearest tile of the whole pool
     until match_choices_from, so the generator first learns the plain mapping (from the first step,
     the choice drifted towards plain tiles: docs/lab/2026-12-04-stamp-recipe.md, sixth round); from then on the best of
-    the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh).
-    A theme's own step (match_choices_from_themes) replaces match_choices_from."""
-    if step < t.match_choices_from_themes.get(theme, t.match_choices_from):
+    the theme's match_choices nearest tiles, in its spaced pool if match_spacing lists it (seventh)."""
+    if step < t.match_choices_from:
         return data.pools[theme].match(x, terms=terms)
     return data.spaced.get(theme, data.pools[theme]).match(x, choices_of(t, theme), terms)
 

@@ -264,27 +264,6 @@ def test_theme_match_choices_start_at_their_step_and_only_for_the_themes_listed(
     assert not torch.equal(next(plain_model.generators["flowers"].parameters()), next(chosen_model.generators["flowers"].parameters()))
 
 
-def test_a_themes_own_choices_step_replaces_the_common_one():
-    """match_choices_from_themes starts a listed theme's choice at its own step, the others at
-    match_choices_from: with the common step out of reach, only flowers' step 2 differs from the plain run."""
-    from ygan_mobile.distributed import World
-    from ygan_mobile.models import YGan
-    from ygan_mobile.train import Nets, load_data, make_optimizers, train_step
-
-    def steps(*extra):
-        cfg = tiny_config("train.warmup=40", 'train.generator_init="match"', "train.match_cells=1",
-                          "train.match_relight=true", 'train.match_choices={"*" = 4}', "train.match_choices_from=100", *extra)
-        torch.manual_seed(0)
-        model = YGan.create(cfg.model, list(cfg.data.themes))
-        opts, data = make_optimizers(model, cfg), load_data(cfg)
-        return [train_step(model, Nets.of(model, World()), opts, data, s, cfg) for s in range(3)]
-
-    plain, early = steps(), steps("train.match_choices_from_themes={flowers = 2}")
-    assert plain[:2] == early[:2]
-    assert early[2]["theme_match.stars"] == plain[2]["theme_match.stars"]
-    assert early[2]["theme_match.flowers"] != plain[2]["theme_match.flowers"]
-
-
 def test_theme_match_spacing_starts_with_the_choices_and_only_for_the_themes_listed():
     """A spaced pool has fewer tiles, so its nearest tile is farther: before match_choices_from the
     step is the plain run's bit for bit, after it only the listed theme's term changes."""
