@@ -53,10 +53,12 @@ def load_data(cfg: Config) -> Data:
     t = cfg.train
     if not (t.theme_match or t.generator_init == "match"):
         return Data(a, b)
-    lighting = Lighting(t.match_light, t.match_light_sigma, t.match_flatten, t.match_flatten_dark, t.match_chroma, t.match_chroma_sigma)
+    lighting = Lighting(t.match_light, t.match_light_sigma, t.match_flatten, t.match_flatten_dark, t.match_chroma, t.match_chroma_sigma,
+                        t.match_contrast, t.match_contrast_floor)
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  replace(lighting, light=t.match_light_themes.get(theme, t.match_light),
-                                         flatten=t.match_flatten_themes.get(theme, t.match_flatten)))
+                                         flatten=t.match_flatten_themes.get(theme, t.match_flatten),
+                                         contrast_floor=t.match_contrast_floor_themes.get(theme, t.match_contrast_floor)))
              for theme, split in b.items()}
     spread = {}
     if t.match_spread:

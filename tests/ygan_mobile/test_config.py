@@ -81,6 +81,10 @@ def test_patch_size_must_be_power_of_two_multiple_of_four():
     ("train.match_light_themes={flowers = -1}", r"to a weight ≥ 0"),
     ("train.match_flatten_themes={skull = 0.5}", r"match_flatten_themes = \{'skull': 0.5\} must map themes \(flowers"),
     ("train.match_flatten_themes={skulls = 1.5}", r"to a share from 0 to 1"),
+    ("train.match_contrast_floor_themes={star = 0.3}", r"match_contrast_floor_themes = \{'star': 0.3\} must map themes"),
+    ("train.match_contrast_floor_themes={stars = 2}", r"to a share from 0 to 1"),
+    ("train.match_contrast_floor=1.5", r"match_contrast_floor = 1.5 is out of range"),
+    ("train.match_contrast=-1", r"match_contrast = -1.0 is out of range"),
     ("train.match_spread=1.5", r"match_spread = 1.5 is out of range: it must be ≥ 0 and ≤ 1"),
     ("train.match_spread=-0.1", r"match_spread = -0.1 is out of range"),
 ])

@@ -306,6 +306,35 @@ def test_a_dark_tile_keeps_its_layout_in_proportion_to_its_light():
     assert luma(faded.apply(dark, faded.patch_terms(x))).std() > luma(plain.apply(dark, plain.patch_terms(x))).std()
 
 
+def test_an_element_is_drawn_as_faint_as_a_flat_patch_asks_and_no_fainter_than_the_floor():
+    """Lighting.contrast: the element's luminance about its mean is scaled to at most `contrast` times
+    the RMS of the patch's light layout, never below `contrast_floor` of its own; its mean light and
+    its colour stay, and a patch with detail enough leaves the element as it was."""
+    from ygan_mobile.data.matching import Lighting, luma
+
+    tile = torch.full((1, 3, 16, 16), -0.2)
+    tile[:, :, 6:10, 6:10] = 0.6
+    tile[:, 0] += 0.1  # a reddish tile: the scaling must not touch its colour
+    about = luma(tile) - luma(tile).mean()
+    flat = torch.full((1, 3, 16, 16), -0.2)  # no light layout at all: the floor
+    edge = torch.full((1, 3, 16, 16), -0.2)
+    edge[:, :, :, 8:] = 0.02  # a soft edge: RMS of its σ = 2 layout well under the element's
+    strong = torch.full((1, 3, 16, 16), -1.0)
+    strong[:, :, :, 8:] = 1.0  # a hard black-to-white edge: more than enough contrast
+    faint = Lighting(light_sigma=2.0, contrast=2.0, contrast_floor=0.3)
+    floor = faint.apply(tile, faint.patch_terms(flat))
+    assert torch.allclose(luma(floor) - luma(floor).mean(), 0.3 * about, atol=1e-5)
+    assert torch.allclose(floor - luma(floor), tile - luma(tile), atol=1e-5)  # the colour is the tile's
+    assert torch.allclose(luma(floor).mean(), luma(tile).mean(), atol=1e-5)
+    layout = faint.patch_terms(edge)[0]
+    wanted = 2.0 * layout.pow(2).mean().sqrt() / about.pow(2).mean().sqrt()
+    assert 0.3 < wanted < 1
+    scaled = faint.apply(tile, faint.patch_terms(edge))
+    assert torch.allclose(luma(scaled) - luma(scaled).mean(), wanted * about, atol=1e-5)
+    assert torch.allclose(faint.apply(tile, faint.patch_terms(strong)), tile, atol=1e-6)
+    assert torch.equal(Lighting(light_sigma=2.0).apply(tile, Lighting(light_sigma=2.0).patch_terms(flat)), tile)
+
+
 def test_a_layout_key_ignores_the_level_of_the_light():
     from ygan_mobile.data.matching import coarse_light
 

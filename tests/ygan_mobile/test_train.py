@@ -183,6 +183,24 @@ def test_a_theme_may_take_away_its_own_share_of_its_tiles_light():
     assert spread(flat) < spread(kept)
 
 
+def test_a_theme_may_take_its_own_contrast_floor():
+    """match_contrast_floor_themes: the named theme's elements fade no further than its own floor where the
+    photograph is flat, the others to the preset's match_contrast_floor; without match_contrast none fades."""
+    from ygan_mobile.train import load_data
+
+    sets = ("train.match_light=1.0", "train.match_contrast=2.0", "train.match_contrast_floor=0.6")
+    named = load_data(tiny_config(*sets, "train.match_contrast_floor_themes={stars = 0.3}"))
+    assert named.pools["stars"].lighting.contrast_floor == 0.3 and named.pools["flowers"].lighting.contrast_floor == 0.6
+    flat = torch.full((6, 3, 8, 8), -0.2)  # no light layout: every element at its theme's floor
+    terms = named.lighting.patch_terms(flat)
+    full = load_data(tiny_config("train.match_light=1.0"))
+    about = lambda t: (t - t.mean((2, 3), keepdim=True)).pow(2).mean().sqrt()
+    for theme, floor in (("stars", 0.3), ("flowers", 0.6)):
+        faint = named.pools[theme].match(flat, terms=terms)
+        as_drawn = full.pools[theme].match(flat, terms=full.lighting.patch_terms(flat))
+        assert about(faint).item() == pytest.approx(floor * about(as_drawn).item(), rel=0.05)
+
+
 def test_a_theme_may_take_its_own_share_of_the_photographs_light():
     """match_light_themes: the named theme's targets add its own weight of the patches' light
     layout, the others the preset's match_light; the layout is computed for the largest weight."""

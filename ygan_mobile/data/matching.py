@@ -66,19 +66,26 @@ class Lighting:
     layout, none at black: a dark cell has no room under the tile's light for the element's own
     contrast, and a flattened skull left only its outline there (0: the same share in every cell);
     chroma: the share of x's colour (its chroma, low-passed with σ = chroma_sigma) replacing the
-    tile's (0: the theme's own colours; 1: the photograph's)."""
+    tile's (0: the theme's own colours; 1: the photograph's);
+    contrast: last, the element's light contrast (its luminance about its mean) is scaled down to at
+    most this many times x's own (the RMS of x's light layout), never below contrast_floor of what it
+    was: where the photograph is flat (a night sky, a wall) the element is drawn fainter, where it has
+    detail at full strength, so a flat photograph stays flat enough to be seen (0: every element at
+    full strength)."""
     light: float = 0.0
     light_sigma: float = 4.0
     flatten: float = 0.0
     flatten_dark: float = 0.0
     chroma: float = 0.0
     chroma_sigma: float = 2.0
+    contrast: float = 0.0
+    contrast_floor: float = 0.0
 
     def patch_terms(self, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """What the patches x (N,3,P,P) give every tile matched to them: their light layout (N,1,P,P) and
         their chroma (N,3,P,P), each None when unused — computed once per batch, shared by every theme."""
         lx = luma(x)
-        layout = gaussian_blur(lx, self.light_sigma) - lx.mean((2, 3), keepdim=True) if self.light else None
+        layout = gaussian_blur(lx, self.light_sigma) - lx.mean((2, 3), keepdim=True) if self.light or self.contrast else None
         chroma = gaussian_blur(x - lx, self.chroma_sigma) if self.chroma else None
         return layout, chroma
 
@@ -97,6 +104,13 @@ class Lighting:
         if self.chroma:
             lt = luma(tiles)
             tiles = (lt + self.chroma * chroma_x + (1 - self.chroma) * (tiles - lt)).clamp(-1, 1)
+        if self.contrast:
+            lt = luma(tiles)
+            about = lt - lt.mean((2, 3), keepdim=True)
+            own = about.pow(2).mean((2, 3), keepdim=True).sqrt().clamp_min(1e-3)
+            wanted = self.contrast * layout_x.pow(2).mean((2, 3), keepdim=True).sqrt()
+            gain = (wanted / own).clamp(self.contrast_floor, 1)
+            tiles = (tiles + (gain - 1) * about).clamp(-1, 1)  # equal in R, G and B: the colour stays
         return tiles
 
 
