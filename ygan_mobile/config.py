@@ -102,8 +102,8 @@ class TrainConfig:
     match_chroma: float = 0.0  # y*: share of x's colour replacing the tile's (0: the theme's colours; 1: the photograph's)
     match_chroma_sigma: float = 2.0  # px: x's chroma is low-passed with this σ first
     match_contrast: float = 0.0  # y*: the element's light contrast at most this many times x's own (0 = full strength)
+    match_contrast_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_contrast
     match_contrast_floor: float = 0.0  # y*: …but never below this share of the element's own contrast
-    match_contrast_floor_themes: dict[str, float] = field(default_factory=dict)  # theme → its own match_contrast_floor
     critic_real: str = "tiles"  # what the critic takes for real: the theme's "tiles" as drawn, or "matched": the
     # theme-match targets of the batch (real tiles in the patches' light and colour), so it judges the elements, not the light
     critic_augment: bool = False  # DiffAugment (shift and cutout) on both sides of every critic call (ygan_mobile.augment)
@@ -234,7 +234,7 @@ def _check_ranges(cfg: "Config") -> None:
             ("lr_gan_themes", lambda r: r > 0, "a learning rate > 0", "{skulls = 1e-3}"),
             ("match_light_themes", lambda w: w >= 0, "a weight ≥ 0", "{flowers = 0.7}"),
             ("match_flatten_themes", lambda w: 0 <= w <= 1, "a share from 0 to 1", "{skulls = 0.5}"),
-            ("match_contrast_floor_themes", lambda w: 0 <= w <= 1, "a share from 0 to 1", "{stars = 0.3}"),
+            ("match_contrast_themes", lambda k: k >= 0, "a factor ≥ 0", "{flowers = 2}"),
             ("match_spacing", lambda g: g > 0, "a key distance > 0", "{skulls = 0.03}")):
         _check_theme_numbers(key, getattr(t, key), known, d.themes, allowed, words, example)
 

@@ -58,7 +58,7 @@ def load_data(cfg: Config) -> Data:
     pools = {theme: ThemePool.of(split, t.match_cells, t.match_pool, t.match_relight, theme in t.match_fit, t.match_centred,
                                  replace(lighting, light=t.match_light_themes.get(theme, t.match_light),
                                          flatten=t.match_flatten_themes.get(theme, t.match_flatten),
-                                         contrast_floor=t.match_contrast_floor_themes.get(theme, t.match_contrast_floor)))
+                                         contrast=t.match_contrast_themes.get(theme, t.match_contrast)))
              for theme, split in b.items()}
     spread = {}
     if t.match_spread:
@@ -67,7 +67,8 @@ def load_data(cfg: Config) -> Data:
         spread = {theme: c for theme, c in coverage.items() if c < t.match_spread}
         pools = {theme: pool.spread(light) if theme in spread else pool for theme, pool in pools.items()}
     # the patches' light layout is computed once per batch for every theme, so whenever any theme takes some
-    lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]))
+    lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]),
+                       contrast=max([t.match_contrast, *t.match_contrast_themes.values()]))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
                 lighting=lighting, spread=spread)
 

@@ -183,22 +183,23 @@ def test_a_theme_may_take_away_its_own_share_of_its_tiles_light():
     assert spread(flat) < spread(kept)
 
 
-def test_a_theme_may_take_its_own_contrast_floor():
-    """match_contrast_floor_themes: the named theme's elements fade no further than its own floor where the
-    photograph is flat, the others to the preset's match_contrast_floor; without match_contrast none fades."""
+def test_a_theme_may_fade_its_elements_where_the_photograph_is_flat():
+    """match_contrast_themes: the named theme's elements fade to the floor where the photograph is flat, the
+    others keep the preset's match_contrast (here none: full strength); the patches' light layout is computed
+    even when no theme adds the photograph's light."""
     from ygan_mobile.train import load_data
 
-    sets = ("train.match_light=1.0", "train.match_contrast=2.0", "train.match_contrast_floor=0.6")
-    named = load_data(tiny_config(*sets, "train.match_contrast_floor_themes={stars = 0.3}"))
-    assert named.pools["stars"].lighting.contrast_floor == 0.3 and named.pools["flowers"].lighting.contrast_floor == 0.6
-    flat = torch.full((6, 3, 8, 8), -0.2)  # no light layout: every element at its theme's floor
+    named = load_data(tiny_config("train.match_light=0.0", "train.match_contrast_themes={flowers = 2.0}",
+                                  "train.match_contrast_floor=0.6"))
+    full = load_data(tiny_config("train.match_light=0.0", "train.match_contrast_themes={}"))
+    assert named.pools["flowers"].lighting.contrast == 2.0 and named.pools["stars"].lighting.contrast == 0.0
+    flat = torch.full((6, 3, 8, 8), -0.2)  # no light layout: the named theme's elements at the floor
     terms = named.lighting.patch_terms(flat)
-    full = load_data(tiny_config("train.match_light=1.0"))
-    about = lambda t: (t - t.mean((2, 3), keepdim=True)).pow(2).mean().sqrt()
-    for theme, floor in (("stars", 0.3), ("flowers", 0.6)):
-        faint = named.pools[theme].match(flat, terms=terms)
-        as_drawn = full.pools[theme].match(flat, terms=full.lighting.patch_terms(flat))
-        assert about(faint).item() == pytest.approx(floor * about(as_drawn).item(), rel=0.05)
+    assert terms[0] is not None
+    about = lambda t: (t - t.mean((2, 3), keepdim=True)).pow(2).mean().sqrt().item()
+    plain = {t: full.pools[t].match(flat, terms=full.lighting.patch_terms(flat)) for t in ("flowers", "stars")}
+    assert about(named.pools["flowers"].match(flat, terms=terms)) == pytest.approx(0.6 * about(plain["flowers"]), rel=0.05)
+    assert torch.equal(named.pools["stars"].match(flat, terms=terms), plain["stars"])
 
 
 def test_a_theme_may_take_its_own_share_of_the_photographs_light():
@@ -206,8 +207,9 @@ def test_a_theme_may_take_its_own_share_of_the_photographs_light():
     layout, the others the preset's match_light; the layout is computed for the largest weight."""
     from ygan_mobile.train import load_data
 
-    base = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={}"))
-    named = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={flowers = 0.5}"))
+    plain = "train.match_contrast_themes={}"  # full-strength elements: the halved layout below is the light alone
+    base = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={}", plain))
+    named = load_data(tiny_config("train.match_light=1.0", "train.match_light_themes={flowers = 0.5}", plain))
     assert named.pools["flowers"].lighting.light == 0.5 and named.pools["stars"].lighting.light == 1.0
     x = torch.rand(6, 3, 8, 8) * 2 - 1
     terms = named.lighting.patch_terms(x)
