@@ -66,7 +66,7 @@ def load_data(cfg: Config) -> Data:
         coverage = {theme: pool.coverage(light) for theme, pool in pools.items()}
         spread = {theme: c for theme, c in coverage.items() if c < t.match_spread}
         pools = {theme: pool.spread(light) if theme in spread else pool for theme, pool in pools.items()}
-    # the patches' light layout is computed once per batch for every theme, so whenever any theme takes some
+    # the patches' light layout is computed once per batch for every theme, so whenever any theme adds some or fades by it
     lighting = replace(lighting, light=max([t.match_light, *t.match_light_themes.values()]),
                        contrast=max([t.match_contrast, *t.match_contrast_themes.values()]))
     return Data(a, b, pools=pools, spaced={theme: pools[theme].spaced(gap) for theme, gap in t.match_spacing.items() if theme in pools},
